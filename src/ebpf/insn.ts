@@ -129,15 +129,38 @@ export function validateProgram(insns: readonly Insn[], opts: ValidateOptions = 
     if (target < 0 || target >= n) throw new ProgramError(`jump out of range (target ${target}, program has ${n} slots)`, i);
     if (half[target]) throw new ProgramError(`jump into the middle of a 64-bit immediate load (target ${target})`, i);
   }
-  if (opts.requireExitAtEnd ?? true) {
-    let last = n - 1;
+  checkSubprograms(insns, specs, half, opts.requireExitAtEnd ?? true);
+  return specs;
+}
+
+/**
+ * BPF-to-BPF call targets split the program into sub-programs, as in the kernel verifier: no jump
+ * may leave its sub-program, and each one must end with exit or an unconditional jump.
+ */
+function checkSubprograms(insns: readonly Insn[], specs: readonly (OpSpec | undefined)[], half: Uint8Array, requireEnd: boolean): void {
+  const n = insns.length;
+  const starts = new Set<number>([0]);
+  specs.forEach((s, i) => { if (s?.kind === 'call' && insns[i]!.src === 1) starts.add(i + 1 + insns[i]!.imm); });
+  const bounds = [...starts].sort((a, b) => a - b);
+  for (let k = 0; k < bounds.length; k++) {
+    const start = bounds[k]!;
+    const end = k + 1 < bounds.length ? bounds[k + 1]! : n; // exclusive
+    for (let i = start; i < end; i++) {
+      const s = specs[i];
+      if (!s || !(s.kind === 'jcond' || s.kind === 'ja' || s.kind === 'ja32')) continue;
+      const t = i + 1 + (s.kind === 'ja32' ? insns[i]!.imm : insns[i]!.off);
+      if (t < start || t >= end) throw new ProgramError(`jump out of its sub-program (target ${t}, sub-program spans ${start}–${end - 1})`, i);
+    }
+    if (!requireEnd) continue;
+    let last = end - 1;
     if (half[last]) last--;
     const s = specs[last];
     if (!s || !(s.kind === 'exit' || s.kind === 'ja' || s.kind === 'ja32')) {
-      throw new ProgramError('last instruction is not exit or an unconditional jump (execution would fall off the end)', last);
+      throw new ProgramError(k === 0 && bounds.length === 1
+        ? 'last instruction is not exit or an unconditional jump (execution would fall off the end)'
+        : `sub-program starting at ${start} does not end with exit or an unconditional jump`, last);
     }
   }
-  return specs;
 }
 
 function checkReserved(ins: Insn, s: OpSpec, i: number): void {

@@ -1,0 +1,39 @@
+/**
+ * The one `k2lab` command: parses flags (yargs) and hands each subcommand to its module in
+ * src/cli/. Bad input (InputError) and bad flags print one line on stderr and exit with status 2.
+ */
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { asmCommand } from './cli/asm.js';
+import { conformanceCommand } from './cli/conformance.js';
+import { disasmCommand } from './cli/disasm.js';
+import { microbenchCommand } from './cli/microbench.js';
+import { runCommand } from './cli/run.js';
+import { EXIT_BAD_INPUT, failWith } from './cli/common.js';
+
+const cli: Argv = yargs(hideBin(process.argv))
+  .scriptName('k2lab')
+  .usage('$0 <command> [options]\n\nA performance-profiling research harness around a K2-style eBPF superoptimizer.')
+  .command(disasmCommand)
+  .command(asmCommand)
+  .command(runCommand)
+  .command(conformanceCommand)
+  .command(microbenchCommand)
+  .demandCommand(1, 'name a command (see --help)')
+  .strict()
+  .recommendCommands()
+  .help()
+  .alias('h', 'help')
+  .version(false)
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .fail((msg, err) => {
+    if (err) failWith(err);
+    process.stderr.write(`k2lab: ${msg ?? 'bad command line'} (see k2lab --help)\n`);
+    process.exit(EXIT_BAD_INPUT);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (e) {
+  failWith(e);
+}

@@ -1,0 +1,316 @@
+/**
+ * The concrete eBPF interpreter (the `switch` dispatch): one loop over prepared instruction arrays,
+ * dispatching on the opcode byte, with kernel semantics (RFC 9669) for every row of opcodes.ts.
+ * Registers are (hi, lo) int32 pairs; memory goes through bounds-checked regions; faults throw
+ * ExecFault/MemoryFault, which `run.ts` turns into data.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import { RES_HI, RES_LO, bswap16, bswap32, gtS64, gtU64, mul64, sdiv64, smod64, udiv64, umod64 } from './alu64.js';
+import { ExecFault } from './fault.js';
+import type { HelperTable } from './helpers.js';
+import type { Machine } from './machine.js';
+import { MAX_FRAMES, STACK_FRAME } from './memory.js';
+
+/** Instructions as parallel typed arrays: no object loads on the hot path. */
+export interface PreparedCode {
+  n: number;
+  op: Uint8Array;
+  dst: Uint8Array;
+  src: Uint8Array;
+  off: Int16Array;
+  imm: Int32Array;
+}
+
+export function prepare(insns: readonly Insn[]): PreparedCode {
+  const n = insns.length;
+  const code: PreparedCode = { n, op: new Uint8Array(n), dst: new Uint8Array(n), src: new Uint8Array(n), off: new Int16Array(n), imm: new Int32Array(n) };
+  insns.forEach((ins, i) => {
+    code.op[i] = ins.op; code.dst[i] = ins.dst; code.src[i] = ins.src; code.off[i] = ins.off; code.imm[i] = ins.imm;
+  });
+  return code;
+}
+
+const INT32_MIN = -0x8000_0000;
+
+function sdiv32(a: number, b: number): number {
+  if (b === 0) return 0;
+  if (a === INT32_MIN && b === -1) return INT32_MIN;
+  return (a / b) | 0; // |0 truncates toward zero
+}
+
+function smod32(a: number, b: number): number {
+  if (b === 0) return a;
+  if (b === -1) return 0;
+  return a % b; // JavaScript's % takes the dividend's sign, as eBPF's smod does
+}
+
+interface Frame { ret: number; r6lo: number; r6hi: number; r7lo: number; r7hi: number; r8lo: number; r8hi: number; r9lo: number; r9hi: number; r10: number }
+
+/** A fault with the slot it happened at. */
+export class FaultAt extends Error {
+  constructor(readonly fault: unknown, readonly pc: number) {
+    super(fault instanceof Error ? fault.message : String(fault));
+  }
+}
+
+/**
+ * Runs from slot 0 until the outermost exit (or a helper that ends the program). Returns with r0
+ * in m.lo[0]/m.hi[0] and the executed instruction count in m.insnCount; faults throw FaultAt.
+ */
+export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxInsns: number): void {
+  const lo = m.lo, hi = m.hi, mem = m.mem;
+  const OP = c.op, DST = c.dst, SRC = c.src, OFF = c.off, IMM = c.imm, n = c.n;
+  const frames: Frame[] = [];
+  let pc = 0;
+  let budget = maxInsns;
+  try {
+  for (;;) {
+    if (pc >= n || pc < 0) { pc++; throw new ExecFault('invalid-instruction', `execution left the program at slot ${pc - 1}`); }
+    if (--budget < 0) { pc++; throw new ExecFault('budget', `instruction budget of ${maxInsns} exhausted`); }
+    const op = OP[pc]!, d = DST[pc]!, s = SRC[pc]!, off = OFF[pc]!, imm = IMM[pc]!;
+    pc++;
+    switch (op & 7) {
+      case 0x07: { // ALU64
+        let blo: number, bhi: number;
+        if (op & 8) { blo = lo[s]!; bhi = hi[s]!; } else { blo = imm; bhi = imm >> 31; }
+        const alo = lo[d]!, ahi = hi[d]!;
+        switch (op & 0xf0) {
+          case 0x00: { const l = (alo >>> 0) + (blo >>> 0); lo[d] = l | 0; hi[d] = (ahi + bhi + (l > 0xffff_ffff ? 1 : 0)) | 0; break; }
+          case 0x10: { const l = (alo >>> 0) - (blo >>> 0); lo[d] = l | 0; hi[d] = (ahi - bhi - (l < 0 ? 1 : 0)) | 0; break; }
+          case 0x20: mul64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case 0x30: if (off === 1) sdiv64(ahi, alo, bhi, blo); else if (off === 0) udiv64(ahi, alo, bhi, blo); else badInsn(op, pc); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case 0x40: lo[d] = alo | blo; hi[d] = ahi | bhi; break;
+          case 0x50: lo[d] = alo & blo; hi[d] = ahi & bhi; break;
+          case 0x60: { const k = blo & 63; if (k >= 32) { hi[d] = alo << (k - 32); lo[d] = 0; } else if (k > 0) { hi[d] = (ahi << k) | (alo >>> (32 - k)); lo[d] = alo << k; } break; }
+          case 0x70: { const k = blo & 63; if (k >= 32) { lo[d] = ahi >>> (k - 32); hi[d] = 0; } else if (k > 0) { lo[d] = (alo >>> k) | (ahi << (32 - k)); hi[d] = ahi >>> k; } break; }
+          case 0x80: { const l = -(alo >>> 0); lo[d] = l | 0; hi[d] = (-ahi - (l < 0 ? 1 : 0)) | 0; break; }
+          case 0x90: if (off === 1) smod64(ahi, alo, bhi, blo); else if (off === 0) umod64(ahi, alo, bhi, blo); else badInsn(op, pc); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case 0xa0: lo[d] = alo ^ blo; hi[d] = ahi ^ bhi; break;
+          case 0xb0:
+            if (off === 0) { lo[d] = blo; hi[d] = bhi; }
+            else if (off === 8) { const v = (blo << 24) >> 24; lo[d] = v; hi[d] = v >> 31; }
+            else if (off === 16) { const v = (blo << 16) >> 16; lo[d] = v; hi[d] = v >> 31; }
+            else if (off === 32) { lo[d] = blo; hi[d] = blo >> 31; }
+            else badInsn(op, pc);
+            break;
+          case 0xc0: { const k = blo & 63; if (k >= 32) { lo[d] = ahi >> (k - 32); hi[d] = ahi >> 31; } else if (k > 0) { lo[d] = (alo >>> k) | (ahi << (32 - k)); hi[d] = ahi >> k; } break; }
+          case 0xd0: // bswap (0xd7): unconditional byte swap
+            if (imm === 16) { lo[d] = bswap16(alo); hi[d] = 0; } else if (imm === 32) { lo[d] = bswap32(alo); hi[d] = 0; } else if (imm === 64) { lo[d] = bswap32(ahi); hi[d] = bswap32(alo); } else badInsn(op, pc);
+            break;
+          default: badInsn(op, pc);
+        }
+        break;
+      }
+      case 0x04: { // ALU (32-bit): results zero-extended
+        const b = op & 8 ? lo[s]! : imm;
+        const a = lo[d]!;
+        let r: number;
+        switch (op & 0xf0) {
+          case 0x00: r = (a + b) | 0; break;
+          case 0x10: r = (a - b) | 0; break;
+          case 0x20: r = Math.imul(a, b); break;
+          case 0x30: r = off === 0 ? (b === 0 ? 0 : Math.floor((a >>> 0) / (b >>> 0)) | 0) : off === 1 ? sdiv32(a, b) : badInsn(op, pc); break;
+          case 0x40: r = a | b; break;
+          case 0x50: r = a & b; break;
+          case 0x60: r = a << (b & 31); break;
+          case 0x70: r = a >>> (b & 31); break;
+          case 0x80: r = -a | 0; break;
+          case 0x90: r = off === 0 ? (b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0) : off === 1 ? smod32(a, b) : badInsn(op, pc); break;
+          case 0xa0: r = a ^ b; break;
+          case 0xb0: r = off === 0 ? b : off === 8 ? (b << 24) >> 24 : off === 16 ? (b << 16) >> 16 : badInsn(op, pc); break;
+          case 0xc0: r = a >> (b & 31); break;
+          case 0xd0: // le (0xd4) / be (0xdc)
+            if (op & 8) {
+              if (imm === 16) r = bswap16(a); else if (imm === 32) r = bswap32(a); else if (imm === 64) { lo[d] = bswap32(hi[d]!); hi[d] = bswap32(a); continue; } else r = badInsn(op, pc);
+            } else {
+              if (imm === 16) r = a & 0xffff; else if (imm === 32) r = a; else if (imm === 64) continue; else r = badInsn(op, pc);
+            }
+            break;
+          default: r = badInsn(op, pc);
+        }
+        lo[d] = r; hi[d] = 0;
+        break;
+      }
+      case 0x05: case 0x06: { // JMP / JMP32
+        const code = op & 0xf0;
+        if (code === 0x00) { pc += (op & 7) === 0x06 ? imm : off; break; } // ja / ja32 (gotol)
+        if (code === 0x80) { // call
+          if ((op & 7) !== 0x05) badInsn(op, pc);
+          if (op & 8) { callHelper(m, helpers, lo[d]!); if (m.stopped) return; break; } // callx: helper id in dst
+          if (s === 1) { // BPF-to-BPF call: new frame, callee-saved r6–r9
+            if (frames.length + 1 >= MAX_FRAMES) throw new ExecFault('call-depth', `call depth exceeds ${MAX_FRAMES} frames`);
+            frames.push({ ret: pc, r6lo: lo[6]!, r6hi: hi[6]!, r7lo: lo[7]!, r7hi: hi[7]!, r8lo: lo[8]!, r8hi: hi[8]!, r9lo: lo[9]!, r9hi: hi[9]!, r10: lo[10]! });
+            lo[10] = lo[10]! - STACK_FRAME;
+            pc += imm;
+            break;
+          }
+          if (s !== 0) throw new ExecFault('unsupported-helper', `kfunc calls (call with src=${s}) are not executed`);
+          callHelper(m, helpers, imm);
+          if (m.stopped) return;
+          break;
+        }
+        if (code === 0x90) { // exit
+          const f = frames.pop();
+          if (!f) return;
+          pc = f.ret;
+          lo[6] = f.r6lo; hi[6] = f.r6hi; lo[7] = f.r7lo; hi[7] = f.r7hi; lo[8] = f.r8lo; hi[8] = f.r8hi; lo[9] = f.r9lo; hi[9] = f.r9hi; lo[10] = f.r10;
+          break;
+        }
+        let taken: boolean;
+        const alo = lo[d]!;
+        let blo: number, bhi: number;
+        if (op & 8) { blo = lo[s]!; bhi = hi[s]!; } else { blo = imm; bhi = imm >> 31; }
+        if ((op & 7) === 0x06) {
+          switch (code) {
+            case 0x10: taken = alo === blo; break;
+            case 0x20: taken = alo >>> 0 > blo >>> 0; break;
+            case 0x30: taken = alo >>> 0 >= blo >>> 0; break;
+            case 0x40: taken = (alo & blo) !== 0; break;
+            case 0x50: taken = alo !== blo; break;
+            case 0x60: taken = alo > blo; break;
+            case 0x70: taken = alo >= blo; break;
+            case 0xa0: taken = alo >>> 0 < blo >>> 0; break;
+            case 0xb0: taken = alo >>> 0 <= blo >>> 0; break;
+            case 0xc0: taken = alo < blo; break;
+            case 0xd0: taken = alo <= blo; break;
+            default: taken = badInsn(op, pc) as never;
+          }
+        } else {
+          const ahi = hi[d]!;
+          switch (code) {
+            case 0x10: taken = alo === blo && ahi === bhi; break;
+            case 0x20: taken = gtU64(ahi, alo, bhi, blo); break;
+            case 0x30: taken = !gtU64(bhi, blo, ahi, alo); break;
+            case 0x40: taken = ((alo & blo) | (ahi & bhi)) !== 0; break;
+            case 0x50: taken = alo !== blo || ahi !== bhi; break;
+            case 0x60: taken = gtS64(ahi, alo, bhi, blo); break;
+            case 0x70: taken = !gtS64(bhi, blo, ahi, alo); break;
+            case 0xa0: taken = gtU64(bhi, blo, ahi, alo); break;
+            case 0xb0: taken = !gtU64(ahi, alo, bhi, blo); break;
+            case 0xc0: taken = gtS64(bhi, blo, ahi, alo); break;
+            case 0xd0: taken = !gtS64(ahi, alo, bhi, blo); break;
+            default: taken = badInsn(op, pc) as never;
+          }
+        }
+        if (taken) pc += off;
+        break;
+      }
+      case 0x01: { // LDX (zero- or sign-extending)
+        const size = op & 0x18;
+        const v = mem.translate(hi[s]!, lo[s]!, off, SIZE_BYTES[size]!, false);
+        const o = mem.offset;
+        const sx = (op & 0xe0) === 0x80;
+        if ((op & 0xe0) !== 0x60 && !sx) badInsn(op, pc);
+        switch (size) {
+          case 0x10: { const x = v.getUint8(o); lo[d] = sx ? (x << 24) >> 24 : x; break; }
+          case 0x08: { const x = v.getUint16(o, true); lo[d] = sx ? (x << 16) >> 16 : x; break; }
+          case 0x00: lo[d] = v.getInt32(o, true); if (!sx) { hi[d] = 0; continue; } break;
+          default: if (sx) badInsn(op, pc); lo[d] = v.getInt32(o, true); hi[d] = v.getInt32(o + 4, true); continue;
+        }
+        hi[d] = sx ? lo[d]! >> 31 : 0;
+        break;
+      }
+      case 0x02: case 0x03: { // ST / STX / atomics
+        const mode = op & 0xe0;
+        const size = op & 0x18;
+        const v = mem.translate(hi[d]!, lo[d]!, off, SIZE_BYTES[size]!, true);
+        const o = mem.offset;
+        if (mode === 0xc0 && (op & 7) === 0x03) { atomic(m, v, o, size, s, imm, op, pc); break; }
+        if (mode !== 0x60) badInsn(op, pc);
+        let vlo: number, vhi: number;
+        if (op & 1) { vlo = lo[s]!; vhi = hi[s]!; } else { vlo = imm; vhi = imm >> 31; }
+        switch (size) {
+          case 0x10: v.setUint8(o, vlo & 0xff); break;
+          case 0x08: v.setUint16(o, vlo & 0xffff, true); break;
+          case 0x00: v.setInt32(o, vlo, true); break;
+          default: v.setInt32(o, vlo, true); v.setInt32(o + 4, vhi, true);
+        }
+        break;
+      }
+      case 0x00: { // LD: 64-bit immediate loads and the legacy packet loads
+        if (op === 0x18) {
+          const immHi = IMM[pc]!;
+          pc++; // the second slot is part of this instruction
+          if (s === 0) { lo[d] = imm; hi[d] = immHi; break; }
+          const map = m.mapsByFd.get(imm);
+          if (s === 1 && map) { lo[d] = map.handle; hi[d] = 0; break; }
+          if (s === 2 && map) { lo[d] = (map.region.base + immHi) | 0; hi[d] = 0; break; }
+          throw new ExecFault('invalid-instruction', s === 1 || s === 2 ? `no map with fd ${imm}` : `64-bit immediate load with pseudo source ${s} is not executed`);
+        }
+        const mode = op & 0xe0;
+        if (mode !== 0x20 && mode !== 0x40) badInsn(op, pc);
+        const size = SIZE_BYTES[op & 0x18]!;
+        const at = mode === 0x20 ? imm : (lo[s]! + imm) | 0;
+        const start = m.dataStart, len = m.dataEnd - start;
+        // Out of bounds ends the program with r0 = 0, as the kernel does.
+        if (!m.packet || at < 0 || at + size > len || size === 8) { lo[0] = 0; hi[0] = 0; return; }
+        const pv = m.packet.view, po = start - m.packet.base + at;
+        lo[0] = size === 1 ? pv.getUint8(po) : size === 2 ? pv.getUint16(po, false) : pv.getInt32(po, false);
+        hi[0] = 0;
+        break;
+      }
+    }
+  }
+  } catch (e) {
+    throw new FaultAt(e, pc - 1);
+  } finally {
+    m.insnCount = maxInsns - budget;
+  }
+}
+
+const SIZE_BYTES: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
+
+function badInsn(op: number, pc: number): never {
+  throw new ExecFault('invalid-instruction', `invalid instruction (opcode 0x${op.toString(16).padStart(2, '0')}) at slot ${pc - 1}`);
+}
+
+function callHelper(m: Machine, helpers: HelperTable, id: number): void {
+  const h = helpers[id];
+  if (!h) throw new ExecFault('unsupported-helper', `unsupported helper ${id}`);
+  h(m);
+}
+
+function atomic(m: Machine, v: DataView, o: number, size: number, s: number, imm: number, op: number, pc: number): void {
+  const lo = m.lo, hi = m.hi;
+  const fetch = (imm & 1) !== 0;
+  const code = imm & ~1;
+  if (size === 0x00) { // 32-bit
+    const old = v.getInt32(o, true);
+    const x = lo[s]!;
+    let r: number;
+    switch (code) {
+      case 0x00: r = (old + x) | 0; break;
+      case 0x40: r = old | x; break;
+      case 0x50: r = old & x; break;
+      case 0xa0: r = old ^ x; break;
+      case 0xe0: if (!fetch) badInsn(op, pc + 1); r = x; break;
+      case 0xf0: if (!fetch) badInsn(op, pc + 1); r = old === lo[0] ? x : old; lo[0] = old; hi[0] = 0; v.setInt32(o, r, true); return;
+      default: return badInsn(op, pc + 1);
+    }
+    v.setInt32(o, r, true);
+    if (fetch) { lo[s] = old; hi[s] = 0; }
+    return;
+  }
+  if (size !== 0x18) badInsn(op, pc + 1);
+  const olo = v.getInt32(o, true), ohi = v.getInt32(o + 4, true);
+  const xlo = lo[s]!, xhi = hi[s]!;
+  let rlo: number, rhi: number;
+  switch (code) {
+    case 0x00: { const l = (olo >>> 0) + (xlo >>> 0); rlo = l | 0; rhi = (ohi + xhi + (l > 0xffff_ffff ? 1 : 0)) | 0; break; }
+    case 0x40: rlo = olo | xlo; rhi = ohi | xhi; break;
+    case 0x50: rlo = olo & xlo; rhi = ohi & xhi; break;
+    case 0xa0: rlo = olo ^ xlo; rhi = ohi ^ xhi; break;
+    case 0xe0: if (!fetch) badInsn(op, pc + 1); rlo = xlo; rhi = xhi; break;
+    case 0xf0: {
+      if (!fetch) badInsn(op, pc + 1);
+      const eq = olo === lo[0] && ohi === hi[0];
+      if (eq) { v.setInt32(o, xlo, true); v.setInt32(o + 4, xhi, true); }
+      lo[0] = olo; hi[0] = ohi;
+      return;
+    }
+    default: return badInsn(op, pc + 1);
+  }
+  v.setInt32(o, rlo, true); v.setInt32(o + 4, rhi, true);
+  if (fetch) { lo[s] = olo; hi[s] = ohi; }
+}
+

@@ -1,0 +1,179 @@
+/**
+ * Machine state for one execution: r0–r10 as pairs of 32-bit halves (no BigInt on the hot path),
+ * the address space with its regions, the maps, the input that time/randomness come from, and the
+ * observable side effects. Building the context that r1 points at per program type lives here too.
+ */
+import type { ContextModel, MapDef } from '../ebpf/program.js';
+import { MapState } from './maps.js';
+import { MAX_FRAMES, Memory, REGION_BASE, STACK_FRAME, makeRegion, type Region } from './memory.js';
+
+/** One test input. Time, randomness and CPU come from here so runs are deterministic. */
+export interface RunInput {
+  /** Packet bytes (xdp, skb) or the raw context bytes (tracepoints, K2 input type 1). */
+  packet: Uint8Array;
+  /** Values returned by get_prandom_u32, in order (cycled); default: a fixed sequence. */
+  randoms?: readonly number[];
+  timeNs?: bigint;
+  cpu?: number;
+  pidTgid?: bigint;
+  ifindex?: number;
+  rxQueue?: number;
+  /** Context model 'none': the value of r1 (and r2). */
+  r1?: bigint;
+  r2?: bigint;
+  /** Context model 'none': a writable buffer that r1 points at, with r2 = its length (test vectors). */
+  scratch?: Uint8Array;
+  /** Entries set before the run: map fd → [key, value] pairs (hex strings). */
+  mapSeeds?: ReadonlyMap<number, readonly (readonly [string, string])[]>;
+}
+
+export interface SideEffects {
+  tailCall?: { mapFd: number; index: number };
+  redirect?: { ifindex?: number; mapFd?: number; key?: number; flags: number };
+  /** Bytes sent with perf_event_output, one hex string per call. */
+  perfOutputs?: string[];
+}
+
+/** XDP headroom before the packet data (the kernel's XDP_PACKET_HEADROOM). */
+export const XDP_HEADROOM = 256;
+export const XDP_MD_SIZE = 24;
+export const SKB_CTX_SIZE = 192;
+/** __sk_buff field offsets the interpreter fills in. */
+export const SKB = { len: 0, pktType: 4, mark: 8, queueMapping: 12, protocol: 16, ingressIfindex: 36, ifindex: 40, cb: 48, hash: 68, data: 76, dataEnd: 80, dataMeta: 140 } as const;
+export const XDP_MD = { data: 0, dataEnd: 4, dataMeta: 8, ingressIfindex: 12, rxQueueIndex: 16, egressIfindex: 20 } as const;
+
+const DEFAULT_RANDOMS: readonly number[] = [0x2a, 0x9e3779b9, 0x7f4a7c15, 0x1234abcd];
+
+export class Machine {
+  readonly lo = new Int32Array(11);
+  readonly hi = new Int32Array(11);
+  readonly mem = new Memory();
+  readonly maps: MapState[];
+  readonly mapsByFd = new Map<number, MapState>();
+  readonly stack: Region;
+  /** The packet (xdp/skb) or context bytes (raw) region, for output and LD_ABS. */
+  packet: Region | undefined;
+  ctx: Region | undefined;
+  /** Packet data bounds as absolute simulated addresses (xdp_adjust_head moves `dataStart`). */
+  dataStart = 0;
+  dataEnd = 0;
+  sideEffects: SideEffects = {};
+  randomCursor = 0;
+  /** Set by a helper that ends the program (tail call, uBPF's unwind). */
+  stopped = false;
+  insnCount = 0;
+
+  constructor(readonly model: ContextModel, readonly progKind: 'xdp' | 'tc' | 'other', mapDefs: readonly MapDef[], readonly input: RunInput) {
+    this.stack = this.mem.add(makeRegion('stack', REGION_BASE.stack, new Uint8Array(STACK_FRAME * MAX_FRAMES), true));
+    this.maps = mapDefs.map((d, i) => new MapState(d, i));
+    for (const m of this.maps) {
+      this.mapsByFd.set(m.def.fd, m);
+      this.mem.add(m.region);
+    }
+    if (input.mapSeeds) {
+      for (const [fd, entries] of input.mapSeeds) {
+        const m = this.mapsByFd.get(fd);
+        if (!m) throw new Error(`map seed for unknown map fd ${fd}`);
+        for (const [k, v] of entries) m.update(hexBytes(k, m.def.keySize), hexBytes(v, m.def.valueSize), 0);
+      }
+    }
+    this.buildContext();
+    this.lo[10] = REGION_BASE.stack + STACK_FRAME * MAX_FRAMES;
+  }
+
+  private buildContext(): void {
+    const inp = this.input;
+    switch (this.model) {
+      case 'xdp': {
+        const pkt = new Uint8Array(XDP_HEADROOM + inp.packet.length);
+        pkt.set(inp.packet, XDP_HEADROOM);
+        this.packet = this.mem.add(makeRegion('packet', REGION_BASE.packet, pkt, true));
+        this.dataStart = REGION_BASE.packet + XDP_HEADROOM;
+        this.dataEnd = this.dataStart + inp.packet.length;
+        const ctx = new Uint8Array(XDP_MD_SIZE);
+        this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, ctx, false));
+        this.syncXdpContext();
+        this.ctx.view.setUint32(XDP_MD.ingressIfindex, inp.ifindex ?? 1, true);
+        this.ctx.view.setUint32(XDP_MD.rxQueueIndex, inp.rxQueue ?? 0, true);
+        this.lo[1] = REGION_BASE.ctx;
+        break;
+      }
+      case 'skb': {
+        this.packet = this.mem.add(makeRegion('packet', REGION_BASE.packet, inp.packet.slice(), true));
+        this.dataStart = REGION_BASE.packet;
+        this.dataEnd = this.dataStart + inp.packet.length;
+        const ctx = new Uint8Array(SKB_CTX_SIZE);
+        this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, ctx, true));
+        const v = this.ctx.view;
+        v.setUint32(SKB.len, inp.packet.length, true);
+        // skb->protocol is the Ethernet type in network byte order.
+        if (inp.packet.length >= 14) { ctx[SKB.protocol] = inp.packet[12]!; ctx[SKB.protocol + 1] = inp.packet[13]!; }
+        v.setUint32(SKB.ingressIfindex, inp.ifindex ?? 1, true);
+        v.setUint32(SKB.ifindex, inp.ifindex ?? 1, true);
+        v.setUint32(SKB.data, this.dataStart, true);
+        v.setUint32(SKB.dataEnd, this.dataEnd, true);
+        v.setUint32(SKB.dataMeta, this.dataStart, true);
+        this.lo[1] = REGION_BASE.ctx;
+        break;
+      }
+      case 'raw': {
+        this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, inp.packet.slice(), true));
+        this.packet = this.ctx;
+        this.dataStart = REGION_BASE.ctx;
+        this.dataEnd = this.dataStart + inp.packet.length;
+        this.lo[1] = REGION_BASE.ctx;
+        break;
+      }
+      case 'none':
+        if (inp.scratch) {
+          this.packet = this.mem.add(makeRegion('memory', REGION_BASE.scratch, inp.scratch.slice(), true));
+          this.dataStart = REGION_BASE.scratch;
+          this.dataEnd = this.dataStart + inp.scratch.length;
+          this.lo[1] = REGION_BASE.scratch;
+          this.lo[2] = inp.scratch.length;
+        } else {
+          setReg(this, 1, inp.r1 ?? 0n);
+          setReg(this, 2, inp.r2 ?? 0n);
+        }
+        break;
+    }
+  }
+
+  syncXdpContext(): void {
+    const v = this.ctx!.view;
+    v.setUint32(XDP_MD.data, this.dataStart, true);
+    v.setUint32(XDP_MD.dataEnd, this.dataEnd, true);
+    v.setUint32(XDP_MD.dataMeta, this.dataStart, true);
+  }
+
+  nextRandom(): number {
+    const rs = this.input.randoms && this.input.randoms.length > 0 ? this.input.randoms : DEFAULT_RANDOMS;
+    const v = rs[this.randomCursor % rs.length]!;
+    this.randomCursor++;
+    return v >>> 0;
+  }
+
+  /** The packet bytes as the program left them (xdp: from data to data_end). */
+  packetBytes(): Uint8Array {
+    if (!this.packet) return new Uint8Array(0);
+    return this.packet.bytes.slice(this.dataStart - this.packet.base, this.dataEnd - this.packet.base);
+  }
+}
+
+export function getReg(m: Machine, r: number): bigint {
+  return (BigInt(m.hi[r]! >>> 0) << 32n) | BigInt(m.lo[r]! >>> 0);
+}
+
+export function setReg(m: Machine, r: number, v: bigint): void {
+  const u = BigInt.asUintN(64, v);
+  m.lo[r] = Number(u & 0xffff_ffffn) | 0;
+  m.hi[r] = Number(u >> 32n) | 0;
+}
+
+function hexBytes(s: string, size: number): Uint8Array {
+  const t = s.replace(/^0x/i, '');
+  if (t.length !== size * 2 || /[^0-9a-f]/i.test(t)) throw new Error(`map seed '${s}' is not ${size} bytes of hex`);
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

@@ -1,0 +1,161 @@
+/**
+ * Map runtime with the kernel's semantics for lookup/update/delete: array-like maps (array, per-CPU
+ * array — one CPU — prog array, devmap, cpumap, xskmap, perf event array) index a fixed arena by a u32
+ * key; hash-like maps (hash, per-CPU hash, LRU) keep key → slot with BPF_ANY/NOEXIST/EXIST and
+ * max_entries. Values live in one arena per map, mapped into the interpreter's address space.
+ */
+import { InputError } from '../ebpf/errors.js';
+import { MAP_TYPES, mapTypeName, type MapDef } from '../ebpf/program.js';
+import { MAP_ARENA_SPAN, REGION_BASE, makeRegion, type Region } from './memory.js';
+
+export const ERRNO = { ENOENT: 2, E2BIG: 7, EEXIST: 17, EINVAL: 22, ENOSPC: 28, EOPNOTSUPP: 95 } as const;
+export const UPDATE_FLAGS = { ANY: 0, NOEXIST: 1, EXIST: 2 } as const;
+
+/** Arena budget per map: large maps are allocated lazily only up to this many bytes. */
+const MAX_ARENA_BYTES = MAP_ARENA_SPAN;
+
+const ARRAY_LIKE = new Set<number>([
+  MAP_TYPES.array, MAP_TYPES.percpu_array, MAP_TYPES.prog_array, MAP_TYPES.perf_event_array,
+  MAP_TYPES.devmap, MAP_TYPES.cpumap, MAP_TYPES.xskmap, MAP_TYPES.array_of_maps,
+]);
+const HASH_LIKE = new Set<number>([
+  MAP_TYPES.hash, MAP_TYPES.percpu_hash, MAP_TYPES.lru_hash, MAP_TYPES.lru_percpu_hash, MAP_TYPES.devmap_hash, MAP_TYPES.hash_of_maps,
+]);
+/** Maps whose entries hold references to other objects: an entry is "present" only once set. */
+const SPARSE_ARRAY = new Set<number>([MAP_TYPES.prog_array, MAP_TYPES.devmap, MAP_TYPES.cpumap, MAP_TYPES.xskmap, MAP_TYPES.perf_event_array, MAP_TYPES.array_of_maps]);
+
+export function isSupportedMapType(type: number): boolean {
+  return ARRAY_LIKE.has(type) || HASH_LIKE.has(type);
+}
+
+export interface MapEntry {
+  keyHex: string;
+  valueHex: string;
+}
+
+export class MapState {
+  readonly def: MapDef;
+  readonly index: number;
+  readonly region: Region;
+  readonly arrayLike: boolean;
+  readonly sparse: boolean;
+  /** Hash maps: key hex → slot. Sparse arrays: present indices (as hex keys). */
+  private readonly slots = new Map<string, number>();
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
+
+  constructor(def: MapDef, index: number) {
+    if (!isSupportedMapType(def.type)) throw new InputError(`map '${def.name}': unsupported map type ${mapTypeName(def.type)}`);
+    this.def = def;
+    this.index = index;
+    this.arrayLike = ARRAY_LIKE.has(def.type);
+    this.sparse = SPARSE_ARRAY.has(def.type);
+    const bytes = def.maxEntries * def.valueSize;
+    if (bytes > MAX_ARENA_BYTES) throw new InputError(`map '${def.name}': ${def.maxEntries} × ${def.valueSize} bytes exceeds the interpreter's ${MAX_ARENA_BYTES}-byte map budget`);
+    // Prog arrays, perf event arrays etc. hold kernel object ids that programs cannot read.
+    const readable = !this.sparse || def.type === MAP_TYPES.devmap || def.type === MAP_TYPES.cpumap;
+    this.region = makeRegion(`map '${def.name}' value`, REGION_BASE.mapValues + index * MAP_ARENA_SPAN, new Uint8Array(bytes), readable, readable ? bytes : 0);
+  }
+
+  get handle(): number {
+    return REGION_BASE.mapHandle + this.def.fd * 16;
+  }
+
+  /** Address of the value for a key, or 0 when absent. */
+  lookup(key: Uint8Array): number {
+    const slot = this.slotOf(key);
+    return slot < 0 ? 0 : this.region.base + slot * this.def.valueSize;
+  }
+
+  /** Kernel return value of bpf_map_update_elem (0 or −errno). */
+  update(key: Uint8Array, value: Uint8Array, flags: number): number {
+    if (flags > UPDATE_FLAGS.EXIST) return -ERRNO.EINVAL;
+    if (this.arrayLike) {
+      const idx = keyIndex(key);
+      if (idx >= this.def.maxEntries) return -ERRNO.E2BIG;
+      if (!this.sparse && flags === UPDATE_FLAGS.NOEXIST) return -ERRNO.EEXIST;
+      const present = !this.sparse || this.slots.has(hex(key));
+      if (this.sparse && flags === UPDATE_FLAGS.NOEXIST && present) return -ERRNO.EEXIST;
+      if (this.sparse && flags === UPDATE_FLAGS.EXIST && !present) return -ERRNO.ENOENT;
+      if (this.sparse) this.slots.set(hex(key), idx);
+      this.region.bytes.set(value.subarray(0, this.def.valueSize), idx * this.def.valueSize);
+      return 0;
+    }
+    const k = hex(key);
+    const existing = this.slots.get(k);
+    if (existing !== undefined && flags === UPDATE_FLAGS.NOEXIST) return -ERRNO.EEXIST;
+    if (existing === undefined && flags === UPDATE_FLAGS.EXIST) return -ERRNO.ENOENT;
+    let slot = existing;
+    if (slot === undefined) {
+      if (this.slots.size >= this.def.maxEntries) return -ERRNO.E2BIG;
+      slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.nextSlot++;
+      this.slots.set(k, slot);
+    }
+    this.region.bytes.set(value.subarray(0, this.def.valueSize), slot * this.def.valueSize);
+    return 0;
+  }
+
+  /** Kernel return value of bpf_map_delete_elem. */
+  delete(key: Uint8Array): number {
+    if (this.arrayLike && !this.sparse) return -ERRNO.EINVAL;
+    const k = hex(key);
+    const slot = this.slots.get(k);
+    if (slot === undefined) return this.arrayLike && keyIndex(key) >= this.def.maxEntries ? -ERRNO.EINVAL : -ERRNO.ENOENT;
+    this.slots.delete(k);
+    this.region.bytes.fill(0, slot * this.def.valueSize, (slot + 1) * this.def.valueSize);
+    if (!this.arrayLike) this.freeSlots.push(slot);
+    return 0;
+  }
+
+  /** Whether a sparse array entry (prog array slot, devmap port, …) is set. */
+  has(index: number): boolean {
+    return this.slots.has(hex(u32Key(index)));
+  }
+
+  /** Present entries in key order (array maps: entries whose value is non-zero). */
+  entries(): MapEntry[] {
+    const vs = this.def.valueSize;
+    const out: MapEntry[] = [];
+    if (this.arrayLike && !this.sparse) {
+      for (let i = 0; i < this.def.maxEntries; i++) {
+        const v = this.region.bytes.subarray(i * vs, (i + 1) * vs);
+        if (v.some((b) => b !== 0)) out.push({ keyHex: hex(u32Key(i)), valueHex: hex(v) });
+      }
+      return out;
+    }
+    for (const [k, slot] of this.slots) out.push({ keyHex: k, valueHex: hex(this.region.bytes.subarray(slot * vs, (slot + 1) * vs)) });
+    return out.sort((a, b) => (a.keyHex < b.keyHex ? -1 : a.keyHex > b.keyHex ? 1 : 0));
+  }
+
+  private slotOf(key: Uint8Array): number {
+    if (this.arrayLike) {
+      const idx = keyIndex(key);
+      if (idx >= this.def.maxEntries) return -1;
+      if (this.sparse && !this.slots.has(hex(key))) return -1;
+      return idx;
+    }
+    return this.slots.get(hex(key)) ?? -1;
+  }
+}
+
+function keyIndex(key: Uint8Array): number {
+  return ((key[0] ?? 0) | ((key[1] ?? 0) << 8) | ((key[2] ?? 0) << 16) | ((key[3] ?? 0) << 24)) >>> 0;
+}
+
+export function u32Key(i: number): Uint8Array {
+  return new Uint8Array([i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, (i >>> 24) & 0xff]);
+}
+
+export function hex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
+  return s;
+}
+
+export function fromHex(s: string): Uint8Array {
+  const t = s.replace(/\s+/g, '');
+  if (t.length % 2 !== 0 || /[^0-9a-f]/i.test(t)) throw new InputError(`bad hex string '${s.length > 40 ? s.slice(0, 40) + '…' : s}'`);
+  const out = new Uint8Array(t.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

@@ -1,0 +1,116 @@
+/**
+ * Running a program on one input and collecting its observable output: r0, the final packet,
+ * every map's contents and helper side effects (tail call, redirect, perf output), or a typed
+ * execution error. This is what the optimizer compares and what `k2lab run` prints.
+ */
+import { InputError } from '../ebpf/errors.js';
+import { contextModelOf, defaultInputSize, mapTypeName, type ContextModel, type MapDef, type Program } from '../ebpf/program.js';
+import { ExecFault, type ExecError } from './fault.js';
+import { KERNEL_HELPERS, type HelperTable } from './helpers.js';
+import { FaultAt, execute, prepare, type PreparedCode } from './interpreter.js';
+import { Machine, getReg, type RunInput, type SideEffects } from './machine.js';
+import { hex, isSupportedMapType } from './maps.js';
+import { MemoryFault } from './memory.js';
+
+export const DEFAULT_MAX_INSNS = 1_000_000;
+
+/** A program ready to run many times. */
+export interface Runnable {
+  name: string;
+  code: PreparedCode;
+  maps: readonly MapDef[];
+  model: ContextModel;
+  progKind: 'xdp' | 'tc' | 'other';
+}
+
+export interface RunOptions {
+  maxInsns?: number;
+  helpers?: HelperTable;
+}
+
+export interface MapSnapshot {
+  name: string;
+  fd: number;
+  type: string;
+  entries: { key: string; value: string }[];
+}
+
+export interface RunResult {
+  r0: bigint;
+  packet: Uint8Array;
+  maps: MapSnapshot[];
+  sideEffects: SideEffects;
+  insnCount: number;
+  error?: ExecError;
+}
+
+export function toRunnable(p: Program, model?: ContextModel): Runnable {
+  for (const m of p.maps) {
+    if (!isSupportedMapType(m.type)) throw new InputError(`map '${m.name}': map type ${mapTypeName(m.type)} is not supported by the interpreter`);
+  }
+  const fds = new Set(p.maps.map((m) => m.fd));
+  p.insns.forEach((ins, i) => {
+    if (ins.op === 0x18 && (ins.src === 1 || ins.src === 2) && !fds.has(ins.imm) && (i === 0 || p.insns[i - 1]!.op !== 0x18)) {
+      throw new InputError(`instruction ${i}: map reference to fd ${ins.imm}, but the program has ${p.maps.length === 0 ? 'no maps' : `maps with fd ${[...fds].join(', ')}`}`);
+    }
+  });
+  const progKind = p.progType === 'xdp' ? 'xdp' : p.progType === 'sched_cls' || p.progType === 'sched_act' ? 'tc' : 'other';
+  return { name: p.name, code: prepare(p.insns), maps: p.maps, model: model ?? contextModelOf(p.progType, p.k2InputType), progKind };
+}
+
+/** A zero-filled input of the program type's default size. */
+export function defaultInput(p: Program): RunInput {
+  return { packet: new Uint8Array(defaultInputSize(p)) };
+}
+
+export function runProgram(r: Runnable, input: RunInput, opts: RunOptions = {}): RunResult {
+  const m = new Machine(r.model, r.progKind, r.maps, input);
+  let error: ExecError | undefined;
+  try {
+    execute(m, r.code, opts.helpers ?? KERNEL_HELPERS, opts.maxInsns ?? DEFAULT_MAX_INSNS);
+  } catch (e) {
+    if (!(e instanceof FaultAt)) throw e;
+    const f = e.fault;
+    if (f instanceof ExecFault) error = { kind: f.kind, message: f.message, pc: e.pc };
+    else if (f instanceof MemoryFault) error = { kind: 'memory', message: f.message, pc: e.pc };
+    else throw f; // a bug in the interpreter, not an execution error
+  }
+  return {
+    r0: getReg(m, 0),
+    packet: m.packetBytes(),
+    maps: m.maps.map((s) => ({ name: s.def.name, fd: s.def.fd, type: mapTypeName(s.def.type), entries: s.entries().map((e) => ({ key: e.keyHex, value: e.valueHex })) })),
+    sideEffects: m.sideEffects,
+    insnCount: m.insnCount,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** The JSON shape of DESIGN.md §6: `{ r0, packetHex, maps, sideEffects, error? }`. */
+export function resultToJson(res: RunResult): Record<string, unknown> {
+  return {
+    r0: res.r0.toString(),
+    packetHex: hex(res.packet),
+    maps: res.maps,
+    sideEffects: res.sideEffects,
+    insnCount: res.insnCount,
+    ...(res.error ? { error: res.error } : {}),
+  };
+}
+
+/** Human-readable output of one run. */
+export function formatResult(res: RunResult): string {
+  const lines: string[] = [];
+  if (res.error) lines.push(`error: ${res.error.kind} at instruction ${res.error.pc}: ${res.error.message}`);
+  lines.push(`r0 = ${res.r0} (0x${res.r0.toString(16)})`);
+  lines.push(`packet (${res.packet.length} bytes): ${hex(res.packet) || '(empty)'}`);
+  for (const m of res.maps) {
+    lines.push(`map ${m.name} (fd ${m.fd}, ${m.type}): ${m.entries.length === 0 ? '(empty)' : ''}`);
+    for (const e of m.entries) lines.push(`  ${e.key} => ${e.value}`);
+  }
+  const se = res.sideEffects;
+  if (se.tailCall) lines.push(`tail call: prog array fd ${se.tailCall.mapFd}, index ${se.tailCall.index}`);
+  if (se.redirect) lines.push(`redirect: ${JSON.stringify(se.redirect)}`);
+  for (const p of se.perfOutputs ?? []) lines.push(`perf output: ${p}`);
+  lines.push(`instructions executed: ${res.insnCount}`);
+  return lines.join('\n');
+}
