@@ -1,3 +1,53 @@
-/** `k2lab microbench interp`: placeholder replaced below. */
+/**
+ * `k2lab microbench <target>`: tinybench micro-benchmarks of hot paths. `interp` measures
+ * interpreted instructions per second on each program over N seeded random inputs.
+ */
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-export const microbenchCommand: CommandModule<object, object> = { command: 'microbench', describe: 'micro-benchmarks', handler: () => {} };
+import { benchInterpreter } from '../bench/microbench-interp.js';
+import { InputError } from '../ebpf/errors.js';
+import { loadProgram } from '../ebpf/load.js';
+
+interface Args { target: string; programs?: string[]; inputs: number; seed: number; time: number; json: boolean }
+
+const DEFAULT_SUITE = resolve('..', 'shared', 'k2-suite', 'programs');
+
+export const microbenchCommand: CommandModule<object, Args> = {
+  command: 'microbench <target>',
+  describe: 'tinybench micro-benchmarks of hot paths (interp: interpreted instructions/s per program)',
+  builder: (y) => y
+    .positional('target', { type: 'string', choices: ['interp'], demandOption: true })
+    .option('programs', { type: 'string', array: true, describe: `programs to run (default: every .insns in ${DEFAULT_SUITE})` })
+    .option('inputs', { type: 'number', default: 30, describe: 'seeded random inputs per program' })
+    .option('seed', { type: 'number', default: 1 })
+    .option('time', { type: 'number', default: 1000, describe: 'milliseconds per program' })
+    .option('json', { type: 'boolean', default: false })
+    .example('$0 microbench interp', '') as never,
+  handler: async (a) => {
+    for (const [k, v] of [['inputs', a.inputs], ['time', a.time]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new InputError(`--${k}: expected a positive integer, got ${v}`);
+    }
+    const paths = a.programs ?? suitePrograms();
+    const programs = paths.map((p) => loadProgram(p));
+    const rows = await benchInterpreter(programs, { inputs: a.inputs, seed: a.seed, timeMs: a.time });
+    if (a.json) { process.stdout.write(JSON.stringify(rows, null, 2) + '\n'); return; }
+    const fmt = (x: number): string => (x / 1e6).toFixed(1);
+    process.stdout.write(`${'program'.padEnd(22)} ${'insns/iter'.padStart(10)} ${'iter/s'.padStart(10)} ${'±%'.padStart(6)} ${'M insns/s'.padStart(10)}\n`);
+    for (const r of rows) {
+      process.stdout.write(`${r.program.padEnd(22)} ${String(r.insnsPerIteration).padStart(10)} ${r.opsPerSecond.toFixed(0).padStart(10)} ${r.rmePercent.toFixed(2).padStart(6)} ${fmt(r.insnsPerSecond).padStart(10)}\n`);
+    }
+    const total = rows.reduce((s, r) => s + r.insnsPerSecond, 0) / rows.length;
+    process.stdout.write(`mean: ${fmt(total)} M interpreted instructions/s over ${rows.length} programs × ${a.inputs} inputs\n`);
+  },
+};
+
+function suitePrograms(): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(DEFAULT_SUITE).filter((f) => f.endsWith('.insns')).sort();
+  } catch {
+    throw new InputError(`no programs given and ${DEFAULT_SUITE} is missing (pass --programs FILE…)`);
+  }
+  return files.map((f) => join(DEFAULT_SUITE, f));
+}

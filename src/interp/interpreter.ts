@@ -234,7 +234,7 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
           if (s === 0) { lo[d] = imm; hi[d] = immHi; break; }
           const map = m.mapsByFd.get(imm);
           if (s === 1 && map) { lo[d] = map.handle; hi[d] = 0; break; }
-          if (s === 2 && map) { lo[d] = (map.region.base + immHi) | 0; hi[d] = 0; break; }
+          if (s === 2 && map) { map.touch(); lo[d] = (map.region.base + immHi) | 0; hi[d] = 0; break; }
           throw new ExecFault('invalid-instruction', s === 1 || s === 2 ? `no map with fd ${imm}` : `64-bit immediate load with pseudo source ${s} is not executed`);
         }
         const mode = op & 0xe0;

@@ -62,14 +62,30 @@ export class Machine {
   /** Set by a helper that ends the program (tail call, uBPF's unwind). */
   stopped = false;
   insnCount = 0;
+  input: RunInput = { packet: new Uint8Array(0) };
 
-  constructor(readonly model: ContextModel, readonly progKind: 'xdp' | 'tc' | 'other', mapDefs: readonly MapDef[], readonly input: RunInput) {
+  /** Regions are created once; `reset` refills them for each input (no allocation when sizes fit). */
+  constructor(readonly model: ContextModel, readonly progKind: 'xdp' | 'tc' | 'other', mapDefs: readonly MapDef[]) {
     this.stack = this.mem.add(makeRegion('stack', REGION_BASE.stack, new Uint8Array(STACK_FRAME * MAX_FRAMES), true));
     this.maps = mapDefs.map((d, i) => new MapState(d, i));
     for (const m of this.maps) {
       this.mapsByFd.set(m.def.fd, m);
       this.mem.add(m.region);
     }
+    if (model === 'xdp') this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, new Uint8Array(XDP_MD_SIZE), false));
+    if (model === 'skb') this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, new Uint8Array(SKB_CTX_SIZE), true));
+    const packetBase = model === 'raw' ? REGION_BASE.ctx : model === 'none' ? REGION_BASE.scratch : REGION_BASE.packet;
+    this.packet = this.mem.add(makeRegion(model === 'raw' ? 'context' : model === 'none' ? 'memory' : 'packet', packetBase, new Uint8Array(0), true));
+    if (model === 'raw') this.ctx = this.packet;
+  }
+
+  /** Prepares a fresh execution on `input`: registers, stack, maps, context and packet. */
+  reset(input: RunInput): void {
+    this.input = input;
+    this.lo.fill(0);
+    this.hi.fill(0);
+    this.stack.bytes.fill(0);
+    for (const m of this.maps) m.clear();
     if (input.mapSeeds) {
       for (const [fd, entries] of input.mapSeeds) {
         const m = this.mapsByFd.get(fd);
@@ -77,37 +93,54 @@ export class Machine {
         for (const [k, v] of entries) m.update(hexBytes(k, m.def.keySize), hexBytes(v, m.def.valueSize), 0);
       }
     }
+    this.sideEffects = {};
+    this.randomCursor = 0;
+    this.stopped = false;
+    this.insnCount = 0;
     this.buildContext();
     this.lo[10] = REGION_BASE.stack + STACK_FRAME * MAX_FRAMES;
   }
 
+  /** Copies `data` into the packet region at `at`, growing its buffer only when needed. */
+  private fillPacket(data: Uint8Array, at: number): void {
+    const r = this.packet!;
+    const size = at + data.length;
+    if (r.bytes.length < size) {
+      r.bytes = new Uint8Array(Math.max(size, 2 * r.bytes.length));
+      r.view = new DataView(r.bytes.buffer);
+    } else {
+      r.bytes.fill(0, 0, at);
+    }
+    r.bytes.set(data, at);
+    r.end = r.base + size;
+  }
+
   private buildContext(): void {
     const inp = this.input;
+    const len = (inp.scratch ?? inp.packet).length;
     switch (this.model) {
       case 'xdp': {
-        const pkt = new Uint8Array(XDP_HEADROOM + inp.packet.length);
-        pkt.set(inp.packet, XDP_HEADROOM);
-        this.packet = this.mem.add(makeRegion('packet', REGION_BASE.packet, pkt, true));
+        this.fillPacket(inp.packet, XDP_HEADROOM);
         this.dataStart = REGION_BASE.packet + XDP_HEADROOM;
-        this.dataEnd = this.dataStart + inp.packet.length;
-        const ctx = new Uint8Array(XDP_MD_SIZE);
-        this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, ctx, false));
+        this.dataEnd = this.dataStart + len;
+        const v = this.ctx!.view;
         this.syncXdpContext();
-        this.ctx.view.setUint32(XDP_MD.ingressIfindex, inp.ifindex ?? 1, true);
-        this.ctx.view.setUint32(XDP_MD.rxQueueIndex, inp.rxQueue ?? 0, true);
+        v.setUint32(XDP_MD.ingressIfindex, inp.ifindex ?? 1, true);
+        v.setUint32(XDP_MD.rxQueueIndex, inp.rxQueue ?? 0, true);
+        v.setUint32(XDP_MD.egressIfindex, 0, true);
         this.lo[1] = REGION_BASE.ctx;
         break;
       }
       case 'skb': {
-        this.packet = this.mem.add(makeRegion('packet', REGION_BASE.packet, inp.packet.slice(), true));
+        this.fillPacket(inp.packet, 0);
         this.dataStart = REGION_BASE.packet;
-        this.dataEnd = this.dataStart + inp.packet.length;
-        const ctx = new Uint8Array(SKB_CTX_SIZE);
-        this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, ctx, true));
-        const v = this.ctx.view;
-        v.setUint32(SKB.len, inp.packet.length, true);
+        this.dataEnd = this.dataStart + len;
+        const ctx = this.ctx!.bytes;
+        ctx.fill(0);
+        const v = this.ctx!.view;
+        v.setUint32(SKB.len, len, true);
         // skb->protocol is the Ethernet type in network byte order.
-        if (inp.packet.length >= 14) { ctx[SKB.protocol] = inp.packet[12]!; ctx[SKB.protocol + 1] = inp.packet[13]!; }
+        if (len >= 14) { ctx[SKB.protocol] = inp.packet[12]!; ctx[SKB.protocol + 1] = inp.packet[13]!; }
         v.setUint32(SKB.ingressIfindex, inp.ifindex ?? 1, true);
         v.setUint32(SKB.ifindex, inp.ifindex ?? 1, true);
         v.setUint32(SKB.data, this.dataStart, true);
@@ -116,22 +149,22 @@ export class Machine {
         this.lo[1] = REGION_BASE.ctx;
         break;
       }
-      case 'raw': {
-        this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, inp.packet.slice(), true));
-        this.packet = this.ctx;
+      case 'raw':
+        this.fillPacket(inp.packet, 0);
         this.dataStart = REGION_BASE.ctx;
-        this.dataEnd = this.dataStart + inp.packet.length;
+        this.dataEnd = this.dataStart + len;
         this.lo[1] = REGION_BASE.ctx;
         break;
-      }
       case 'none':
         if (inp.scratch) {
-          this.packet = this.mem.add(makeRegion('memory', REGION_BASE.scratch, inp.scratch.slice(), true));
+          this.fillPacket(inp.scratch, 0);
           this.dataStart = REGION_BASE.scratch;
-          this.dataEnd = this.dataStart + inp.scratch.length;
+          this.dataEnd = this.dataStart + len;
           this.lo[1] = REGION_BASE.scratch;
-          this.lo[2] = inp.scratch.length;
+          this.lo[2] = len;
         } else {
+          this.fillPacket(new Uint8Array(0), 0);
+          this.dataStart = this.dataEnd = REGION_BASE.scratch;
           setReg(this, 1, inp.r1 ?? 0n);
           setReg(this, 2, inp.r2 ?? 0n);
         }

@@ -43,6 +43,9 @@ export class MapState {
   private readonly slots = new Map<string, number>();
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
+  /** Byte range of the arena that may hold non-zero bytes: only that much is cleared per run. */
+  private dirtyLo = Infinity;
+  private dirtyHi = 0;
 
   constructor(def: MapDef, index: number) {
     if (!isSupportedMapType(def.type)) throw new InputError(`map '${def.name}': unsupported map type ${mapTypeName(def.type)}`);
@@ -61,10 +64,36 @@ export class MapState {
     return REGION_BASE.mapHandle + this.def.fd * 16;
   }
 
-  /** Address of the value for a key, or 0 when absent. */
+  /** Marks the arena as possibly written (a direct map-value pointer was handed out). */
+  touch(): void {
+    this.markDirty(0, this.def.maxEntries);
+  }
+
+  private markDirty(slot: number, slots = 1): void {
+    const lo = slot * this.def.valueSize;
+    if (lo < this.dirtyLo) this.dirtyLo = lo;
+    const hi = lo + slots * this.def.valueSize;
+    if (hi > this.dirtyHi) this.dirtyHi = hi;
+  }
+
+  /** Empties the map for a new run. */
+  clear(): void {
+    if (this.dirtyHi > 0) {
+      this.region.bytes.fill(0, this.dirtyLo, this.dirtyHi);
+      this.dirtyLo = Infinity;
+      this.dirtyHi = 0;
+    }
+    if (this.slots.size > 0) this.slots.clear();
+    if (this.freeSlots.length > 0) this.freeSlots.length = 0;
+    this.nextSlot = 0;
+  }
+
+  /** Address of the value for a key, or 0 when absent. A returned pointer may be written through. */
   lookup(key: Uint8Array): number {
     const slot = this.slotOf(key);
-    return slot < 0 ? 0 : this.region.base + slot * this.def.valueSize;
+    if (slot < 0) return 0;
+    this.markDirty(slot);
+    return this.region.base + slot * this.def.valueSize;
   }
 
   /** Kernel return value of bpf_map_update_elem (0 or −errno). */
@@ -78,6 +107,7 @@ export class MapState {
       if (this.sparse && flags === UPDATE_FLAGS.NOEXIST && present) return -ERRNO.EEXIST;
       if (this.sparse && flags === UPDATE_FLAGS.EXIST && !present) return -ERRNO.ENOENT;
       if (this.sparse) this.slots.set(hex(key), idx);
+      this.markDirty(idx);
       this.region.bytes.set(value.subarray(0, this.def.valueSize), idx * this.def.valueSize);
       return 0;
     }
@@ -91,6 +121,7 @@ export class MapState {
       slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.nextSlot++;
       this.slots.set(k, slot);
     }
+    this.markDirty(slot);
     this.region.bytes.set(value.subarray(0, this.def.valueSize), slot * this.def.valueSize);
     return 0;
   }

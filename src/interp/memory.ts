@@ -21,13 +21,13 @@ export const STACK_FRAME = 512;
 export const MAX_FRAMES = 8;
 
 export interface Region {
-  name: string;
-  base: number;
-  /** One past the last valid address. */
+  readonly name: string;
+  readonly base: number;
+  /** One past the last valid address (the packet region's changes per input). */
   end: number;
   bytes: Uint8Array;
   view: DataView;
-  writable: boolean;
+  readonly writable: boolean;
 }
 
 export function makeRegion(name: string, base: number, bytes: Uint8Array, writable: boolean, size = bytes.length): Region {

@@ -63,26 +63,60 @@ export function defaultInput(p: Program): RunInput {
   return { packet: new Uint8Array(defaultInputSize(p)) };
 }
 
-export function runProgram(r: Runnable, input: RunInput, opts: RunOptions = {}): RunResult {
-  const m = new Machine(r.model, r.progKind, r.maps, input);
-  let error: ExecError | undefined;
-  try {
-    execute(m, r.code, opts.helpers ?? KERNEL_HELPERS, opts.maxInsns ?? DEFAULT_MAX_INSNS);
-  } catch (e) {
-    if (!(e instanceof FaultAt)) throw e;
-    const f = e.fault;
-    if (f instanceof ExecFault) error = { kind: f.kind, message: f.message, pc: e.pc };
-    else if (f instanceof MemoryFault) error = { kind: 'memory', message: f.message, pc: e.pc };
-    else throw f; // a bug in the interpreter, not an execution error
+/**
+ * A reusable execution context for one program: the machine's regions and maps are allocated once
+ * and reset per input, so the hot path (many inputs, many candidates) allocates nothing.
+ */
+export class Session {
+  readonly machine: Machine;
+  private readonly helpers: HelperTable;
+  private readonly maxInsns: number;
+  /** The last run's execution error, if any. */
+  error: ExecError | undefined;
+
+  constructor(readonly runnable: Runnable, opts: RunOptions = {}) {
+    this.machine = new Machine(runnable.model, runnable.progKind, runnable.maps);
+    this.helpers = opts.helpers ?? KERNEL_HELPERS;
+    this.maxInsns = opts.maxInsns ?? DEFAULT_MAX_INSNS;
   }
-  return {
-    r0: getReg(m, 0),
-    packet: m.packetBytes(),
-    maps: m.maps.map((s) => ({ name: s.def.name, fd: s.def.fd, type: mapTypeName(s.def.type), entries: s.entries().map((e) => ({ key: e.keyHex, value: e.valueHex })) })),
-    sideEffects: m.sideEffects,
-    insnCount: m.insnCount,
-    ...(error ? { error } : {}),
-  };
+
+  /** Runs on one input; returns false on an execution error (see `error`). */
+  run(input: RunInput): boolean {
+    const m = this.machine;
+    m.reset(input);
+    this.error = undefined;
+    try {
+      execute(m, this.runnable.code, this.helpers, this.maxInsns);
+      return true;
+    } catch (e) {
+      if (!(e instanceof FaultAt)) throw e;
+      const f = e.fault;
+      if (f instanceof ExecFault) this.error = { kind: f.kind, message: f.message, pc: e.pc };
+      else if (f instanceof MemoryFault) this.error = { kind: 'memory', message: f.message, pc: e.pc };
+      else throw f; // a bug in the interpreter, not an execution error
+      return false;
+    }
+  }
+
+  /** The full observable output of the last run (allocates: for reports, not the hot path). */
+  result(): RunResult {
+    const m = this.machine;
+    return {
+      r0: getReg(m, 0),
+      packet: m.packetBytes(),
+      maps: m.maps.map((s) => ({ name: s.def.name, fd: s.def.fd, type: mapTypeName(s.def.type), entries: s.entries().map((e) => ({ key: e.keyHex, value: e.valueHex })) })),
+      sideEffects: m.sideEffects,
+      insnCount: m.insnCount,
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+}
+
+/** One run on a fresh machine, with the full output. */
+export function runProgram(r: Runnable, input: RunInput, opts: RunOptions = {}): RunResult {
+  const s = new Session(r, opts);
+  s.run(input);
+  return s.result();
 }
 
 /** The JSON shape of DESIGN.md §6: `{ r0, packetHex, maps, sideEffects, error? }`. */
