@@ -2,7 +2,7 @@
  * What every subcommand shares: the program-loading flags, one-line errors with exit status 2 for
  * bad input, and writing output files atomically (write a temporary file, then rename).
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { InputError } from '../ebpf/errors.js';
 
@@ -27,8 +27,13 @@ export function withProgramFlags<T>(y: Argv<T>) {
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new InputError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 export function parseHexArg(flag: string, text: string): Uint8Array {

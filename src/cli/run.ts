@@ -3,7 +3,7 @@
  * observable output: r0, the final packet, the maps and helper side effects.
  */
 import type { CommandModule } from 'yargs';
-import { InputError } from '../ebpf/errors.js';
+import { InputError, inFile } from '../ebpf/errors.js';
 import { loadProgram, readInputFile } from '../ebpf/load.js';
 import { contextModelOf } from '../ebpf/program.js';
 import { DEFAULT_MAX_INSNS, defaultInput, formatResult, resultToJson, runProgram, toRunnable } from '../interp/run.js';
@@ -32,7 +32,7 @@ export const runCommand: CommandModule<object, Args> = {
   handler: (a) => {
     if (!Number.isInteger(a['max-insns']) || a['max-insns'] <= 0) throw new InputError(`--max-insns: expected a positive integer, got ${a['max-insns']}`);
     const prog = loadProgram(a.prog, { progType: a['prog-type'], section: a.section });
-    const runnable = toRunnable(prog);
+    const runnable = inFile(prog.source, () => toRunnable(prog));
     const inputs: RunInput[] = [];
     if (a.inputs) {
       readInputFile(a.inputs, 'inputs file').toString('utf8').split(/\r?\n/).forEach((line, i) => {
@@ -51,7 +51,7 @@ export const runCommand: CommandModule<object, Args> = {
     }
     const many = inputs.length > 1 || a.inputs !== undefined;
     for (const input of inputs) {
-      const res = runProgram(runnable, input, { maxInsns: a['max-insns'] });
+      const res = inFile(prog.source, () => runProgram(runnable, input, { maxInsns: a['max-insns'] }));
       if (a.json) process.stdout.write(JSON.stringify(resultToJson(res), null, many ? undefined : 2) + '\n');
       else process.stdout.write(formatResult(res) + '\n' + (many ? '\n' : ''));
     }

@@ -234,14 +234,15 @@ export function findConformanceFiles(dirs: string[]): string[] {
     }
   };
   for (const d of dirs) {
-    let isDir = false;
+    let st: ReturnType<typeof statSync> | undefined;
     try {
-      isDir = statSync(d).isDirectory();
+      st = statSync(d);
     } catch {
       /* reported below */
     }
-    if (!isDir) throw new InputError(`${d}: no such directory`);
-    walk(d);
+    if (st?.isFile() && d.endsWith('.data')) out.push(d);
+    else if (st?.isDirectory()) walk(d);
+    else throw new InputError(st ? `${d}: not a folder or a .data file` : `${d}: no such directory`);
   }
   return out.sort();
 }

@@ -29,7 +29,12 @@ const ASM_EXTS = ['.s', '.asm'];
 export function readInputFile(path: string, what = 'file'): Buffer {
   if (!existsSync(path)) throw new InputError(`${path}: no such ${what}`);
   if (statSync(path).isDirectory()) throw new InputError(`${path}: is a directory, expected a ${what}`);
-  return readFileSync(path);
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    // Unreadable (EACCES, EIO, …) is bad input too, not a bug: one line, no stack.
+    throw new InputError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** The file a program name refers to: the path itself, or the path with a known extension added. */

@@ -1,0 +1,3 @@
+; the positive control: assembles cleanly
+r0 = 1
+exit
