@@ -2,23 +2,23 @@
  * `k2lab microbench <target>`: tinybench micro-benchmarks of hot paths. `interp` measures
  * interpreted instructions per second on each program over N seeded random inputs.
  */
-import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { benchInterpreter } from '../bench/microbench-interp.js';
 import { InputError } from '../ebpf/errors.js';
 import { loadProgram } from '../ebpf/load.js';
+import { exampleObjects, k2SuitePrograms } from '../paths.js';
 
 interface Args { target: string; programs?: string[]; inputs: number; seed: number; time: number; json: boolean }
 
-const DEFAULT_SUITE = resolve('..', 'shared', 'k2-suite', 'programs');
 
 export const microbenchCommand: CommandModule<object, Args> = {
   command: 'microbench <target>',
   describe: 'tinybench micro-benchmarks of hot paths (interp: interpreted instructions/s per program)',
   builder: (y) => y
     .positional('target', { type: 'string', choices: ['interp'], demandOption: true })
-    .option('programs', { type: 'string', array: true, describe: `programs to run (default: every .insns in ${DEFAULT_SUITE})` })
+    .option('programs', { type: 'string', array: true, describe: 'programs to run (default: the K2 suite in ../shared/k2-suite when present, else the example objects in test/elf)' })
     .option('inputs', { type: 'number', default: 30, describe: 'seeded random inputs per program' })
     .option('seed', { type: 'number', default: 1 })
     .option('time', { type: 'number', default: 1000, describe: 'milliseconds per program' })
@@ -43,11 +43,9 @@ export const microbenchCommand: CommandModule<object, Args> = {
 };
 
 function suitePrograms(): string[] {
-  let files: string[];
-  try {
-    files = readdirSync(DEFAULT_SUITE).filter((f) => f.endsWith('.insns')).sort();
-  } catch {
-    throw new InputError(`no programs given and ${DEFAULT_SUITE} is missing (pass --programs FILE…)`);
+  if (!existsSync(k2SuitePrograms)) {
+    process.stderr.write(`k2lab: ${relative(process.cwd(), k2SuitePrograms)} not found; using the example programs in test/elf\n`);
+    return [...exampleObjects];
   }
-  return files.map((f) => join(DEFAULT_SUITE, f));
+  return readdirSync(k2SuitePrograms).filter((f) => f.endsWith('.insns')).sort().map((f) => join(k2SuitePrograms, f.slice(0, -'.insns'.length)));
 }
