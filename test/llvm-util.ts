@@ -4,24 +4,15 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { findConformanceFiles, loadConformanceCase } from '../src/conformance/parse.js';
 import { decodeProgram, encodeProgram, lddwSecondHalf, type Insn } from '../src/ebpf/insn.js';
 import type { OpSpec } from '../src/ebpf/opcodes.js';
+import { repoRoot, sharedDir } from './paths.js';
 
 export const LLVM_MC = 'llvm-mc-19';
 
-function findRepoRoot(start: string): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
-  }
-}
-
-/** Works from test/ and from the compiled dist/test/. */
-export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
-export const sharedDir = resolve(repoRoot, '..', 'shared');
+export { repoRoot, sharedDir };
 export const k2ProgramsDir = join(sharedDir, 'k2-suite', 'programs');
 export const conformanceDir = join(sharedDir, 'conformance');
 
