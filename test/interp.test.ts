@@ -58,11 +58,11 @@ test('xdp: reading past data_end is a memory error at the faulting slot, not an 
 
 test('skb: LD_ABS/LD_IND read network byte order; out of range ends the program with r0 = 0', () => {
   const pkt = new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45]);
-  const half = prog([ins('ldabsh', 0, 0, 0, 12), ins('exit')], 'socket_filter');
+  const half = prog([ins('ldabsh', 0, 0, 0, 12), ins('exit')], 'sched_cls');
   assert.equal(run(half, { packet: pkt }).r0, 0x0800n);
-  const word = prog([ins('mov64_imm', 6, 0, 0, 10), ins('ldindw', 0, 6, 0, 1), ins('exit')], 'socket_filter');
+  const word = prog([ins('mov64_imm', 6, 0, 0, 10), ins('ldindw', 0, 6, 0, 1), ins('exit')], 'sched_cls');
   assert.equal(run(word, { packet: pkt }).r0, 0x0b080045n);
-  const oob = prog([ins('mov64_imm', 0, 0, 0, 77), ins('ldabsb', 0, 0, 0, 15), ins('mov64_imm', 0, 0, 0, 5), ins('exit')], 'socket_filter');
+  const oob = prog([ins('mov64_imm', 0, 0, 0, 77), ins('ldabsb', 0, 0, 0, 15), ins('mov64_imm', 0, 0, 0, 5), ins('exit')], 'sched_cls');
   const r = run(oob, { packet: pkt });
   assert.equal(r.r0, 0n);
   assert.equal(r.error, undefined);
@@ -71,7 +71,7 @@ test('skb: LD_ABS/LD_IND read network byte order; out of range ends the program 
 test('skb: __sk_buff holds len and protocol; cb[] is writable', () => {
   const pkt = new Uint8Array(20);
   pkt[12] = 0x86; pkt[13] = 0xdd;
-  const p = prog(asm('ldxw %r0, [%r1+0]\nldxw %r2, [%r1+16]\nstxw [%r1+48], %r2\nldxw %r3, [%r1+48]\nlsh %r3, 32\nor %r0, %r3\nexit'), 'socket_filter');
+  const p = prog(asm('ldxw %r0, [%r1+0]\nldxw %r2, [%r1+16]\nstxw [%r1+48], %r2\nldxw %r3, [%r1+48]\nlsh %r3, 32\nor %r0, %r3\nexit'), 'sched_cls');
   assert.equal(run(p, { packet: pkt }).r0, (0xdd86n << 32n) | 20n);
 });
 

@@ -8,7 +8,7 @@ import type { Insn } from '../ebpf/insn.js';
 import { RES_HI, RES_LO, bswap16, bswap32, gtS64, gtU64, mul64, sdiv64, smod64, udiv64, umod64 } from './alu64.js';
 import { ExecFault } from './fault.js';
 import type { HelperTable } from './helpers.js';
-import type { Machine } from './machine.js';
+import { ETH_HLEN, type Machine } from './machine.js';
 import { MAX_FRAMES, STACK_FRAME } from './memory.js';
 
 /** Instructions as parallel typed arrays: no object loads on the hot path. */
@@ -241,9 +241,10 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
         if (mode !== 0x20 && mode !== 0x40) badInsn(op, pc);
         const size = SIZE_BYTES[op & 0x18]!;
         const at = mode === 0x20 ? imm : (lo[s]! + imm) | 0;
+        if (at < 0) { if (!loadBelowZero(m, at, size)) return; break; }
         const start = m.dataStart, len = m.dataEnd - start;
         // Out of bounds ends the program with r0 = 0, as the kernel does.
-        if (!m.packet || at < 0 || at + size > len || size === 8) { lo[0] = 0; hi[0] = 0; return; }
+        if (!m.packet || at + size > len || size === 8) { lo[0] = 0; hi[0] = 0; return; }
         const pv = m.packet.view, po = start - m.packet.base + at;
         lo[0] = size === 1 ? pv.getUint8(po) : size === 2 ? pv.getUint16(po, false) : pv.getInt32(po, false);
         hi[0] = 0;
@@ -259,6 +260,27 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
 }
 
 const SIZE_BYTES: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
+
+/** Classic BPF's negative LD_ABS/LD_IND bases: offsets from the network or link-layer header. */
+const SKF_NET_OFF = -0x10_0000, SKF_LL_OFF = -0x20_0000;
+
+/**
+ * LD_ABS/LD_IND at a negative offset (the kernel's bpf_internal_load_pointer_neg_helper): from
+ * SKF_NET_OFF up it reads relative to the network header (after the 14-byte Ethernet header),
+ * from SKF_LL_OFF up relative to the frame start; anything else, or past the frame, ends the
+ * program with r0 = 0. Returns whether execution continues.
+ */
+function loadBelowZero(m: Machine, at: number, size: number): boolean {
+  const p = m.packet;
+  const frameLen = p ? m.dataEnd - p.base : 0;
+  let pos = -1;
+  if (at >= SKF_NET_OFF) pos = Math.min(ETH_HLEN, frameLen) + at - SKF_NET_OFF;
+  else if (at >= SKF_LL_OFF) pos = at - SKF_LL_OFF;
+  if (!p || m.model !== 'skb' || size === 8 || pos < 0 || pos + size > frameLen) { m.lo[0] = 0; m.hi[0] = 0; return false; }
+  m.lo[0] = size === 1 ? p.view.getUint8(pos) : size === 2 ? p.view.getUint16(pos, false) : p.view.getInt32(pos, false);
+  m.hi[0] = 0;
+  return true;
+}
 
 function badInsn(op: number, pc: number): never {
   throw new ExecFault('invalid-instruction', `invalid instruction (opcode 0x${op.toString(16).padStart(2, '0')}) at slot ${pc - 1}`);

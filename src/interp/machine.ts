@@ -133,15 +133,22 @@ export class Machine {
       }
       case 'skb': {
         this.fillPacket(inp.packet, 0);
-        this.dataStart = REGION_BASE.packet;
-        this.dataEnd = this.dataStart + len;
+        // As in the kernel's BPF_PROG_TEST_RUN, the Ethernet header is consumed (eth_type_trans):
+        // only tc programs see it in skb->data; for the others (socket filters, cgroup_skb, …)
+        // skb->data, skb->len and LD_ABS offsets start at the network header.
+        const l2 = len < ETH_HLEN || this.progKind === 'tc' ? 0 : ETH_HLEN;
+        this.dataStart = REGION_BASE.packet + l2;
+        this.dataEnd = REGION_BASE.packet + len;
         const ctx = this.ctx!.bytes;
         ctx.fill(0);
         const v = this.ctx!.view;
-        v.setUint32(SKB.len, len, true);
-        // skb->protocol is the Ethernet type in network byte order.
-        if (len >= 14) { ctx[SKB.protocol] = inp.packet[12]!; ctx[SKB.protocol + 1] = inp.packet[13]!; }
-        v.setUint32(SKB.ingressIfindex, inp.ifindex ?? 1, true);
+        v.setUint32(SKB.len, len - l2, true);
+        if (len >= ETH_HLEN) {
+          setEthProtocol(ctx, inp.packet);
+          v.setUint32(SKB.pktType, pktType(inp.packet), true);
+        }
+        // The test run's device is the loopback (ifindex 1); no ingress device unless given.
+        v.setUint32(SKB.ingressIfindex, inp.ifindex ?? 0, true);
         v.setUint32(SKB.ifindex, inp.ifindex ?? 1, true);
         v.setUint32(SKB.data, this.dataStart, true);
         v.setUint32(SKB.dataEnd, this.dataEnd, true);
@@ -186,11 +193,36 @@ export class Machine {
     return v >>> 0;
   }
 
-  /** The packet bytes as the program left them (xdp: from data to data_end). */
+  /**
+   * The packet bytes as the program left them, from data to data_end (socket filters: from the
+   * network header, as the kernel's test run reports it after zeroing the header it consumed).
+   */
   packetBytes(): Uint8Array {
     if (!this.packet) return new Uint8Array(0);
     return this.packet.bytes.slice(this.dataStart - this.packet.base, this.dataEnd - this.packet.base);
   }
+}
+
+export const ETH_HLEN = 14;
+
+/**
+ * skb->protocol as eth_type_trans() sets it (network byte order): the EtherType when ≥ 0x0600,
+ * else an 802.3 length field: ETH_P_802_3 for raw IPX (payload starts 0xffff), else ETH_P_802_2.
+ */
+function setEthProtocol(ctx: Uint8Array, p: Uint8Array): void {
+  if (((p[12]! << 8) | p[13]!) >= 0x0600) { ctx[SKB.protocol] = p[12]!; ctx[SKB.protocol + 1] = p[13]!; return; }
+  ctx[SKB.protocol] = 0;
+  ctx[SKB.protocol + 1] = p[14] === 0xff && p[15] === 0xff ? 0x01 : 0x04;
+}
+
+/**
+ * skb->pkt_type as eth_type_trans() sets it on the test run's loopback device (address and
+ * broadcast address all zero): PACKET_HOST (0) for that address, PACKET_MULTICAST (2) for any
+ * group address (ff:ff:ff:ff:ff:ff included), else PACKET_OTHERHOST (3).
+ */
+function pktType(p: Uint8Array): number {
+  if (p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0) return 0;
+  return p[0]! & 1 ? 2 : 3;
 }
 
 export function getReg(m: Machine, r: number): bigint {
