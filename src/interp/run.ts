@@ -73,8 +73,11 @@ export class Session {
   private readonly maxInsns: number;
   /** The last run's execution error, if any. */
   error: ExecError | undefined;
+  /** The code to run: the runnable's, or a candidate's swapped in by the search. */
+  code: PreparedCode;
 
   constructor(readonly runnable: Runnable, opts: RunOptions = {}) {
+    this.code = runnable.code;
     this.machine = new Machine(runnable.model, runnable.progKind, runnable.maps);
     this.helpers = opts.helpers ?? KERNEL_HELPERS;
     this.maxInsns = opts.maxInsns ?? DEFAULT_MAX_INSNS;
@@ -86,7 +89,7 @@ export class Session {
     m.reset(input);
     this.error = undefined;
     try {
-      execute(m, this.runnable.code, this.helpers, this.maxInsns);
+      execute(m, this.code, this.helpers, this.maxInsns);
       return true;
     } catch (e) {
       if (!(e instanceof FaultAt)) throw e;

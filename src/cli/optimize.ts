@@ -1,0 +1,124 @@
+/**
+ * `k2lab optimize PROG`: the MCMC search with K2's flags (same names and defaults), a variant set,
+ * a progress line on stderr, the RunReport (`--json FILE` or `-`), and the best programs. Only
+ * programs proved equivalent are written with `-o`; test-equivalent ones are reported as unverified.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { dirname, join, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { disassemble } from '../ebpf/disasm.js';
+import { InputError } from '../ebpf/errors.js';
+import { encodeProgram } from '../ebpf/insn.js';
+import { loadProgram, readInputFile } from '../ebpf/load.js';
+import { testsOnly } from '../search/equivalence.js';
+import { runSearch, type Progress } from '../search/mcmc.js';
+import { K2_DEFAULTS, PARAM_NAMES, withParams, type K2Params } from '../search/params.js';
+import { buildReport } from '../search/report.js';
+import { resolveVariants } from '../../variants/sets.js';
+import { withProgramFlags, writeFileAtomic } from './common.js';
+
+type Args = Record<string, unknown> & {
+  prog: string; seed: number; variants: string; variant: string[]; 'time-limit'?: number; json?: string; out?: string;
+  'params-from'?: string; bench?: string; 'prog-type'?: string; section?: string; quiet: boolean;
+};
+
+function k2Flags<T>(y: Argv<T>): Argv<T> {
+  let out = y;
+  for (const name of PARAM_NAMES) {
+    const d = K2_DEFAULTS[name];
+    const type = typeof d === 'boolean' ? 'boolean' : Array.isArray(d) ? 'string' : 'number';
+    out = out.option(name, { type, group: "K2's flags:", describe: `K2 --${name} (default ${Array.isArray(d) ? d.join(',') || 'automatic' : String(d)})`, ...(name === 'n' || name === 'k' ? { alias: undefined } : {}) });
+  }
+  return out;
+}
+
+export const optimizeCommand: CommandModule<object, Args> = {
+  command: 'optimize <prog>',
+  describe: 'search for a smaller equivalent program (K2-style MCMC with its flags)',
+  builder: (y) => k2Flags(withProgramFlags(y))
+    .positional('prog', { type: 'string', demandOption: true })
+    .option('seed', { type: 'number', default: 1, describe: 'seed of every random stream' })
+    .option('variants', { type: 'string', default: 'k2-baseline', describe: 'variant set (see k2lab variants)' })
+    .option('variant', { type: 'string', array: true, default: [], describe: 'override one axis: axis=impl (repeatable)' })
+    .option('time-limit', { type: 'number', describe: 'stop after this many seconds' })
+    .option('json', { type: 'string', describe: 'write the RunReport as JSON to FILE ("-" for stdout)' })
+    .option('out', { alias: 'o', type: 'string', describe: 'directory for the best programs (only proved ones are written)' })
+    .option('params-from', { type: 'string', describe: "suite manifest (suite.json) whose k2_params and iterations_timing to use" })
+    .option('bench', { type: 'string', describe: 'benchmark name in --params-from' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
+    .example('$0 optimize ../shared/k2-suite/programs/xdp_exception --params-from ../shared/k2-suite/suite.json --bench xdp_exception -n 5000', '') as never,
+  handler: (a) => {
+    const prog = loadProgram(a.prog, { progType: a['prog-type'], section: a.section });
+    let params: K2Params = { ...K2_DEFAULTS };
+    if (a['params-from'] !== undefined) params = paramsFromSuite(a['params-from'], a.bench ?? prog.name);
+    const raw: Record<string, unknown> = {};
+    for (const name of PARAM_NAMES) if (a[name] !== undefined) raw[name] = a[name];
+    params = withParams(params, raw);
+    if (!Number.isInteger(a.seed) || a.seed < 0) throw new InputError(`--seed: expected a non-negative integer, got ${a.seed}`);
+    if (a['time-limit'] !== undefined && !(a['time-limit'] > 0)) throw new InputError(`--time-limit: expected seconds > 0, got ${a['time-limit']}`);
+    const variants = resolveVariants(a.variants, a.variant);
+    const jsonToStdout = a.json === '-';
+    const showProgress = !a.quiet && !jsonToStdout && process.stderr.isTTY === true;
+    let gcMs = 0;
+    const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
+    obs.observe({ entryTypes: ['gc'] });
+    const cpu0 = process.cpuUsage();
+    const result = runSearch(prog, params, {
+      seed: a.seed, variants, checker: testsOnly,
+      ...(a['time-limit'] !== undefined ? { timeLimitMs: a['time-limit'] * 1000 } : {}),
+      ...(showProgress ? { onProgress: progressLine } : {}),
+    });
+    const cpu = process.cpuUsage(cpu0);
+    obs.disconnect();
+    if (showProgress) process.stderr.write('\n');
+    const report = buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: 'default', checkerName: testsOnly.name, cpu, gcMs, originalInsns: prog.insns });
+    if (a.json !== undefined) {
+      const text = JSON.stringify(report, null, 2) + '\n';
+      if (jsonToStdout) process.stdout.write(text); else { mkdirSync(dirname(resolve(a.json)), { recursive: true }); writeFileAtomic(a.json, text); }
+    }
+    if (!jsonToStdout) printSummary(report, result.best.verified);
+    if (a.out !== undefined) writeOutputs(a.out, result.topK.filter((r) => r.perf < result.originalPerf), result.best.verified);
+  },
+};
+
+function progressLine(p: Progress): void {
+  const rate = p.iteration / Math.max(p.elapsedMs / 1000, 1e-9);
+  process.stderr.write(`\r${p.iteration}/${p.total} iterations  ${rate.toFixed(0)} candidates/s  best perf ${p.bestPerf}  current cost ${p.currentCost.toFixed(2)}   `);
+}
+
+function printSummary(r: ReturnType<typeof buildReport>, verified: boolean): void {
+  const lines = [
+    `${r.benchmark}: ${r.iterations} iterations in ${(r.wallMs / 1000).toFixed(2)} s = ${r.candidatesPerSecond.toFixed(0)} candidates/s (variants ${r.variantSet}, seed ${r.seed})`,
+    `instructions: ${r.originalInsnCount} → ${r.bestInsnCount}${r.bestInsnCount < r.originalInsnCount ? (verified ? ' (proved equivalent)' : ' — TEST-EQUIVALENT, UNVERIFIED: not an optimized program until proved (no prover yet)') : ' (no smaller program found)'}`,
+    `tests ${r.tests}, safety rejects ${r.counts.safetyRejects}, execution errors ${r.counts.executionErrors}, test-equivalent candidates ${r.counts.testEquivalent}, accepted ${r.acceptances}`,
+    `trajectory digest ${r.trajectoryDigest}`,
+  ];
+  if (r.bestInsnCount < r.originalInsnCount) lines.push('best program:', ...r.best.asm.map((l) => `  ${l}`));
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function writeOutputs(dir: string, programs: { insns: import('../ebpf/insn.js').Insn[]; perf: number }[], verified: boolean): void {
+  if (!verified || programs.length === 0) {
+    process.stderr.write(`k2lab: nothing written to ${dir}: ${programs.length === 0 ? 'no smaller program was found' : 'no program was proved equivalent (only verified programs are written)'}\n`);
+    return;
+  }
+  mkdirSync(dir, { recursive: true });
+  programs.forEach((p, i) => {
+    writeFileAtomic(join(dir, `output${i}.insns`), encodeProgram(p.insns));
+    writeFileAtomic(join(dir, `output${i}.s`), `; perf cost ${p.perf}, verified: whole-program\n${disassemble(p.insns).join('\n')}\n`);
+  });
+}
+
+function paramsFromSuite(manifest: string, bench: string): K2Params {
+  let data: { benchmarks?: { name?: string; k2_params?: Record<string, unknown>; iterations_timing?: number }[] };
+  try {
+    data = JSON.parse(readInputFile(manifest, 'suite manifest').toString('utf8')) as typeof data;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new InputError(`${manifest}: not valid JSON (${e.message})`);
+    throw e;
+  }
+  const b = data.benchmarks?.find((x) => x.name === bench);
+  if (!b || !b.k2_params) throw new InputError(`${manifest}: no benchmark '${bench}' with k2_params (have: ${(data.benchmarks ?? []).map((x) => x.name).join(', ')})`);
+  return withParams(K2_DEFAULTS, { ...b.k2_params, ...(b.iterations_timing !== undefined ? { n: b.iterations_timing } : {}) });
+}

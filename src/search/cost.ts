@@ -1,0 +1,151 @@
+/**
+ * K2's cost of a candidate (k2-spec.md §6): static safety check, then interpretation on every test
+ * (stopping at the first execution error), error combined over tests with st_eq/st_avg, the
+ * equivalence checker asked only when every test passes, counterexamples added as tests; and the
+ * performance cost (st_perf). Unsafe candidates and execution errors cost ERROR_COST_MAX. How a
+ * failure travels to this function is the `errors` axis; how state is allocated, `allocation`.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import type { Program } from '../ebpf/program.js';
+import type { PreparedCode } from '../interp/interpreter.js';
+import type { RunInput } from '../interp/machine.js';
+import { Session, toRunnable, type Runnable } from '../interp/run.js';
+import { MAP_TYPES } from '../ebpf/program.js';
+import { SafetyViolation, Violation } from './errors.js';
+import type { EquivalenceChecker, Verdict } from './equivalence.js';
+import { isNop } from './k2-isa.js';
+import { captureOutput, outputError, type ExpectedOutput } from './outputs.js';
+import type { K2Params } from './params.js';
+import type { VariantSet } from './variants.js';
+
+export const ERROR_COST_MAX = 100000;
+
+export interface SafetyCheckerLike { check(insns: readonly Insn[]): Violation }
+
+export interface TestCase { input: RunInput; expected: ExpectedOutput }
+
+export interface Counters {
+  proposals: number;
+  safetyRejects: number;
+  interpreterRuns: number;
+  executionErrors: number;
+  z3Queries: number;
+  z3Ms: number;
+  cacheHits: number;
+  counterexamples: number;
+  /** Candidates that passed every test (the checker was asked). */
+  testEquivalent: number;
+}
+
+export function newCounters(): Counters {
+  return { proposals: 0, safetyRejects: 0, interpreterRuns: 0, executionErrors: 0, z3Queries: 0, z3Ms: 0, cacheHits: 0, counterexamples: 0, testEquivalent: 0 };
+}
+
+/** A candidate's two cost parts; the total is w_e·error + w_p·perf with the weights in force. */
+export interface CostParts {
+  error: number;
+  perf: number;
+  /** The checker's verdict when it was asked (every test passed). */
+  verdict?: Verdict;
+}
+
+export class Evaluator {
+  readonly tests: TestCase[] = [];
+  private readonly base: Runnable;
+  private readonly pooledSession: Session | undefined;
+  private pooledCode: PreparedCode | undefined;
+  private readonly exitPenalty: number;
+
+  constructor(
+    private readonly program: Program,
+    private readonly params: K2Params,
+    private readonly variants: VariantSet,
+    private readonly safety: SafetyCheckerLike,
+    private readonly checker: EquivalenceChecker,
+    readonly counters: Counters,
+  ) {
+    this.base = toRunnable(program);
+    this.pooledSession = variants.allocation.pooled ? new Session(this.base) : undefined;
+    const progArrays = program.maps.filter((m) => m.type === MAP_TYPES.prog_array);
+    this.exitPenalty = progArrays.length > 0 ? progArrays[progArrays.length - 1]!.maxEntries : 0;
+  }
+
+  /** Adds a test whose expected output is the original program's (counterexamples use this too). */
+  addTest(input: RunInput): void {
+    const s = new Session(this.base);
+    if (!s.run(input)) throw new Error(`the original program fails on a test input: ${s.error?.message}`);
+    this.tests.push({ input, expected: captureOutput(s.machine) });
+  }
+
+  perfCost(insns: readonly Insn[]): number {
+    let n = 0;
+    const runtime = this.params.st_perf === 1;
+    for (let i = 0; i < insns.length; i++) {
+      const x = insns[i]!;
+      if (isNop(x)) continue;
+      if (runtime && x.op === 0x95) continue; // K2's default runtime table: NOP = EXIT = 0, others 1
+      n++;
+    }
+    return n;
+  }
+
+  evaluate(insns: readonly Insn[]): CostParts {
+    const perf = this.perfCost(insns);
+    try {
+      const v = this.safety.check(insns);
+      if (v !== Violation.None) { this.counters.safetyRejects++; return { error: ERROR_COST_MAX, perf }; }
+      return this.testAndVerify(insns, perf);
+    } catch (e) {
+      // The `exceptions` strategy: unsafe candidates and failed runs arrive here as throws.
+      if (!(e instanceof SafetyViolation)) throw e;
+      if (e.violation === Violation.ExecutionError) this.counters.executionErrors++;
+      else this.counters.safetyRejects++;
+      return { error: ERROR_COST_MAX, perf };
+    }
+  }
+
+  private testAndVerify(insns: readonly Insn[], perf: number): CostParts {
+    const p = this.params;
+    const popcount = p.st_ex === 1;
+    const code = this.variants.dispatch.prepare(insns, this.pooledCode);
+    let session = this.pooledSession;
+    if (session) { this.pooledCode = code; session.code = code; }
+    const tests = this.tests;
+    const n = tests.length;
+    let passed = 0, sum = 0;
+    for (let t = 0; t < n; t++) {
+      const tc = tests[t]!;
+      if (!session || !this.variants.allocation.pooled) session = new Session({ ...this.base, code });
+      this.counters.interpreterRuns++;
+      if (!session.run(tc.input)) {
+        // `exceptions` throws here (K2 throws from the interpreter); `result-codes` returns.
+        this.variants.errors.fail(Violation.ExecutionError, session.error!.pc, session.error!.message);
+        this.counters.executionErrors++;
+        return { error: ERROR_COST_MAX, perf };
+      }
+      const e = outputError(session.machine, tc.expected, popcount, this.exitPenalty);
+      if (e === 0) passed++;
+      sum += e;
+    }
+    const avg = p.st_avg === 1 ? n : 1;
+    let verdict: Verdict | undefined;
+    let v = 0; // K2: 1 equal, 0 unequal, -1 unknown, -2 unsafe
+    if (passed === n) {
+      this.counters.testEquivalent++;
+      const r = this.checker.check(insns, this.program.insns);
+      if (r.cached) this.counters.cacheHits++; else if (this.checker.proves) { this.counters.z3Queries++; this.counters.z3Ms += r.ms; }
+      verdict = r.verdict;
+      // A stand-in checker cannot refute: its "unknown" keeps the chain moving as on a passed test set.
+      v = r.verdict === 'equal' || (r.verdict === 'unknown' && !this.checker.proves) ? 1 : r.verdict === 'not-equal' ? 0 : r.verdict === 'unsafe' ? -2 : -1;
+      if ((v === 0 || v === -2) && r.counterexample) {
+        this.addTest(r.counterexample);
+        this.counters.counterexamples++;
+      }
+    }
+    let error: number;
+    if (v === 1) error = sum;
+    else if (v < 0) error = ERROR_COST_MAX;
+    else error = p.st_eq === 0 ? (sum + passed) / avg : 1 + (sum + n - passed) / avg;
+    return verdict === undefined ? { error, perf } : { error, perf, verdict };
+  }
+}

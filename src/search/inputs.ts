@@ -1,0 +1,39 @@
+/**
+ * Test inputs as K2 generates them for a whole-program search (k2-spec.md §4): 30 inputs, each a
+ * full-size packet (or context) of uniform random bytes — all zero when the program has an LD_IND,
+ * a K2 quirk kept for comparable workloads — one random u32 per get_prandom_u32 call, and for
+ * input type 0 a small distinct r1. Seeded: the same seed gives the same tests.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import { contextModelOf, defaultInputSize, type Program } from '../ebpf/program.js';
+import type { RunInput } from '../interp/machine.js';
+import type { Rng } from './rng.js';
+
+export const K2_TEST_COUNT = 30;
+
+const isLdInd = (i: Insn): boolean => i.op === 0x40 || i.op === 0x48 || i.op === 0x50;
+const isPrandomCall = (i: Insn): boolean => i.op === 0x85 && i.src === 0 && i.imm === 7;
+
+export function generateInputs(p: Program, rng: Rng, count = K2_TEST_COUNT): RunInput[] {
+  const size = defaultInputSize(p);
+  const zeroPackets = p.insns.some(isLdInd);
+  const randomsPerInput = Math.max(1, p.insns.filter(isPrandomCall).length);
+  const model = contextModelOf(p.progType, p.k2InputType);
+  const out: RunInput[] = [];
+  const usedR1 = new Set<bigint>();
+  for (let t = 0; t < count; t++) {
+    const packet = zeroPackets ? new Uint8Array(size) : rng.bytes(size);
+    const randoms = Array.from({ length: randomsPerInput }, () => rng.u32());
+    const input: RunInput = { packet, randoms };
+    if (model === 'none') {
+      // K2: r1 = -50 + 100u truncated toward zero, kept distinct.
+      let r1: bigint;
+      let guard = 0;
+      do { r1 = BigInt(Math.trunc(-50 + 100 * rng.float())); } while (usedR1.has(r1) && ++guard < 1000);
+      usedR1.add(r1);
+      input.r1 = r1;
+    }
+    out.push(input);
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+/**
+ * The MCMC core (k2-spec.md §8): windows switched every reset_win_niter iterations (the chain
+ * restarts from the best program), optional restarts with weight lists, K2's proposals, costs, and
+ * Metropolis–Hastings acceptance with probability min(1, 2^-Δ) — the uniform drawn before α. Every
+ * random choice comes from seeded streams; the trajectory digest records every iteration.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import type { Program } from '../ebpf/program.js';
+import { createSafetyChecker } from '../safety/checker.js';
+import { Evaluator, newCounters, type CostParts, type Counters } from './cost.js';
+import { TrajectoryDigest } from './digest.js';
+import type { EquivalenceChecker } from './equivalence.js';
+import { generateInputs } from './inputs.js';
+import { checkWindows, type K2Params } from './params.js';
+import { buildPools, chooseMove, propose, resampleContiguous, type ProposalContext } from './proposals.js';
+import { Rng } from './rng.js';
+import { sampleInt } from './sampling.js';
+import { TopK, sameSlots, type Ranked } from './topk.js';
+import type { VariantSet } from './variants.js';
+
+export interface SearchOptions {
+  seed: number;
+  variants: VariantSet;
+  checker: EquivalenceChecker;
+  /** Stop after this many ms even if -n iterations are not done (K2 has no such flag). */
+  timeLimitMs?: number;
+  /** Called about every `progressEvery` iterations. */
+  onProgress?: (p: Progress) => void;
+  progressEvery?: number;
+}
+
+export interface Progress { iteration: number; total: number; elapsedMs: number; bestPerf: number; currentCost: number }
+
+export interface BestProgram {
+  insns: Insn[];
+  perf: number;
+  /** True when "equal" came from a prover (or it is the original); false when only the tests agree. */
+  verified: boolean;
+  iteration: number;
+  ms: number;
+}
+
+export interface SearchResult {
+  iterations: number;
+  wallMs: number;
+  counters: Counters;
+  originalPerf: number;
+  best: BestProgram;
+  topK: Ranked[];
+  trajectoryDigest: string;
+  windowSwitches: number;
+  acceptances: number;
+  tests: number;
+}
+
+/** Independent streams per purpose, as K2 keeps one engine per purpose. */
+export const STREAM = { proposals: 1, mh: 2, inputs: 3 } as const;
+export function stream(seed: number, which: number): Rng {
+  return new Rng(((seed >>> 0) ^ Math.imul(0x9e3779b9, which + 1)) >>> 0);
+}
+
+/** K2's Metropolis–Hastings rule: α = 1 if Δ ≤ 0, else 2^(−Δ) (base 2, no temperature). */
+export function acceptProbability(delta: number): number {
+  return delta <= 0 ? 1 : Math.pow(2, -delta);
+}
+
+export function runSearch(program: Program, params: K2Params, opts: SearchOptions): SearchResult {
+  const len = program.insns.length;
+  checkWindows(params, len);
+  const counters = newCounters();
+  const safety = createSafetyChecker(program, { state: opts.variants.safetyState, errors: opts.variants.errors, allocation: opts.variants.allocation.pooled ? 'pooled' : 'fresh' });
+  const evaluator = new Evaluator(program, params, opts.variants, safety, opts.checker, counters);
+  for (const input of generateInputs(program, stream(opts.seed, STREAM.inputs))) evaluator.addTest(input);
+  const prop = stream(opts.seed, STREAM.proposals);
+  const mh = stream(opts.seed, STREAM.mh);
+  const windows = params.win_s_list.length > 0 ? params.win_s_list.map((s, i) => [s, params.win_e_list[i]!] as const) : [[0, len - 1] as const];
+  const mapFds = program.maps.map((m) => m.fd);
+  const originalPerf = evaluator.perfCost(program.insns);
+  const digest = new TrajectoryDigest();
+  const topK = new TopK(params.k);
+  topK.offer(program.insns, 0, originalPerf, 0, 0);
+
+  let best: BestProgram = { insns: program.insns.map((x) => ({ ...x })), perf: originalPerf, verified: true, iteration: 0, ms: 0 };
+  let cur: Insn[] = best.insns.slice();
+  let curParts: CostParts = { error: 0, perf: originalPerf };
+  let wE = params.w_e, wP = params.w_p;
+  let s = 0, e = len - 1;
+  let ctx: ProposalContext = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
+  let windowSwitches = 0, acceptances = 0, restarts = 0;
+  const start = performance.now();
+  const every = opts.progressEvery ?? 2048;
+  let i = 0;
+  for (; i < params.n; i++) {
+    if ((i & 255) === 0 && opts.timeLimitMs !== undefined && performance.now() - start >= opts.timeLimitMs) break;
+    if (i % params.reset_win_niter === 0) {
+      const w = windows[Math.floor(i / params.reset_win_niter) % windows.length]!;
+      [s, e] = w;
+      cur = best.insns.map((x) => ({ ...x }));
+      curParts = { error: 0, perf: best.perf };
+      ctx = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
+      windowSwitches++;
+    }
+    if (params.st_when_to_restart === 1 && params.st_when_to_restart_niter > 0 && i % params.st_when_to_restart_niter === 0) {
+      const pairs = Math.min(params.restart_w_e_list.length, params.restart_w_p_list.length);
+      wE = params.restart_w_e_list[restarts % pairs]!;
+      wP = params.restart_w_p_list[restarts % pairs]!;
+      restarts++;
+      if (params.st_start_prog !== 0) {
+        cur = cur.slice();
+        if (params.st_start_prog === 1) resampleContiguous(cur, 0, len, ctx, prop);
+        else { const k = sampleInt(prop, Math.min(2, e - s + 1), e - s + 1); resampleContiguous(cur, sampleInt(prop, s, e - k + 1), k, ctx, prop); }
+        curParts = evaluator.evaluate(cur);
+      }
+    }
+    const move = chooseMove(mh.float(), { pInstOperand: params.p_inst_operand, pInst: params.p_inst, pInstAsNop: params.p_inst_as_nop });
+    const cand = cur.slice();
+    propose(move, cand, s, e, ctx, prop);
+    const u = mh.float();
+    counters.proposals++;
+    const candParts = sameSlots(cand, cur) ? curParts : evaluator.evaluate(cand);
+    const delta = (wE * candParts.error + wP * candParts.perf) - (wE * curParts.error + wP * curParts.perf);
+    const accept = u < acceptProbability(delta);
+    digest.iteration(cand, candParts.error, candParts.perf, accept);
+    if (accept) { cur = cand; curParts = candParts; acceptances++; }
+    if (curParts.error === 0 && curParts.perf < best.perf) {
+      const ms = performance.now() - start;
+      best = { insns: cur.map((x) => ({ ...x })), perf: curParts.perf, verified: opts.checker.proves && curParts.verdict === 'equal', iteration: i, ms };
+    }
+    topK.offer(cur, curParts.error, curParts.perf, i, 0);
+    if (opts.onProgress && i % every === 0) {
+      opts.onProgress({ iteration: i, total: params.n, elapsedMs: performance.now() - start, bestPerf: best.perf, currentCost: wE * curParts.error + wP * curParts.perf });
+    }
+  }
+  return {
+    iterations: i, wallMs: performance.now() - start, counters, originalPerf, best, topK: topK.sorted(),
+    trajectoryDigest: digest.hex(), windowSwitches, acceptances, tests: evaluator.tests.length,
+  };
+}

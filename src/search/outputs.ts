@@ -1,0 +1,117 @@
+/**
+ * Expected outputs of the original program on each test, and K2's per-test error of a candidate's
+ * run against them (k2-spec.md §4 "What counts as output", §6.1): map value bytes of keys present in
+ * both, the count of keys present in only one, every packet byte, then the exit: r0, or the
+ * tail-call index, or a fixed penalty when the exit kinds differ. `st_ex` 0 sums |a − b| in double
+ * precision; 1 sums popcount(a XOR b).
+ */
+import type { Machine } from '../interp/machine.js';
+import type { MapState } from '../interp/maps.js';
+
+export interface MapImage {
+  arrayLike: boolean;
+  sparse: boolean;
+  /** Dense arrays: the dirty part of the arena (bytes [0, hi) of the arena; the rest are zero). */
+  bytes: Uint8Array;
+  /** Hash maps and sparse arrays: key → value bytes. */
+  entries: Map<string, Uint8Array>;
+  valueSize: number;
+}
+
+export interface ExpectedOutput {
+  r0lo: number;
+  r0hi: number;
+  /** Tail-call index, or -1 for a normal exit. */
+  tail: number;
+  packet: Uint8Array;
+  maps: MapImage[];
+}
+
+export function captureOutput(m: Machine): ExpectedOutput {
+  return {
+    r0lo: m.lo[0]!, r0hi: m.hi[0]!,
+    tail: m.sideEffects.tailCall ? m.sideEffects.tailCall.index : -1,
+    packet: m.packetBytes(),
+    maps: m.maps.map(imageOf),
+  };
+}
+
+function imageOf(s: MapState): MapImage {
+  const vs = s.def.valueSize;
+  const arena = s.region.bytes;
+  const entries = new Map<string, Uint8Array>();
+  for (const [k, slot] of s.keySlots) entries.set(k, arena.slice(slot * vs, (slot + 1) * vs));
+  const [, hi] = s.dirtyRange;
+  return { arrayLike: s.arrayLike, sparse: s.sparse, bytes: s.arrayLike && !s.sparse ? arena.slice(0, hi) : new Uint8Array(0), entries, valueSize: vs };
+}
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** One list entry's error: |a − b| or popcount(a ^ b) on a 64-bit pair. */
+function term64(popcount: boolean, alo: number, ahi: number, blo: number, bhi: number): number {
+  if (popcount) return popcount32(alo ^ blo) + popcount32(ahi ^ bhi);
+  return Math.abs((ahi * 0x1_0000_0000 + (alo >>> 0)) - (bhi * 0x1_0000_0000 + (blo >>> 0)));
+}
+
+function byteTerm(popcount: boolean, a: number, b: number): number {
+  return popcount ? popcount32(a ^ b) : Math.abs(a - b);
+}
+
+/**
+ * Error of the machine's last run against `exp`. `exitMismatchPenalty` is the term used when one
+ * run tail-called and the other exited (K2: the last prog array's max_entries, 0 without one).
+ */
+export function outputError(m: Machine, exp: ExpectedOutput, popcount: boolean, exitMismatchPenalty: number): number {
+  let err = 0;
+  const maps = m.maps;
+  for (let i = 0; i < maps.length; i++) err += mapError(maps[i]!, exp.maps[i]!, popcount);
+  // Packet bytes (lengths differ only after xdp_adjust_head: missing bytes count as 0).
+  const p = m.packet;
+  if (p) {
+    const bytes = p.bytes, start = m.dataStart - p.base, len = m.dataEnd - m.dataStart;
+    const ep = exp.packet, n = Math.max(len, ep.length);
+    for (let j = 0; j < n; j++) {
+      const a = j < len ? bytes[start + j]! : 0;
+      const b = ep[j] ?? 0;
+      if (a !== b) err += byteTerm(popcount, a, b);
+    }
+    if (len !== ep.length) err += popcount ? popcount32(len ^ ep.length) : Math.abs(len - ep.length);
+  }
+  const tail = m.sideEffects.tailCall ? m.sideEffects.tailCall.index : -1;
+  if ((tail < 0) !== (exp.tail < 0)) err += popcount ? popcount32(exitMismatchPenalty) : exitMismatchPenalty;
+  else if (tail >= 0) err += term64(popcount, tail, 0, exp.tail, 0);
+  else if (m.lo[0] !== exp.r0lo || m.hi[0] !== exp.r0hi) err += term64(popcount, m.lo[0]!, m.hi[0]!, exp.r0lo, exp.r0hi);
+  return err;
+}
+
+function mapError(s: MapState, exp: MapImage, popcount: boolean): number {
+  const arena = s.region.bytes;
+  const vs = s.def.valueSize;
+  let err = 0;
+  if (exp.arrayLike && !exp.sparse) {
+    // Every index is present in both: compare value bytes where either side may be non-zero.
+    const hi = Math.max(s.dirtyRange[1], exp.bytes.length);
+    for (let j = 0; j < hi; j++) {
+      const a = arena[j]!, b = exp.bytes[j] ?? 0;
+      if (a !== b) err += byteTerm(popcount, a, b);
+    }
+    return err;
+  }
+  let onlyOne = 0;
+  for (const [k, slot] of s.keySlots) {
+    const ev = exp.entries.get(k);
+    if (!ev) { onlyOne++; continue; }
+    const o = slot * vs;
+    for (let j = 0; j < vs; j++) {
+      const a = arena[o + j]!, b = ev[j]!;
+      if (a !== b) err += byteTerm(popcount, a, b);
+    }
+  }
+  for (const k of exp.entries.keys()) if (!s.keySlots.has(k)) onlyOne++;
+  if (onlyOne) err += popcount ? popcount32(onlyOne) : onlyOne;
+  return err;
+}

@@ -1,0 +1,101 @@
+/**
+ * The RunReport (DESIGN.md §6): one JSON object per optimizer run with stable camelCase keys that
+ * other tools read — environment, variants, counts, costs, timing, the trajectory digest and the
+ * best program as hex and assembly.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { disassemble } from '../ebpf/disasm.js';
+import { encodeProgram, type Insn } from '../ebpf/insn.js';
+import { repoRoot } from '../paths.js';
+import type { Counters } from './cost.js';
+import { realInsnCount } from './k2-isa.js';
+import type { SearchResult } from './mcmc.js';
+import { describeVariants, type VariantSet } from './variants.js';
+
+export interface RunReport {
+  tool: string;
+  gitCommit: string | null;
+  node: string;
+  variantSet: string;
+  variants: Record<string, string>;
+  runtimeProfile: string;
+  nodeFlags: string[];
+  benchmark: string;
+  seed: number;
+  iterations: number;
+  wallMs: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  peakRssBytes: number;
+  gcMs: number;
+  candidatesPerSecond: number;
+  counts: Counters;
+  originalInsnCount: number;
+  bestInsnCount: number;
+  originalPerfCost: number;
+  bestPerfCost: number;
+  msToBest: number;
+  trajectoryDigest: string;
+  /** `whole-program` (proved), `none` (tests only), `original` (nothing better was found). */
+  verified: string;
+  equivalenceChecker: string;
+  kernelAccepted: boolean | null;
+  tests: number;
+  acceptances: number;
+  windowSwitches: number;
+  best: { hex: string; asm: string[] };
+}
+
+let cachedCommit: string | null | undefined;
+export function gitCommit(): string | null {
+  if (cachedCommit !== undefined) return cachedCommit;
+  try {
+    cachedCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    cachedCommit = null;
+  }
+  return cachedCommit;
+}
+
+export function toolVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
+  return `${pkg.name} ${pkg.version}`;
+}
+
+export interface ReportContext {
+  benchmark: string;
+  seed: number;
+  variants: VariantSet;
+  runtimeProfile: string;
+  checkerName: string;
+  cpu: NodeJS.CpuUsage;
+  originalInsns: readonly Insn[];
+  gcMs: number;
+}
+
+export function buildReport(r: SearchResult, c: ReportContext): RunReport {
+  const improved = r.best.perf < r.originalPerf;
+  return {
+    tool: toolVersion(), gitCommit: gitCommit(), node: process.version,
+    variantSet: c.variants.name, variants: describeVariants(c.variants),
+    runtimeProfile: c.runtimeProfile, nodeFlags: [...process.execArgv],
+    benchmark: c.benchmark, seed: c.seed, iterations: r.iterations, wallMs: round(r.wallMs),
+    cpuUserMs: round(c.cpu.user / 1000), cpuSystemMs: round(c.cpu.system / 1000),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024, gcMs: round(c.gcMs),
+    candidatesPerSecond: round(r.iterations / (r.wallMs / 1000)),
+    counts: r.counters,
+    originalInsnCount: realInsnCount(c.originalInsns), bestInsnCount: realInsnCount(r.best.insns),
+    originalPerfCost: r.originalPerf, bestPerfCost: r.best.perf,
+    msToBest: round(r.best.ms), trajectoryDigest: r.trajectoryDigest,
+    verified: !improved ? 'original' : r.best.verified ? 'whole-program' : 'none',
+    equivalenceChecker: c.checkerName, kernelAccepted: null,
+    tests: r.tests, acceptances: r.acceptances, windowSwitches: r.windowSwitches,
+    best: { hex: Buffer.from(encodeProgram(r.best.insns)).toString('hex'), asm: disassemble(r.best.insns) },
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,37 @@
+/**
+ * The hot-path variant axes the MCMC core calls (DESIGN.md §4). The core is generic: it receives
+ * one VariantSet at start and never names an implementation; implementations live in variants/.
+ */
+import type { SafetyStateImpl } from '../safety/state.js';
+import type { ErrorStrategy } from './errors.js';
+import type { Insn } from '../ebpf/insn.js';
+import type { PreparedCode } from '../interp/interpreter.js';
+
+/** How a candidate becomes executable (`switch`: typed arrays for the switch interpreter). */
+export interface DispatchImpl {
+  readonly name: string;
+  /** Prepares `insns`; `reuse` (same length) may be overwritten in place instead of allocating. */
+  prepare(insns: readonly Insn[], reuse?: PreparedCode): PreparedCode;
+}
+
+/** Whether per-candidate and per-input state is allocated afresh (K2) or pooled and reset in place. */
+export interface AllocationImpl {
+  readonly name: string;
+  readonly pooled: boolean;
+}
+
+export interface VariantSet {
+  /** Name of the set (`k2-baseline`, …) or `custom`. */
+  name: string;
+  safetyState: SafetyStateImpl;
+  allocation: AllocationImpl;
+  errors: ErrorStrategy;
+  dispatch: DispatchImpl;
+}
+
+export const AXES = ['safety-state', 'allocation', 'errors', 'dispatch'] as const;
+export type Axis = (typeof AXES)[number];
+
+export function describeVariants(v: VariantSet): Record<Axis, string> {
+  return { 'safety-state': v.safetyState.name, allocation: v.allocation.name, errors: v.errors.name, dispatch: v.dispatch.name };
+}
