@@ -138,6 +138,16 @@ export class MapState {
     return 0;
   }
 
+  /** Present keys → slots of a hash map or sparse array (dense arrays: empty; every index is present). */
+  get keySlots(): ReadonlyMap<string, number> {
+    return this.slots;
+  }
+
+  /** Byte range of the arena that may be non-zero (empty when lo ≥ hi). */
+  get dirtyRange(): readonly [number, number] {
+    return [this.dirtyLo === Infinity ? 0 : this.dirtyLo, this.dirtyHi];
+  }
+
   /** Whether a sparse array entry (prog array slot, devmap port, …) is set. */
   has(index: number): boolean {
     return this.slots.has(hex(u32Key(index)));
