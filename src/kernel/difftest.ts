@@ -1,0 +1,174 @@
+/**
+ * Differential testing of the interpreter against the kernel: the same generated packets and the
+ * same initial maps go to BPF_PROG_TEST_RUN and to the interpreter; r0, the output packet and the
+ * data maps afterwards must agree. Each mismatch comes with a shrunk reproducer and both outputs.
+ */
+import { InputError } from '../ebpf/errors.js';
+import type { Program } from '../ebpf/program.js';
+import { hex } from '../interp/maps.js';
+import { Session, toRunnable, type MapSnapshot, type RunResult } from '../interp/run.js';
+import { Rng } from '../search/rng.js';
+import { allowedCpus, pinToCpu } from './ffi.js';
+import { isDataMap } from './maps.js';
+import { generatePacket, type PacketKind } from './packets.js';
+import { TAIL_CALL_MARK, close, loadProgram, type Loaded } from './prog.js';
+import { generateSeeds, seedsToJson, type MapSeeds } from './seeds.js';
+import { readMaps, seedMaps } from './state.js';
+import { ETH_HLEN, MAX_TEST_PACKET, canTestRun, testRun, testRunRefusal } from './testrun.js';
+
+export interface DifftestOptions {
+  inputs: number;
+  seed: number;
+  /** Longest generated packet (default 256). */
+  maxLen?: number;
+  /** Mismatches to report in full (each is shrunk first); default 5. */
+  maxExamples?: number;
+}
+
+export interface Outcome {
+  r0: string;
+  packetHex: string;
+  maps: MapSnapshot[];
+  tailCall?: number;
+  error?: string;
+}
+
+export interface Mismatch {
+  index: number;
+  kind: PacketKind;
+  /** What differs: `r0`, `packet`, `map NAME`, `interpreter error`. */
+  differs: string[];
+  inputHex: string;
+  mapSeeds?: Record<string, Record<string, string>>;
+  interpreter: Outcome;
+  kernel: Outcome;
+}
+
+export interface DifftestReport {
+  program: string;
+  progType: string;
+  /** Inputs compared (0 when the kernel cannot test-run the type). */
+  inputs: number;
+  mismatches: number;
+  /** Generated packets the kernel's test run refuses, not counted in `inputs` (reason → count). */
+  skipped: Record<string, number>;
+  kernelTestRun: boolean;
+  verifier: 'accepted';
+  note?: string;
+  seed: number;
+  /** The CPU the test runs were pinned to (its per-CPU map values are compared). */
+  cpu?: number;
+  examples: Mismatch[];
+}
+
+/** Types whose test run consumed the Ethernet header: the kernel's output has it zeroed. */
+const L3_TYPES = new Set(['socket_filter', 'cgroup_skb']);
+
+interface Case { packet: Uint8Array; seeds: MapSeeds | undefined }
+
+export function difftest(prog: Program, opts: DifftestOptions): DifftestReport {
+  const maxLen = opts.maxLen ?? 256;
+  if (!Number.isInteger(maxLen) || maxLen < ETH_HLEN || maxLen > MAX_TEST_PACKET) throw new InputError(`--max-len: expected ${ETH_HLEN}–${MAX_TEST_PACKET}, got ${maxLen}`);
+  const loaded = loadProgram(prog, { tailCallMarkers: true });
+  if (!loaded.accepted) throw new InputError(`${prog.source}: rejected by the Linux verifier: ${loaded.reason}`);
+  const base = { program: prog.name, progType: loaded.progType, verifier: 'accepted' as const, seed: opts.seed };
+  try {
+    if (!canTestRun(loaded.progType)) {
+      return { ...base, inputs: 0, mismatches: 0, skipped: {}, kernelTestRun: false, examples: [],
+        note: `${loaded.progType} programs cannot be test-run by the kernel: verifier-checked only (accepted)` };
+    }
+    const cpu = allowedCpus()[0] ?? 0;
+    const unpin = pinToCpu(cpu);
+    try {
+      return { ...base, ...compareAll(prog, loaded, cpu, opts, maxLen), kernelTestRun: true, cpu };
+    } finally {
+      unpin();
+    }
+  } finally {
+    close(loaded);
+  }
+}
+
+function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOptions, maxLen: number): Pick<DifftestReport, 'inputs' | 'mismatches' | 'skipped' | 'examples'> {
+  const session = new Session(toRunnable(prog));
+  const rng = new Rng(opts.seed);
+  let now: MapSnapshot[] | undefined;
+  // One comparison; leaves the kernel's maps snapshot in `now` for the next reset.
+  const check = (c: Case): { interpreter: Outcome; kernel: Outcome; differs: string[] } => {
+    seedMaps(loaded, c.seeds, now);
+    const k = testRun(loaded, { packet: c.packet });
+    now = readMaps(loaded, cpu);
+    session.run({ packet: c.packet, cpu, ...(c.seeds ? { mapSeeds: c.seeds } : {}) });
+    const res = session.result();
+    const kernel: Outcome = { r0: k.r0.toString(), packetHex: hex(L3_TYPES.has(loaded.progType) ? k.packet.subarray(ETH_HLEN) : k.packet), maps: dataMaps(prog, now) };
+    const interpreter = outcome(prog, res);
+    return { interpreter, kernel, differs: differences(interpreter, kernel) };
+  };
+  const maxExamples = opts.maxExamples ?? 5;
+  const examples: Mismatch[] = [];
+  const skipped: Record<string, number> = {};
+  let mismatches = 0;
+  // Draw until `inputs` packets were compared: the ones the kernel refuses are counted aside.
+  for (let i = 0; i < opts.inputs;) {
+    const { packet, kind } = generatePacket(rng, { minLen: ETH_HLEN, maxLen });
+    const c: Case = { packet, seeds: generateSeeds(rng, prog.maps) };
+    const refusal = testRunRefusal(loaded.progType, packet);
+    if (refusal) { skipped[refusal] = (skipped[refusal] ?? 0) + 1; continue; }
+    i++;
+    if (check(c).differs.length === 0) continue;
+    mismatches++;
+    if (examples.length >= maxExamples) continue;
+    const small = shrink(c, (x) => check(x).differs.length > 0, (p) => testRunRefusal(loaded.progType, p) !== undefined);
+    const r = check(small);
+    examples.push({ index: i - 1, kind, differs: r.differs, inputHex: hex(small.packet), ...(small.seeds ? { mapSeeds: seedsToJson(small.seeds, prog.maps)! } : {}), interpreter: r.interpreter, kernel: r.kernel });
+  }
+  return { inputs: opts.inputs, mismatches, skipped, examples };
+}
+
+/** The interpreter's result in the kernel's terms: a 32-bit r0, a taken tail call as its marker. */
+function outcome(prog: Program, res: RunResult): Outcome {
+  const tail = res.sideEffects.tailCall?.index;
+  const r0 = tail !== undefined ? BigInt(TAIL_CALL_MARK + tail) : BigInt.asUintN(32, res.r0);
+  return {
+    r0: r0.toString(), packetHex: hex(res.packet), maps: dataMaps(prog, res.maps),
+    ...(tail !== undefined ? { tailCall: tail } : {}),
+    ...(res.error ? { error: `${res.error.kind} at instruction ${res.error.pc}: ${res.error.message}` } : {}),
+  };
+}
+
+function dataMaps(prog: Program, maps: readonly MapSnapshot[]): MapSnapshot[] {
+  return maps.filter((_, i) => isDataMap(prog.maps[i]!.type));
+}
+
+function differences(a: Outcome, b: Outcome): string[] {
+  const out: string[] = [];
+  if (a.error) out.push('interpreter error');
+  if (a.r0 !== b.r0) out.push('r0');
+  if (a.packetHex !== b.packetHex) out.push('packet');
+  a.maps.forEach((m, i) => {
+    if (JSON.stringify(m.entries) !== JSON.stringify(b.maps[i]?.entries)) out.push(`map ${m.name}`);
+  });
+  return out;
+}
+
+/**
+ * A smaller input that still mismatches: without map seeds if possible, then with a shorter
+ * packet (never below the Ethernet header), then with as many bytes zeroed as possible.
+ */
+function shrink(c: Case, mismatches: (c: Case) => boolean, refused: (p: Uint8Array) => boolean): Case {
+  const fails = (x: Case): boolean => !refused(x.packet) && mismatches(x);
+  let best = c;
+  if (best.seeds && fails({ packet: best.packet, seeds: undefined })) best = { packet: best.packet, seeds: undefined };
+  for (let cut = best.packet.length >> 1; cut >= 1; cut >>= 1) {
+    while (best.packet.length - cut >= ETH_HLEN && fails({ ...best, packet: best.packet.slice(0, best.packet.length - cut) })) {
+      best = { ...best, packet: best.packet.slice(0, best.packet.length - cut) };
+    }
+  }
+  for (let i = 0; i < best.packet.length; i++) {
+    if (best.packet[i] === 0) continue;
+    const p = best.packet.slice();
+    p[i] = 0;
+    if (fails({ ...best, packet: p })) best = { ...best, packet: p };
+  }
+  return best;
+}

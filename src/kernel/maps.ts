@@ -1,0 +1,194 @@
+/**
+ * Kernel maps for a program's MapDefs: creation, element lookup/update/delete/next-key, snapshots
+ * in the interpreter's MapSnapshot shape, and seeding. Per-CPU maps hold one value per possible
+ * CPU (each rounded up to 8 bytes): seeds go to every CPU, snapshots show one CPU's values.
+ */
+import { readFileSync } from 'node:fs';
+import { MAP_TYPES, mapTypeName, type MapDef } from '../ebpf/program.js';
+import { fromHex, hex } from '../interp/maps.js';
+import type { MapSnapshot } from '../interp/run.js';
+import { ATTR_BYTES, MAP_CREATE, MAP_ELEM, UPDATE, bpf, clearAttr, setName, setU32, setU64, KernelError } from './attr.js';
+import { allocNative, closeFd, freeNative, type Native } from './ffi.js';
+
+export interface KernelMap {
+  def: MapDef;
+  fd: number;
+  perCpu: boolean;
+  /** Bytes of a value as the syscalls see it (per-CPU: rounded value size × possible CPUs). */
+  sysValueSize: number;
+  /** Scratch buffers for syscalls on this map: attr, key, next key, value. */
+  buf: { attr: Native; key: Native; next: Native; value: Native };
+}
+
+const PER_CPU = new Set<number>([MAP_TYPES.percpu_array, MAP_TYPES.percpu_hash, MAP_TYPES.lru_percpu_hash]);
+const ARRAYS = new Set<number>([MAP_TYPES.array, MAP_TYPES.percpu_array]);
+/** Maps whose values programs read and write: what a differential test compares. */
+const DATA_MAPS = new Set<number>([...ARRAYS, MAP_TYPES.hash, MAP_TYPES.percpu_hash, MAP_TYPES.lru_hash, MAP_TYPES.lru_percpu_hash]);
+
+export const isDataMap = (type: number): boolean => DATA_MAPS.has(type);
+export const isArrayMap = (type: number): boolean => ARRAYS.has(type);
+
+let possible: number | undefined;
+
+/** num_possible_cpus(): the kernel sizes per-CPU values by it (not by the online count). */
+export function possibleCpus(): number {
+  if (possible !== undefined) return possible;
+  let n = 0;
+  try {
+    for (const part of readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      n += b === undefined ? 1 : b - a! + 1;
+    }
+  } catch {
+    n = 0;
+  }
+  possible = n > 0 ? n : 1;
+  return possible;
+}
+
+export function createMap(def: MapDef): KernelMap {
+  const perCpu = PER_CPU.has(def.type);
+  const sysValueSize = perCpu ? ((def.valueSize + 7) & ~7) * possibleCpus() : def.valueSize;
+  const buf = { attr: allocNative(ATTR_BYTES), key: allocNative(def.keySize), next: allocNative(def.keySize), value: allocNative(sysValueSize) };
+  const a = buf.attr;
+  clearAttr(a);
+  setU32(a, MAP_CREATE.mapType, def.type);
+  setU32(a, MAP_CREATE.keySize, def.keySize);
+  setU32(a, MAP_CREATE.valueSize, def.valueSize);
+  setU32(a, MAP_CREATE.maxEntries, def.maxEntries);
+  setU32(a, MAP_CREATE.mapFlags, def.flags);
+  setName(a, MAP_CREATE.name, def.name);
+  try {
+    const fd = bpf('MAP_CREATE', a, MAP_CREATE.size);
+    return { def, fd, perCpu, sysValueSize, buf };
+  } catch (e) {
+    freeBuffers(buf);
+    if (e instanceof KernelError) {
+      e.message = `map '${def.name}' (${mapTypeName(def.type)}, key ${def.keySize}, value ${def.valueSize}, ${def.maxEntries} entries): ${e.message}`;
+    }
+    throw e;
+  }
+}
+
+function freeBuffers(buf: KernelMap['buf']): void {
+  for (const b of Object.values(buf)) freeNative(b);
+}
+
+export function closeMap(m: KernelMap): void {
+  closeFd(m.fd);
+  freeBuffers(m.buf);
+  m.fd = -1;
+}
+
+function elemAttr(m: KernelMap, key: Native | null, value: Native | null, flags = 0): Native {
+  const a = m.buf.attr;
+  clearAttr(a);
+  setU32(a, MAP_ELEM.mapFd, m.fd);
+  setU64(a, MAP_ELEM.key, key ? key.addr : 0n);
+  setU64(a, MAP_ELEM.value, value ? value.addr : 0n);
+  setU64(a, MAP_ELEM.flags, flags);
+  return a;
+}
+
+function putKey(m: KernelMap, key: Uint8Array): void {
+  if (key.length !== m.def.keySize) throw new Error(`map '${m.def.name}': key of ${key.length} bytes, expected ${m.def.keySize}`);
+  m.buf.key.bytes.set(key);
+}
+
+/** The whole syscall-side value (per-CPU: every CPU's slot), or undefined when the key is absent. */
+export function lookupRaw(m: KernelMap, key: Uint8Array): Uint8Array | undefined {
+  putKey(m, key);
+  const r = bpf('MAP_LOOKUP_ELEM', elemAttr(m, m.buf.key, m.buf.value), MAP_ELEM.size, [2 /* ENOENT */]);
+  return r < 0 ? undefined : m.buf.value.bytes.slice(0, m.sysValueSize);
+}
+
+/** One CPU's value (per-CPU maps) or the value. */
+export function lookup(m: KernelMap, key: Uint8Array, cpu = 0): Uint8Array | undefined {
+  const raw = lookupRaw(m, key);
+  if (!raw || !m.perCpu) return raw;
+  const stride = (m.def.valueSize + 7) & ~7;
+  return raw.slice(cpu * stride, cpu * stride + m.def.valueSize);
+}
+
+/** Sets a value; per-CPU maps get the same value on every CPU. Returns 0 or −errno (kernel's). */
+export function update(m: KernelMap, key: Uint8Array, value: Uint8Array, flags: number = UPDATE.ANY): number {
+  putKey(m, key);
+  const v = m.buf.value.bytes;
+  v.fill(0, 0, m.sysValueSize);
+  if (m.perCpu) {
+    const stride = (m.def.valueSize + 7) & ~7;
+    for (let c = 0; c < possibleCpus(); c++) v.set(value.subarray(0, m.def.valueSize), c * stride);
+  } else {
+    v.set(value.subarray(0, m.def.valueSize));
+  }
+  return bpf('MAP_UPDATE_ELEM', elemAttr(m, m.buf.key, m.buf.value, flags), MAP_ELEM.size, [2, 7, 17, 22]);
+}
+
+export function remove(m: KernelMap, key: Uint8Array): number {
+  putKey(m, key);
+  return bpf('MAP_DELETE_ELEM', elemAttr(m, m.buf.key, null), MAP_ELEM.size, [2, 22]);
+}
+
+/** Every key of a hash-like map (BPF_MAP_GET_NEXT_KEY from no key), in kernel order. */
+export function keys(m: KernelMap): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let prev: Uint8Array | undefined;
+  for (;;) {
+    if (prev) putKey(m, prev);
+    const r = bpf('MAP_GET_NEXT_KEY', elemAttr(m, prev ? m.buf.key : null, m.buf.next), MAP_ELEM.size, [2]);
+    if (r < 0) return out;
+    prev = m.buf.next.bytes.slice(0, m.def.keySize);
+    out.push(prev);
+    if (out.length > m.def.maxEntries) throw new Error(`map '${m.def.name}': more keys than max_entries while iterating`);
+  }
+}
+
+function u32Key(i: number): Uint8Array {
+  return new Uint8Array([i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, (i >>> 24) & 0xff]);
+}
+
+/**
+ * The map's contents as the interpreter reports them: arrays list their non-zero entries,
+ * hash maps every entry, sorted by key; per-CPU maps show `cpu`'s values. Maps that hold kernel
+ * objects (prog arrays, devmaps, …) are not data and list no entries.
+ */
+export function snapshot(m: KernelMap, cpu = 0): MapSnapshot {
+  const entries: { key: string; value: string }[] = [];
+  if (ARRAYS.has(m.def.type)) {
+    for (let i = 0; i < m.def.maxEntries; i++) {
+      const k = u32Key(i);
+      const v = lookup(m, k, cpu);
+      if (v && v.some((b) => b !== 0)) entries.push({ key: hex(k), value: hex(v) });
+    }
+  } else if (DATA_MAPS.has(m.def.type)) {
+    for (const k of keys(m)) {
+      const v = lookup(m, k, cpu);
+      if (v) entries.push({ key: hex(k), value: hex(v) });
+    }
+    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+  return { name: m.def.name, fd: m.def.fd, type: mapTypeName(m.def.type), entries };
+}
+
+/**
+ * Brings a data map from state `now` (a snapshot) back to exactly `seeds` (hex key → value pairs,
+ * everything else absent or zero), touching only the entries that differ.
+ */
+export function resetTo(m: KernelMap, now: MapSnapshot | undefined, seeds: readonly (readonly [string, string])[]): void {
+  const want = new Map(seeds.map(([k, v]) => [k.toLowerCase(), v.toLowerCase()]));
+  const zero = new Uint8Array(m.def.valueSize);
+  if (ARRAYS.has(m.def.type)) {
+    for (const e of now?.entries ?? []) if (!want.has(e.key)) update(m, fromHex(e.key), zero);
+  } else if (DATA_MAPS.has(m.def.type)) {
+    const present = now ? now.entries : keys(m).map((k) => ({ key: hex(k), value: '' }));
+    for (const e of present) if (!want.has(e.key)) remove(m, fromHex(e.key));
+  } else if (seeds.length > 0) {
+    throw new Error(`map '${m.def.name}': ${mapTypeName(m.def.type)} maps cannot be seeded with data`);
+  }
+  const have = new Map((now?.entries ?? []).map((e) => [e.key, e.value]));
+  for (const [k, v] of want) {
+    if (now && have.get(k) === v && !m.perCpu) continue;
+    const r = update(m, fromHex(k), fromHex(v));
+    if (r < 0) throw new KernelError('MAP_UPDATE_ELEM', -r, `(seeding map '${m.def.name}' key ${k})`);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Loading a Program into the kernel: its maps are created, map references (64-bit immediate
+ * loads with the map-fd or map-value pseudo source) are rewritten to the real descriptors, and
+ * BPF_PROG_LOAD runs the verifier with its log captured. Every descriptor is closed on every path.
+ */
+import { InputError } from '../ebpf/errors.js';
+import { encodeProgram, type Insn } from '../ebpf/insn.js';
+import { MAP_TYPES, type Program, type ProgType } from '../ebpf/program.js';
+import { ATTR_BYTES, PROG_LOAD, PROG_TYPE_NUMBERS, bpf, clearAttr, setName, setU32, setU64, KernelError } from './attr.js';
+import { errnoText } from './errno.js';
+import { allocNative, closeFd, freeNative, type Native } from './ffi.js';
+import { closeMap, createMap, update, type KernelMap } from './maps.js';
+import { requireKernel } from './probe.js';
+
+export interface LoadOptions {
+  /** Verifier log level: 0 none, 1 (default) the path to an error and statistics, 2 every state. */
+  logLevel?: 0 | 1 | 2;
+  /** Overrides the program's own type. */
+  progType?: ProgType;
+  /**
+   * Fill every prog array slot with a marker program (of the same type) returning
+   * TAIL_CALL_MARK + slot, so that a taken tail call shows in r0. The interpreter models prog
+   * array slots as populated, so differential tests need this.
+   */
+  tailCallMarkers?: boolean;
+}
+
+/** r0 of the marker program in prog array slot i: TAIL_CALL_MARK + i. */
+export const TAIL_CALL_MARK = 0x7a11_0000;
+
+/** A program accepted by the verifier, with its maps; release it with `close`. */
+export interface Loaded {
+  accepted: true;
+  name: string;
+  progType: ProgType;
+  fd: number;
+  maps: KernelMap[];
+  log: string;
+  /** Descriptors of tail-call marker programs (closed with the program). */
+  markerFds: number[];
+  /** Scratch buffers for test runs (grown on demand, freed by `close`). */
+  io: Partial<Record<'attr' | 'dataIn' | 'dataOut' | 'ctxIn' | 'ctxOut', Native>>;
+}
+
+export interface Rejection {
+  accepted: false;
+  /** The verifier's reason (its last message line, with the instruction it was at) or the errno. */
+  reason: string;
+  log: string;
+  errno: number;
+}
+
+const LOG_START = 256 * 1024;
+const LOG_MAX = 64 * 1024 * 1024;
+
+/** Loads `prog` (creating its maps); a verifier rejection is data, anything else throws. */
+export function loadProgram(prog: Program, opts: LoadOptions = {}): Loaded | Rejection {
+  requireKernel();
+  const progType = opts.progType ?? prog.progType;
+  if (!progType) throw new InputError(`${prog.source}: no program type known (the kernel needs one): pass --prog-type`);
+  const maps: KernelMap[] = [];
+  const markerFds: number[] = [];
+  let done = false;
+  try {
+    for (const def of prog.maps) maps.push(createMap(def));
+    const insns = relocate(prog.insns, maps);
+    const r = loadInsns(prog.name, progType, insns, opts.logLevel ?? 1);
+    if (!r.accepted) return r;
+    if (opts.tailCallMarkers) {
+      for (const m of maps.filter((m) => m.def.type === MAP_TYPES.prog_array)) fillWithMarkers(m, progType, markerFds);
+    }
+    done = true;
+    return { accepted: true, name: prog.name, progType, fd: r.fd, maps, log: r.log, markerFds, io: {} };
+  } finally {
+    if (!done) {
+      for (const fd of markerFds) closeFd(fd);
+      for (const m of maps) closeMap(m);
+    }
+  }
+}
+
+/** Closes the program, its maps and markers and frees its buffers (idempotent). */
+export function close(l: Loaded): void {
+  if (l.fd < 0) return;
+  closeFd(l.fd);
+  l.fd = -1;
+  for (const fd of l.markerFds) closeFd(fd);
+  l.markerFds = [];
+  for (const m of l.maps) closeMap(m);
+  for (const b of Object.values(l.io)) if (b) freeNative(b);
+  l.io = {};
+}
+
+/** Map-fd (src=1) and map-value (src=2) loads get the real descriptor in their imm. */
+export function relocate(insns: readonly Insn[], maps: readonly KernelMap[]): Insn[] {
+  const out = insns.map((i) => ({ ...i }));
+  for (let i = 0; i < out.length; i++) {
+    const ins = out[i]!;
+    if (ins.op !== 0x18) continue;
+    if (ins.src === 1 || ins.src === 2) {
+      const m = maps.find((k) => k.def.fd === ins.imm);
+      if (!m) {
+        throw new InputError(`instruction ${i}: map reference to fd ${ins.imm}, but the program has ${maps.length === 0 ? 'no maps' : `maps with fd ${maps.map((k) => k.def.fd).join(', ')}`}`);
+      }
+      ins.imm = m.fd;
+    }
+    i++; // the second slot of the 64-bit load
+  }
+  return out;
+}
+
+interface RawLoad { accepted: true; fd: number; log: string }
+
+/** BPF_PROG_LOAD of ready instructions (map fds already real), growing the log buffer on ENOSPC. */
+export function loadInsns(name: string, progType: ProgType, insns: readonly Insn[], logLevel: 0 | 1 | 2): RawLoad | Rejection {
+  const code = encodeProgram(insns);
+  const attr = allocNative(ATTR_BYTES);
+  const text = allocNative(code.length);
+  const license = allocNative(4);
+  let log: Native | undefined;
+  try {
+    text.bytes.set(code);
+    license.bytes.set([0x47, 0x50, 0x4c, 0]); // "GPL": GPL-only helpers stay callable
+    for (let logSize = logLevel > 0 ? LOG_START : 0; ;) {
+      if (log) freeNative(log);
+      log = logSize > 0 ? allocNative(logSize) : undefined;
+      clearAttr(attr);
+      setU32(attr, PROG_LOAD.progType, PROG_TYPE_NUMBERS[progType]);
+      setU32(attr, PROG_LOAD.insnCnt, insns.length);
+      setU64(attr, PROG_LOAD.insns, text.addr);
+      setU64(attr, PROG_LOAD.license, license.addr);
+      if (log) {
+        setU32(attr, PROG_LOAD.logLevel, logLevel);
+        setU32(attr, PROG_LOAD.logSize, logSize);
+        setU64(attr, PROG_LOAD.logBuf, log.addr);
+      }
+      setName(attr, PROG_LOAD.name, name);
+      const r = bpf('PROG_LOAD', attr, PROG_LOAD.size, [1, 7, 13, 14, 22, 28, 95, 524]);
+      const logText = log ? readLog(log) : '';
+      if (r >= 0) return { accepted: true, fd: r, log: logText };
+      const errno = -r;
+      if (errno === 28 && log && logSize < LOG_MAX) {
+        const needed = attr.view.getUint32(PROG_LOAD.logTrueSize, true);
+        logSize = Math.min(LOG_MAX, Math.max(logSize * 4, needed + 1));
+        continue;
+      }
+      if (errno === 1) throw new KernelError('PROG_LOAD', errno, '(not permitted: needs root / CAP_BPF + CAP_NET_ADMIN)');
+      return { accepted: false, reason: verifierReason(logText) ?? errnoText(errno), log: logText, errno };
+    }
+  } finally {
+    for (const b of [attr, text, license, log]) if (b) freeNative(b);
+  }
+}
+
+function readLog(b: Native): string {
+  const end = b.bytes.indexOf(0);
+  return Buffer.from(b.bytes.subarray(0, end < 0 ? b.size : end)).toString('utf8');
+}
+
+/** The verifier's last message line, prefixed with the instruction it was checking. */
+export function verifierReason(log: string): string | undefined {
+  const lines = log.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+  const stats = /^(processed \d+ insns|verification time|stack depth|-- END PROG LOAD LOG --)/;
+  while (lines.length > 0 && stats.test(lines[lines.length - 1]!)) lines.pop();
+  const last = lines[lines.length - 1];
+  if (last === undefined) return undefined;
+  for (let i = lines.length - 2; i >= 0; i--) {
+    const m = /^(\d+): \(/.exec(lines[i]!);
+    if (m) return `instruction ${m[1]}: ${last}`;
+  }
+  return last;
+}
+
+function fillWithMarkers(m: KernelMap, progType: ProgType, markerFds: number[]): void {
+  for (let slot = 0; slot < m.def.maxEntries; slot++) {
+    const r = loadInsns(`tail_mark_${slot}`, progType, [
+      { op: 0xb7, dst: 0, src: 0, off: 0, imm: TAIL_CALL_MARK + slot }, // r0 = mark + slot
+      { op: 0x95, dst: 0, src: 0, off: 0, imm: 0 }, // exit
+    ], 0);
+    if (!r.accepted) throw new KernelError('PROG_LOAD', r.errno, `(tail-call marker: ${r.reason})`);
+    markerFds.push(r.fd);
+    const fd = new Uint8Array(4);
+    new DataView(fd.buffer).setUint32(0, r.fd, true);
+    const res = update(m, new Uint8Array([slot & 0xff, (slot >>> 8) & 0xff, (slot >>> 16) & 0xff, slot >>> 24]), fd);
+    if (res < 0) throw new KernelError('MAP_UPDATE_ELEM', -res, `(prog array '${m.def.name}' slot ${slot})`);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * BPF_PROG_TEST_RUN on a loaded program: packet in and out, context in and out where the type
+ * supports it, `repeat` and the kernel's own mean duration per run. The kernel's result is
+ * 32 bits wide (its `retval` field is a u32), so r0 here is that u32.
+ */
+import type { ProgType } from '../ebpf/program.js';
+import { ATTR_BYTES, TEST_RUN, bpf, clearAttr, setU32, setU64, KernelError } from './attr.js';
+import { allocNative, freeNative, type Native } from './ffi.js';
+import type { Loaded } from './prog.js';
+
+/** The kernel's test run builds an Ethernet frame and refuses data shorter than its header (EINVAL). */
+export const ETH_HLEN = 14;
+/** Its upper bound is about a page less head- and tailroom; we stay well below. */
+export const MAX_TEST_PACKET = 3000;
+
+/** Program types whose test run takes packet data (the ones a differential test can compare). */
+const PACKET_TYPES = new Set<ProgType>(['xdp', 'socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb']);
+
+export function canTestRun(t: ProgType): boolean {
+  return PACKET_TYPES.has(t);
+}
+
+/**
+ * Why the kernel's test run would refuse `packet` for this type (EINVAL), or undefined. Besides
+ * the length bounds, the skb test run (6.x) insists on a whole IPv4 or IPv6 header when the
+ * EtherType announces one.
+ */
+export function testRunRefusal(t: ProgType, packet: Uint8Array): string | undefined {
+  if (packet.length < ETH_HLEN) return `shorter than an Ethernet header (${ETH_HLEN} bytes)`;
+  if (packet.length > MAX_TEST_PACKET) return `longer than ${MAX_TEST_PACKET} bytes`;
+  if (t === 'xdp') return undefined;
+  const etherType = (packet[12]! << 8) | packet[13]!;
+  if (etherType === 0x0800 && packet.length < ETH_HLEN + 20) return 'an IPv4 frame cut inside its IPv4 header (the skb test run needs all 20 bytes)';
+  if (etherType === 0x86dd && packet.length < ETH_HLEN + 40) return 'an IPv6 frame cut inside its IPv6 header (the skb test run needs all 40 bytes)';
+  return undefined;
+}
+
+export interface TestRunInput {
+  packet: Uint8Array;
+  /** Context in (xdp_md / __sk_buff bytes), where the type accepts one. */
+  ctx?: Uint8Array;
+  /** Runs in the kernel's timing loop (default 1). */
+  repeat?: number;
+  /** Bytes of context to read back (0: none). */
+  ctxOutSize?: number;
+}
+
+export interface TestRunResult {
+  /** The program's return value (u32). */
+  r0: bigint;
+  /** The packet as the program left it. */
+  packet: Uint8Array;
+  /** Mean ns per run, as the kernel measured it over `repeat` runs. */
+  durationNs: number;
+  ctx?: Uint8Array;
+}
+
+function buffer(l: Loaded, which: keyof Loaded['io'], size: number): Native {
+  const b = l.io[which];
+  if (b && b.size >= size) return b;
+  if (b) freeNative(b);
+  const n = allocNative(Math.max(size, 64));
+  l.io[which] = n;
+  return n;
+}
+
+export function testRun(l: Loaded, input: TestRunInput): TestRunResult {
+  if (l.fd < 0) throw new Error(`program ${l.name} is closed`);
+  const len = input.packet.length;
+  if (len < ETH_HLEN || len > MAX_TEST_PACKET) throw new KernelError('PROG_TEST_RUN', 22, `(packet of ${len} bytes: the kernel's test run takes ${ETH_HLEN}–${MAX_TEST_PACKET})`);
+  const attr = buffer(l, 'attr', ATTR_BYTES);
+  const dataIn = buffer(l, 'dataIn', len);
+  // Room for helpers that grow the packet (xdp_adjust_head uses up to 256 bytes of headroom).
+  const outSize = len + 4096;
+  const dataOut = buffer(l, 'dataOut', outSize);
+  dataIn.bytes.set(input.packet);
+  clearAttr(attr);
+  setU32(attr, TEST_RUN.progFd, l.fd);
+  setU32(attr, TEST_RUN.dataSizeIn, len);
+  setU32(attr, TEST_RUN.dataSizeOut, outSize);
+  setU64(attr, TEST_RUN.dataIn, dataIn.addr);
+  setU64(attr, TEST_RUN.dataOut, dataOut.addr);
+  setU32(attr, TEST_RUN.repeat, input.repeat ?? 1);
+  if (input.ctx) {
+    const ctxIn = buffer(l, 'ctxIn', input.ctx.length);
+    ctxIn.bytes.set(input.ctx);
+    setU32(attr, TEST_RUN.ctxSizeIn, input.ctx.length);
+    setU64(attr, TEST_RUN.ctxIn, ctxIn.addr);
+  }
+  const ctxOutSize = input.ctxOutSize ?? 0;
+  if (ctxOutSize > 0) {
+    const ctxOut = buffer(l, 'ctxOut', ctxOutSize);
+    setU32(attr, TEST_RUN.ctxSizeOut, ctxOutSize);
+    setU64(attr, TEST_RUN.ctxOut, ctxOut.addr);
+  }
+  try {
+    bpf('PROG_TEST_RUN', attr, TEST_RUN.size);
+  } catch (e) {
+    if (e instanceof KernelError) e.message = `${l.name}: ${e.message}`;
+    throw e;
+  }
+  const v = attr.view;
+  const outLen = Math.min(v.getUint32(TEST_RUN.dataSizeOut, true), outSize);
+  return {
+    r0: BigInt(v.getUint32(TEST_RUN.retval, true)),
+    packet: dataOut.bytes.slice(0, outLen),
+    durationNs: v.getUint32(TEST_RUN.duration, true),
+    ...(ctxOutSize > 0 ? { ctx: l.io.ctxOut!.bytes.slice(0, Math.min(v.getUint32(TEST_RUN.ctxSizeOut, true), ctxOutSize)) } : {}),
+  };
+}
