@@ -9,9 +9,20 @@ import { conformanceCommand } from './cli/conformance.js';
 import { disasmCommand } from './cli/disasm.js';
 import { microbenchCommand } from './cli/microbench.js';
 import { runCommand } from './cli/run.js';
+import { optimizeCommand } from './cli/optimize.js';
+import { variantsCommand } from './cli/variants.js';
 import { EXIT_BAD_INPUT, failWith } from './cli/common.js';
 
-const cli: Argv = yargs(hideBin(process.argv))
+/** `--json -` means stdout; yargs would otherwise take a lone `-` as a positional argument. */
+function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--json' && argv[i + 1] === '-') { out.push('--json=-'); i++; } else out.push(argv[i]!);
+  }
+  return out;
+}
+
+const cli: Argv = yargs(joinDashValues(hideBin(process.argv)))
   .scriptName('k2lab')
   .usage('$0 <command> [options]\n\nA performance-profiling research harness around a K2-style eBPF superoptimizer.')
   .command(disasmCommand)
@@ -19,6 +30,8 @@ const cli: Argv = yargs(hideBin(process.argv))
   .command(runCommand)
   .command(conformanceCommand)
   .command(microbenchCommand)
+  .command(optimizeCommand)
+  .command(variantsCommand)
   .command((await import('./cli/kernel-check.js')).kernelCheckCommand)
   .command((await import('./cli/difftest.js')).difftestCommand)
   .command((await import('./cli/kernel-time.js')).kernelTimeCommand)

@@ -127,6 +127,21 @@ function memoryGroup(op: K2Op): readonly number[] | undefined {
   return undefined;
 }
 
+/** K2's excluded opcode indices, ascending: the old one, CALL, LDDW, and jumps (last slot, window mode) and EXIT (window mode). */
+const EXCLUSION_CACHE = new Map<number, readonly number[]>();
+function exclusions(oldIndex: number, noJumps: boolean, noExit: boolean): readonly number[] {
+  const key = oldIndex * 4 + (noJumps ? 2 : 0) + (noExit ? 1 : 0);
+  let list = EXCLUSION_CACHE.get(key);
+  if (!list) {
+    const set = new Set<number>([oldIndex, CALL_INDEX, LDDW_INDEX]);
+    if (noJumps) for (const j of JUMP_INDICES) set.add(j);
+    if (noExit) set.add(EXIT_INDEX);
+    list = [...set].sort((a, b) => a - b);
+    EXCLUSION_CACHE.set(key, list);
+  }
+  return list;
+}
+
 /** K2's mod_select_inst: a new instruction for `slot`. */
 function selectInstruction(cand: Insn[], slot: number, ctx: ProposalContext, rng: Rng): void {
   const ins = cand[slot]!;
@@ -143,10 +158,7 @@ function selectInstruction(cand: Insn[], slot: number, ctx: ProposalContext, rng
     cand[slot] = next;
     return;
   }
-  const excluded = new Set<number>([op ? op.index : 0, CALL_INDEX, LDDW_INDEX]);
-  if (slot === ctx.len - 1 || ctx.isWin) for (const j of JUMP_INDICES) excluded.add(j);
-  if (ctx.isWin) excluded.add(EXIT_INDEX);
-  const idx = sampleExcluding(rng, K2_OP_COUNT, [...excluded].sort((a, b) => a - b));
+  const idx = sampleExcluding(rng, K2_OP_COUNT, exclusions(op ? op.index : 0, slot === ctx.len - 1 || ctx.isWin, ctx.isWin));
   const nop = K2_OPS[idx]!;
   if (!nop.spec) { cand[slot] = { ...NOP }; return; }
   const next: Insn = { op: nop.spec.opcode, dst: 0, src: 0, off: 0, imm: 0 };
