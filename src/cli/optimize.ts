@@ -48,7 +48,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
     .option('bench', { type: 'string', describe: 'benchmark name in --params-from' })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
     .example('$0 optimize ../shared/k2-suite/programs/xdp_exception --params-from ../shared/k2-suite/suite.json --bench xdp_exception -n 5000', '') as never,
-  handler: (a) => {
+  handler: async (a) => {
     const prog = loadProgram(a.prog, { progType: a['prog-type'], section: a.section });
     let params: K2Params = { ...K2_DEFAULTS };
     if (a['params-from'] !== undefined) params = paramsFromSuite(a['params-from'], a.bench ?? prog.name);
@@ -70,6 +70,8 @@ export const optimizeCommand: CommandModule<object, Args> = {
       ...(showProgress ? { onProgress: progressLine } : {}),
     });
     const cpu = process.cpuUsage(cpu0);
+    // The search is synchronous: V8 delivers the queued GC entries only once the event loop turns.
+    await new Promise((r) => setTimeout(r, 20));
     obs.disconnect();
     if (showProgress) process.stderr.write('\n');
     const report = buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: 'default', checkerName: testsOnly.name, cpu, gcMs, originalInsns: prog.insns });
