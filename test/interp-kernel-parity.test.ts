@@ -62,3 +62,12 @@ test('__sk_buff pkt_type, protocol and ingress_ifindex as eth_type_trans on the 
   assert.equal(r0('r0 = *(u32 *)(r1 + 36)\nexit', 'socket_filter', frame('020000000001', 0x0800)), 0n, 'no ingress device');
   assert.equal(r0('r0 = *(u32 *)(r1 + 40)\nexit', 'socket_filter', frame('020000000001', 0x0800)), 1n, 'the loopback');
 });
+
+test('xdp_adjust_head keeps sizeof(struct xdp_frame) = 40 bytes of the 256-byte headroom free', () => {
+  // r0 = (adjust_head result << 16) | new packet length
+  const prog = (delta: number): string => `r6 = r1\nr2 = ${delta}\ncall 44\nr7 = r0\nr2 = *(u32 *)(r6 + 0)\nr3 = *(u32 *)(r6 + 4)\nr3 -= r2\nr0 = r7\nr0 <<= 16\nr0 |= r3\nexit`;
+  const p = new Uint8Array(14);
+  assert.equal(r0(prog(-216), 'xdp', p), 230n, 'down to 40 bytes above the hard start: ok');
+  assert.equal(r0(prog(-217), 'xdp', p), BigInt.asUintN(64, -22n << 16n) | 14n, '-EINVAL, packet unchanged');
+  assert.equal(r0(prog(1), 'xdp', p), BigInt.asUintN(64, -22n << 16n) | 14n, 'fewer than ETH_HLEN bytes left: -EINVAL');
+});

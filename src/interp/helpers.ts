@@ -21,6 +21,8 @@ export const HELPER_IDS = {
 const XDP_ACTION = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
 const TC_ACT_REDIRECT = 7;
 const ETH_HLEN = 14;
+/** sizeof(struct xdp_frame) on 64-bit Linux (5.8 and later). */
+const XDP_FRAME_SIZE = 40;
 
 function ret(m: Machine, v: number): void {
   m.lo[0] = v | 0;
@@ -104,8 +106,9 @@ const xdpAdjustHead: HelperFn = (m) => {
   if (m.model !== 'xdp') throw new ExecFault('helper-argument', 'xdp_adjust_head: not an XDP program');
   const delta = m.lo[2]!;
   const newStart = m.dataStart + delta;
-  const hardStart = REGION_BASE.packet;
-  if (newStart < hardStart || newStart > m.dataEnd - ETH_HLEN) { ret(m, -ERRNO.EINVAL); return; }
+  // The headroom's first bytes are reserved for the struct xdp_frame the kernel may build there.
+  const lowest = REGION_BASE.packet + XDP_FRAME_SIZE;
+  if (newStart < lowest || newStart > m.dataEnd - ETH_HLEN) { ret(m, -ERRNO.EINVAL); return; }
   m.dataStart = newStart;
   m.syncXdpContext();
   ret(m, 0);
