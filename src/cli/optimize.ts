@@ -3,7 +3,8 @@
  * a progress line on stderr, the RunReport (`--json FILE` or `-`), and the best programs. Only
  * programs proved equivalent are written with `-o`; test-equivalent ones are reported as unverified.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -15,6 +16,7 @@ import { testsOnly } from '../search/equivalence.js';
 import { runSearch, type Progress } from '../search/mcmc.js';
 import { K2_DEFAULTS, PARAM_NAMES, withParams, type K2Params } from '../search/params.js';
 import { buildReport } from '../search/report.js';
+import { runtimeProfileFlags } from '../../variants/runtime-profiles.js';
 import { resolveVariants } from '../../variants/sets.js';
 import { withProgramFlags, writeFileAtomic } from './common.js';
 
@@ -47,8 +49,18 @@ export const optimizeCommand: CommandModule<object, Args> = {
     .option('params-from', { type: 'string', describe: "suite manifest (suite.json) whose k2_params and iterations_timing to use" })
     .option('bench', { type: 'string', describe: 'benchmark name in --params-from' })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
+    .option('runtime-profile', { type: 'string', describe: 'run under a named set of Node/V8 flags (see k2lab variants)' })
     .example('$0 optimize ../shared/k2-suite/programs/xdp_exception --params-from ../shared/k2-suite/suite.json --bench xdp_exception -n 5000', '') as never,
   handler: async (a) => {
+    const profile = (a['runtime-profile'] as string | undefined) ?? process.env['K2LAB_RUNTIME_PROFILE'] ?? 'default';
+    const flags = runtimeProfileFlags(profile);
+    if (!flags) throw new InputError(`--runtime-profile: unknown profile '${profile}' (see k2lab variants)`);
+    if (flags.length > 0 && process.env['K2LAB_RUNTIME_PROFILE'] !== profile) {
+      // Flags apply at process start: run again under them (runners pass them to node directly).
+      const r = spawnSync(process.execPath, [...flags, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, K2LAB_RUNTIME_PROFILE: profile } });
+      process.exitCode = r.status ?? 1;
+      return;
+    }
     const prog = loadProgram(a.prog, { progType: a['prog-type'], section: a.section });
     let params: K2Params = { ...K2_DEFAULTS };
     if (a['params-from'] !== undefined) params = paramsFromSuite(a['params-from'], a.bench ?? prog.name);
@@ -74,7 +86,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
     await new Promise((r) => setTimeout(r, 20));
     obs.disconnect();
     if (showProgress) process.stderr.write('\n');
-    const report = buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: 'default', checkerName: testsOnly.name, cpu, gcMs, originalInsns: prog.insns });
+    const report = buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: profile, checkerName: testsOnly.name, cpu, gcMs, originalInsns: prog.insns });
     if (a.json !== undefined) {
       const text = JSON.stringify(report, null, 2) + '\n';
       if (jsonToStdout) process.stdout.write(text); else { mkdirSync(dirname(resolve(a.json)), { recursive: true }); writeFileAtomic(a.json, text); }
