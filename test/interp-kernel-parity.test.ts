@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble } from '../src/ebpf/asm.js';
-import type { ProgType } from '../src/ebpf/program.js';
+import { MAP_TYPES, type MapDef, type ProgType } from '../src/ebpf/program.js';
 import { runProgram, toRunnable } from '../src/interp/run.js';
 
 function r0(src: string, progType: ProgType, packet: Uint8Array): bigint {
@@ -70,4 +70,34 @@ test('xdp_adjust_head keeps sizeof(struct xdp_frame) = 40 bytes of the 256-byte 
   assert.equal(r0(prog(-216), 'xdp', p), 230n, 'down to 40 bytes above the hard start: ok');
   assert.equal(r0(prog(-217), 'xdp', p), BigInt.asUintN(64, -22n << 16n) | 14n, '-EINVAL, packet unchanged');
   assert.equal(r0(prog(1), 'xdp', p), BigInt.asUintN(64, -22n << 16n) | 14n, 'fewer than ETH_HLEN bytes left: -EINVAL');
+});
+
+test('redirect_map: invalid flag bits abort, BPF_F_BROADCAST redirects without a hit (devmaps only)', () => {
+  const devmap: MapDef = { name: 'tx', type: MAP_TYPES.devmap, keySize: 4, valueSize: 4, maxEntries: 4, fd: 1, flags: 0 };
+  const cpumap: MapDef = { ...devmap, type: MAP_TYPES.cpumap };
+  const redirect = (map: MapDef, flags: number): bigint => {
+    const insns = [{ op: 0x18, dst: 1, src: 1, off: 0, imm: 1 }, { op: 0, dst: 0, src: 0, off: 0, imm: 0 }, ...assemble(`r2 = 1\nr3 = ${flags}\ncall 51\nexit`)];
+    return runProgram(toRunnable({ name: 't', source: 't', insns, maps: [map], progType: 'xdp' }), { packet: new Uint8Array(14) }).r0;
+  };
+  // Values from the kernel (empty maps): [flags, devmap result, cpumap result].
+  for (const [flags, dev, cpu] of [[2, 2n, 2n], [5, 0n, 0n], [8, 4n, 0n], [9, 4n, 0n], [16, 0n, 0n], [24, 4n, 0n], [-1, 0n, 0n]] as const) {
+    assert.equal(redirect(devmap, flags), dev, `devmap, flags ${flags}`);
+    assert.equal(redirect(cpumap, flags), cpu, `cpumap, flags ${flags}`);
+  }
+});
+
+test('perf_event_output validates flags and the index like the kernel', () => {
+  const perf: MapDef = { name: 'events', type: MAP_TYPES.perf_event_array, keySize: 4, valueSize: 4, maxEntries: 2, fd: 1, flags: 0 };
+  const output = (flags: string): bigint => {
+    const insns = [...assemble(`r6 = r1\n*(u64 *)(r10 - 8) = r6\nr1 = r6\n${flags}`), { op: 0x18, dst: 2, src: 1, off: 0, imm: 1 }, { op: 0, dst: 0, src: 0, off: 0, imm: 0 }, ...assemble('r4 = r10\nr4 += -8\nr5 = 8\ncall 25\nexit')];
+    return runProgram(toRunnable({ name: 't', source: 't', insns, maps: [perf], progType: 'xdp' }), { packet: new Uint8Array(20) }).r0;
+  };
+  const neg = (e: number): bigint => BigInt.asUintN(64, BigInt(-e));
+  assert.equal(output('r3 = -1'), neg(22), 'all 64 bits set: -EINVAL');
+  assert.equal(output('r3 = 5'), neg(7), 'index past the array: -E2BIG');
+  assert.equal(output('r3 = 90194313217 ll'), neg(14), '21 packet bytes wanted of 20 (21 << 32 | 1): -EFAULT');
+  // Not the kernel's value: the interpreter takes perf event array slots as populated (as it does
+  // prog array slots); the kernel's empty test map gives -ENOENT here.
+  assert.equal(output('r3 = 85899345921 ll'), 0n, '20 packet bytes of 20, index 1');
+  assert.equal(output('r3 = 4294967295 ll'), 0n, 'BPF_F_CURRENT_CPU');
 });

@@ -84,8 +84,12 @@ const redirectMap: HelperFn = (m) => {
   const map = mapArg(m, 1, 'redirect_map');
   const key = m.lo[2]! >>> 0;
   const flags = m.lo[3]! >>> 0;
+  // Besides the miss action (low two bits), only devmaps take flags: BPF_F_BROADCAST (8), which
+  // redirects without a lookup, and BPF_F_EXCLUDE_INGRESS (16). Any other bit aborts.
+  const devmap = map.def.type === MAP_TYPES.devmap || map.def.type === MAP_TYPES.devmap_hash;
+  if (m.hi[3] !== 0 || (flags & ~(3 | (devmap ? 24 : 0))) !== 0) { ret(m, XDP_ACTION.ABORTED); return; }
   const hit = key < map.def.maxEntries && (map.sparse ? map.has(key) : true);
-  if (hit) {
+  if (hit || flags & 8) {
     m.sideEffects.redirect = { mapFd: map.def.fd, key, flags };
     ret(m, XDP_ACTION.REDIRECT);
   } else {
@@ -95,7 +99,14 @@ const redirectMap: HelperFn = (m) => {
 };
 
 const perfEventOutput: HelperFn = (m) => {
-  mapArg(m, 2, 'perf_event_output');
+  const map = mapArg(m, 2, 'perf_event_output');
+  // flags: the index (BPF_F_CURRENT_CPU = 0xffffffff: this CPU) and, for XDP and skb programs, in
+  // bits 32–51 how many packet bytes to append. Other bits: -EINVAL; an index past the array: -E2BIG.
+  const ctxLen = m.hi[3]! >>> 0;
+  if (ctxLen !== 0 && (ctxLen > 0xfffff || m.model === 'raw' || m.model === 'none')) { ret(m, -ERRNO.EINVAL); return; }
+  if (ctxLen > m.dataEnd - m.dataStart) { ret(m, -ERRNO.EFAULT); return; }
+  const index = m.lo[3]! === -1 ? (m.input.cpu ?? 0) : m.lo[3]! >>> 0;
+  if (index >= map.def.maxEntries) { ret(m, -ERRNO.E2BIG); return; }
   const size = m.lo[5]! >>> 0;
   const data = m.mem.readBytes(m.hi[4]!, m.lo[4]!, size);
   (m.sideEffects.perfOutputs ??= []).push(hex(data));

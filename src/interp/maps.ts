@@ -8,7 +8,7 @@ import { InputError } from '../ebpf/errors.js';
 import { MAP_TYPES, mapTypeName, type MapDef } from '../ebpf/program.js';
 import { MAP_ARENA_SPAN, REGION_BASE, makeRegion, type Region } from './memory.js';
 
-export const ERRNO = { ENOENT: 2, E2BIG: 7, EEXIST: 17, EINVAL: 22, ENOSPC: 28, EOPNOTSUPP: 95 } as const;
+export const ERRNO = { ENOENT: 2, E2BIG: 7, EFAULT: 14, EEXIST: 17, EINVAL: 22, ENOSPC: 28, EOPNOTSUPP: 95 } as const;
 export const UPDATE_FLAGS = { ANY: 0, NOEXIST: 1, EXIST: 2 } as const;
 
 /** Arena budget per map: large maps are allocated lazily only up to this many bytes. */
