@@ -28,7 +28,9 @@ export const kernelTimeCommand: CommandModule<object, Args> = {
     const w = Math.max(12, r.a.program.length, r.b.program.length);
     const row = (name: string, p: typeof r.a): string =>
       `${name} ${p.program.padEnd(w)} ${p.meanNs.toFixed(2).padStart(10)} ns/run   rounds: ${p.roundMeansNs.map((x) => x.toFixed(1)).join(' ')}`;
-    const faster = r.ratio < 1 ? `B is ${(1 / r.ratio).toFixed(3)}× faster` : `B is ${r.ratio.toFixed(3)}× slower`;
+    const [lo, hi] = r.ratioCi95;
+    const faster = lo <= 1 && hi >= 1 ? 'no significant difference at 95%'
+      : r.ratio < 1 ? `B is ${(1 / r.ratio).toFixed(3)}× faster` : `B is ${r.ratio.toFixed(3)}× slower`;
     process.stdout.write([
       `in-kernel time: ${r.packets} packets × ${r.rounds} rounds × ${r.repeat} runs, CPU ${r.cpu}`,
       row('A', r.a), row('B', r.b),
