@@ -5,31 +5,44 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { benchAxis } from '../bench/microbench-axes.js';
 import { benchInterpreter } from '../bench/microbench-interp.js';
+import { AXES, type Axis } from '../search/variants.js';
 import { InputError } from '../ebpf/errors.js';
 import { loadProgram } from '../ebpf/load.js';
 import { exampleObjects, k2SuitePrograms } from '../paths.js';
 
-interface Args { target: string; programs?: string[]; inputs: number; seed: number; time: number; json: boolean }
+interface Args { target?: string; axis?: string[]; programs?: string[]; inputs: number; seed: number; time: number; json: boolean }
 
 
 export const microbenchCommand: CommandModule<object, Args> = {
-  command: 'microbench <target>',
-  describe: 'tinybench micro-benchmarks of hot paths (interp: interpreted instructions/s per program)',
+  command: 'microbench [target]',
+  describe: 'tinybench micro-benchmarks of hot paths: interp (instructions/s per program) or each implementation of a variant axis',
   builder: (y) => y
-    .positional('target', { type: 'string', choices: ['interp'], demandOption: true })
+    .positional('target', { type: 'string', choices: ['interp', ...AXES], describe: 'interp, or one axis (default: every axis)' })
+    .option('axis', { type: 'string', array: true, choices: [...AXES], describe: 'axes to measure (default: all)' })
     .option('programs', { type: 'string', array: true, describe: 'programs to run (default: the K2 suite in ../shared/k2-suite when present, else the example objects in test/elf)' })
     .option('inputs', { type: 'number', default: 30, describe: 'seeded random inputs per program' })
     .option('seed', { type: 'number', default: 1 })
     .option('time', { type: 'number', default: 1000, describe: 'milliseconds per program' })
     .option('json', { type: 'boolean', default: false })
-    .example('$0 microbench interp', '') as never,
+    .example('$0 microbench interp', '').example('$0 microbench --axis safety-state', '') as never,
   handler: async (a) => {
     for (const [k, v] of [['inputs', a.inputs], ['time', a.time]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new InputError(`--${k}: expected a positive integer, got ${v}`);
     }
     const paths = a.programs ?? suitePrograms();
     const programs = paths.map((p) => loadProgram(p));
+    if (a.target !== 'interp') {
+      const axes = a.target ? [a.target as Axis] : a.axis && a.axis.length > 0 ? (a.axis as Axis[]) : [...AXES];
+      const all = [];
+      for (const axis of axes) all.push(...await benchAxis(axis, programs, a.time));
+      if (a.json) { process.stdout.write(JSON.stringify(all, null, 2) + '\n'); return; }
+      process.stdout.write(`${'axis'.padEnd(14)} ${'implementation'.padEnd(16)} ${'ops/s'.padStart(10)} ${'±%'.padStart(6)} ${'vs baseline'.padStart(12)}\n`);
+      for (const r of all) process.stdout.write(`${r.axis.padEnd(14)} ${(r.impl + (r.baseline ? ' *' : '')).padEnd(16)} ${r.opsPerSecond.toFixed(0).padStart(10)} ${r.rmePercent.toFixed(2).padStart(6)} ${(r.ratio.toFixed(2) + '×').padStart(12)}\n`);
+      process.stdout.write(`(* baseline; one op = the axis' hot path over ${programs.length} programs)\n`);
+      return;
+    }
     const rows = await benchInterpreter(programs, { inputs: a.inputs, seed: a.seed, timeMs: a.time });
     if (a.json) { process.stdout.write(JSON.stringify(rows, null, 2) + '\n'); return; }
     const fmt = (x: number): string => (x / 1e6).toFixed(1);

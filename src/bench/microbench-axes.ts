@@ -1,0 +1,82 @@
+/**
+ * `k2lab microbench --axis A`: each implementation of a hot-path axis on its own hot path, in
+ * isolation (tinybench), over a set of programs — safety-state: the safety check of a candidate;
+ * allocation: one candidate's evaluation on 30 tests; errors: an unsafe and a failing candidate;
+ * dispatch: one candidate prepared and run on 30 inputs. Ratios are to the baseline implementation.
+ */
+import { Bench } from 'tinybench';
+import type { Insn } from '../ebpf/insn.js';
+import type { Program } from '../ebpf/program.js';
+import { Session, toRunnable } from '../interp/run.js';
+import { createSafetyChecker } from '../safety/checker.js';
+import { Evaluator, newCounters } from '../search/cost.js';
+import { testsOnly } from '../search/equivalence.js';
+import { generateInputs } from '../search/inputs.js';
+import { stream, STREAM } from '../search/mcmc.js';
+import { K2_DEFAULTS } from '../search/params.js';
+import type { Axis, VariantSet } from '../search/variants.js';
+import { BASELINE, IMPLEMENTATIONS, resolveVariants } from '../../variants/sets.js';
+
+export interface AxisBenchRow {
+  axis: Axis;
+  impl: string;
+  baseline: boolean;
+  /** Operations per second (one operation = the axis' hot path over every program once). */
+  opsPerSecond: number;
+  rmePercent: number;
+  /** ops/s relative to the baseline implementation of the axis. */
+  ratio: number;
+}
+
+/** A candidate that the safety checker rejects late (r0 read after r0 was clobbered by a call). */
+function unsafeVariant(insns: readonly Insn[]): Insn[] {
+  const out = insns.slice();
+  const exit = out.map((x) => x.op).lastIndexOf(0x95);
+  if (exit > 0) out[exit - 1] = { op: 0xbf, dst: 0, src: 9, off: 0, imm: 0 }; // r0 = r9 (never written)
+  return out;
+}
+
+type Task = () => void;
+
+function taskFor(axis: Axis, v: VariantSet, programs: readonly Program[]): Task {
+  const pooled = v.allocation.pooled ? 'pooled' : 'fresh';
+  if (axis === 'safety-state') {
+    const checkers = programs.map((p) => ({ c: createSafetyChecker(p, { state: v.safetyState, errors: v.errors, allocation: pooled }), insns: p.insns }));
+    return () => { for (const { c, insns } of checkers) c.check(insns); };
+  }
+  if (axis === 'dispatch') {
+    const jobs = programs.map((p) => {
+      const base = toRunnable(p);
+      const session = new Session(base);
+      return { p, session, inputs: generateInputs(p, stream(1, STREAM.inputs)) };
+    });
+    return () => {
+      for (const j of jobs) {
+        j.session.code = v.dispatch.prepare(j.p.insns, j.session.code);
+        for (const input of j.inputs) j.session.run(input);
+      }
+    };
+  }
+  const evaluators = programs.map((p) => {
+    const ev = new Evaluator(p, K2_DEFAULTS, v, createSafetyChecker(p, { state: v.safetyState, errors: v.errors, allocation: pooled }), testsOnly, newCounters());
+    for (const input of generateInputs(p, stream(1, STREAM.inputs))) ev.addTest(input);
+    return { ev, insns: p.insns, bad: unsafeVariant(p.insns) };
+  });
+  if (axis === 'errors') return () => { for (const e of evaluators) e.ev.evaluate(e.bad); };
+  return () => { for (const e of evaluators) e.ev.evaluate(e.insns); };
+}
+
+export async function benchAxis(axis: Axis, programs: readonly Program[], timeMs: number): Promise<AxisBenchRow[]> {
+  const bench = new Bench({ time: timeMs, warmupTime: Math.min(300, timeMs) });
+  const impls = Object.keys(IMPLEMENTATIONS[axis]);
+  for (const impl of impls) bench.add(impl, taskFor(axis, resolveVariants('k2-baseline', [`${axis}=${impl}`]), programs));
+  await bench.run();
+  const rows = bench.tasks.map((t) => {
+    const r = t.result;
+    if (r.state !== 'completed') throw new Error(`microbench ${axis}=${t.name} did not complete (${r.state})`);
+    return { axis, impl: t.name, baseline: t.name === BASELINE[axis], opsPerSecond: r.throughput.mean, rmePercent: r.throughput.rme, ratio: 1 };
+  });
+  const base = rows.find((r) => r.baseline)?.opsPerSecond ?? rows[0]!.opsPerSecond;
+  for (const r of rows) r.ratio = r.opsPerSecond / base;
+  return rows;
+}
