@@ -14,6 +14,8 @@ function findRoot(start: string): string {
 }
 
 export const repoRoot: string = findRoot(dirname(fileURLToPath(import.meta.url)));
+/** The built-in benchmark suite's programs (suites/builtin, our own; the default everywhere). */
+export const builtinSuitePrograms: string = join(repoRoot, 'suites', 'builtin', 'programs');
 /** K2's 11 benchmark programs, when ../shared is beside the repository. */
 export const k2SuitePrograms: string = resolve(repoRoot, '..', 'shared', 'k2-suite', 'programs');
 /** Our own small example programs (C sources and clang objects), used when nothing else is given. */

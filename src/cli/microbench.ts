@@ -10,7 +10,7 @@ import { benchInterpreter } from '../bench/microbench-interp.js';
 import { AXES, type Axis } from '../search/variants.js';
 import { InputError } from '../ebpf/errors.js';
 import { loadProgram } from '../ebpf/load.js';
-import { exampleObjects, k2SuitePrograms } from '../paths.js';
+import { builtinSuitePrograms, exampleObjects, k2SuitePrograms } from '../paths.js';
 
 interface Args { target?: string; axis?: string[]; programs?: string[]; inputs: number; seed: number; time: number; json: boolean }
 
@@ -21,7 +21,7 @@ export const microbenchCommand: CommandModule<object, Args> = {
   builder: (y) => y
     .positional('target', { type: 'string', choices: ['interp', ...AXES], describe: 'interp, or one axis (default: every axis)' })
     .option('axis', { type: 'string', array: true, choices: [...AXES], describe: 'axes to measure (default: all)' })
-    .option('programs', { type: 'string', array: true, describe: 'programs to run (default: the K2 suite in ../shared/k2-suite when present, else the example objects in test/elf)' })
+    .option('programs', { type: 'string', array: true, describe: 'programs to run (default: the built-in suite in suites/builtin, else the K2 suite in ../shared/k2-suite, else the example objects in test/elf)' })
     .option('inputs', { type: 'number', default: 30, describe: 'seeded random inputs per program' })
     .option('seed', { type: 'number', default: 1 })
     .option('time', { type: 'number', default: 1000, describe: 'milliseconds per program' })
@@ -56,9 +56,9 @@ export const microbenchCommand: CommandModule<object, Args> = {
 };
 
 function suitePrograms(): string[] {
-  if (!existsSync(k2SuitePrograms)) {
-    process.stderr.write(`k2lab: ${relative(process.cwd(), k2SuitePrograms)} not found; using the example programs in test/elf\n`);
-    return [...exampleObjects];
+  for (const dir of [builtinSuitePrograms, k2SuitePrograms]) {
+    if (existsSync(dir)) return readdirSync(dir).filter((f) => f.endsWith('.insns')).sort().map((f) => join(dir, f.slice(0, -'.insns'.length)));
   }
-  return readdirSync(k2SuitePrograms).filter((f) => f.endsWith('.insns')).sort().map((f) => join(k2SuitePrograms, f.slice(0, -'.insns'.length)));
+  process.stderr.write(`k2lab: neither ${relative(process.cwd(), builtinSuitePrograms)} nor ${relative(process.cwd(), k2SuitePrograms)} found; using the example programs in test/elf\n`);
+  return [...exampleObjects];
 }
