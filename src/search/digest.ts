@@ -15,10 +15,17 @@ export class TrajectoryDigest {
     this.b ^= this.b >>> 15;
   }
 
-  /** One iteration: the candidate's slots, its cost parts and whether it was accepted. */
-  iteration(cand: readonly Insn[], error: number, perf: number, accepted: boolean): void {
+  /**
+   * One iteration: the candidate's changes against the current program (slots whose instruction
+   * object differs: proposals replace changed slots and share the rest), its cost parts and
+   * whether it was accepted. The chain of changes determines every candidate, at a fraction of
+   * the cost of hashing every slot.
+   */
+  iteration(cand: readonly Insn[], cur: readonly Insn[], error: number, perf: number, accepted: boolean): void {
     for (let i = 0; i < cand.length; i++) {
       const x = cand[i]!;
+      if (x === cur[i]) continue;
+      this.word(i);
       this.word(x.op | (x.dst << 8) | (x.src << 12) | ((x.off & 0xffff) << 16));
       this.word(x.imm);
     }
@@ -27,6 +34,15 @@ export class TrajectoryDigest {
     this.word(Math.floor(error * 1e6 / 0x1_0000_0000) | 0);
     this.word(perf | 0);
     this.word(accepted ? 1 : 0);
+  }
+
+  /** A whole program (at window switches and restarts, where the chain jumps). */
+  program(insns: readonly Insn[]): void {
+    for (let i = 0; i < insns.length; i++) {
+      const x = insns[i]!;
+      this.word(x.op | (x.dst << 8) | (x.src << 12) | ((x.off & 0xffff) << 16));
+      this.word(x.imm);
+    }
   }
 
   hex(): string {

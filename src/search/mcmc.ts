@@ -99,6 +99,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
       curParts = { error: 0, perf: best.perf };
       ctx = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
       windowSwitches++;
+      digest.program(cur);
     }
     if (params.st_when_to_restart === 1 && params.st_when_to_restart_niter > 0 && i % params.st_when_to_restart_niter === 0) {
       const pairs = Math.min(params.restart_w_e_list.length, params.restart_w_p_list.length);
@@ -110,6 +111,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
         if (params.st_start_prog === 1) resampleContiguous(cur, 0, len, ctx, prop);
         else { const k = sampleInt(prop, Math.min(2, e - s + 1), e - s + 1); resampleContiguous(cur, sampleInt(prop, s, e - k + 1), k, ctx, prop); }
         curParts = evaluator.evaluate(cur);
+        digest.program(cur);
       }
     }
     const move = chooseMove(mh.float(), { pInstOperand: params.p_inst_operand, pInst: params.p_inst, pInstAsNop: params.p_inst_as_nop });
@@ -120,7 +122,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     const candParts = sameSlots(cand, cur) ? curParts : evaluator.evaluate(cand);
     const delta = (wE * candParts.error + wP * candParts.perf) - (wE * curParts.error + wP * curParts.perf);
     const accept = u < acceptProbability(delta);
-    digest.iteration(cand, candParts.error, candParts.perf, accept);
+    digest.iteration(cand, cur, candParts.error, candParts.perf, accept);
     if (accept) { cur = cand; curParts = candParts; acceptances++; }
     if (curParts.error === 0 && curParts.perf < best.perf) {
       const ms = performance.now() - start;
