@@ -4,7 +4,7 @@
  * implementation, for ablations. One set per process, chosen at start, so call sites stay monomorphic.
  */
 import { InputError } from '../src/ebpf/errors.js';
-import { AXES, type Axis, type AllocationImpl, type DispatchImpl, type VariantSet } from '../src/search/variants.js';
+import { AXES, type Axis, type AllocationImpl, type DispatchImpl, type VariantSet, type Z3Choice } from '../src/search/variants.js';
 import type { ErrorStrategy } from '../src/search/errors.js';
 import type { SafetyStateImpl } from '../src/safety/state.js';
 import { fresh } from './allocation/fresh.js';
@@ -20,19 +20,31 @@ interface Implementations {
   allocation: Record<string, AllocationImpl>;
   errors: Record<string, () => ErrorStrategy>;
   dispatch: Record<string, DispatchImpl>;
+  z3: Record<string, Z3Choice>;
 }
+
+const z3Choices = (): Record<string, Z3Choice> => {
+  const out: Record<string, Z3Choice> = {};
+  for (const impl of ['fresh-solver', 'reused-solver', 'native-process'] as const) {
+    out[impl] = { name: impl, impl, cache: false };
+    out[`${impl}+cache`] = { name: `${impl}+cache`, impl, cache: true };
+  }
+  return out;
+};
 
 export const IMPLEMENTATIONS: Implementations = {
   'safety-state': { 'boolean-array': booleanArray, uint8array: uint8Array },
   allocation: { fresh, pooled },
   errors: { exceptions, 'result-codes': resultCodes },
   dispatch: { switch: switchDispatch },
+  z3: z3Choices(),
 };
 
 export type SetSpec = Record<Axis, string>;
 
-export const BASELINE: SetSpec = { 'safety-state': 'boolean-array', allocation: 'fresh', errors: 'exceptions', dispatch: 'switch' };
-export const OPTIMIZED: SetSpec = { 'safety-state': 'uint8array', allocation: 'pooled', errors: 'result-codes', dispatch: 'switch' };
+// z3: K2's default is a fresh solver per query with its program-equivalence cache on.
+export const BASELINE: SetSpec = { 'safety-state': 'boolean-array', allocation: 'fresh', errors: 'exceptions', dispatch: 'switch', z3: 'fresh-solver+cache' };
+export const OPTIMIZED: SetSpec = { 'safety-state': 'uint8array', allocation: 'pooled', errors: 'result-codes', dispatch: 'switch', z3: 'native-process+cache' };
 
 function ablations(): Record<string, SetSpec> {
   const out: Record<string, SetSpec> = {};
@@ -52,7 +64,7 @@ export function resolveVariants(setName = 'k2-baseline', overrides: readonly str
   if (!base) throw new InputError(`--variants: unknown set '${setName}' (sets: ${Object.keys(SETS).join(', ')})`);
   const spec: SetSpec = { ...base };
   for (const o of overrides) {
-    const m = /^([a-z-]+)=([a-z0-9-]+)$/.exec(o);
+    const m = /^([a-z0-9-]+)=([a-z0-9+-]+)$/.exec(o);
     if (!m) throw new InputError(`--variant: expected axis=impl, got '${o}'`);
     const axis = m[1] as Axis;
     if (!AXES.includes(axis)) throw new InputError(`--variant: unknown axis '${m[1]}' (axes: ${AXES.join(', ')})`);
@@ -66,5 +78,6 @@ export function resolveVariants(setName = 'k2-baseline', overrides: readonly str
     allocation: IMPLEMENTATIONS.allocation[spec.allocation]!,
     errors: IMPLEMENTATIONS.errors[spec.errors]!(),
     dispatch: IMPLEMENTATIONS.dispatch[spec.dispatch]!,
+    z3: IMPLEMENTATIONS.z3[spec.z3]!,
   };
 }

@@ -20,6 +20,17 @@ export interface AllocationImpl {
   readonly pooled: boolean;
 }
 
+/**
+ * How equivalence is checked with Z3 (the solvers themselves load asynchronously, so the set names
+ * the implementation and the caller creates the checker: src/verify/implementations.ts).
+ */
+export interface Z3Choice {
+  /** Axis value, e.g. `fresh-solver+cache`. */
+  readonly name: string;
+  readonly impl: 'fresh-solver' | 'reused-solver' | 'native-process';
+  readonly cache: boolean;
+}
+
 export interface VariantSet {
   /** Name of the set (`k2-baseline`, …) or `custom`. */
   name: string;
@@ -27,11 +38,12 @@ export interface VariantSet {
   allocation: AllocationImpl;
   errors: ErrorStrategy;
   dispatch: DispatchImpl;
+  z3: Z3Choice;
 }
 
-export const AXES = ['safety-state', 'allocation', 'errors', 'dispatch'] as const;
+export const AXES = ['safety-state', 'allocation', 'errors', 'dispatch', 'z3'] as const;
 export type Axis = (typeof AXES)[number];
 
 export function describeVariants(v: VariantSet): Record<Axis, string> {
-  return { 'safety-state': v.safetyState.name, allocation: v.allocation.name, errors: v.errors.name, dispatch: v.dispatch.name };
+  return { 'safety-state': v.safetyState.name, allocation: v.allocation.name, errors: v.errors.name, dispatch: v.dispatch.name, z3: v.z3.name };
 }

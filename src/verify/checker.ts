@@ -1,0 +1,110 @@
+/**
+ * The Z3 EquivalenceChecker for the search: created asynchronously once (the WebAssembly module
+ * loads asynchronously), then `check` is synchronous. Whole-program equivalence against the
+ * original; not-equal/unsafe answers come with a canonical counterexample that the interpreter
+ * must confirm (otherwise: "unknown", counted as an encoding mismatch).
+ */
+import type { Insn } from '../ebpf/insn.js';
+import type { Program } from '../ebpf/program.js';
+import type { EquivalenceChecker, EquivalenceResult } from '../search/equivalence.js';
+import { EquivalenceCache } from './cache.js';
+import { confirm, toRunInput } from './counterexample.js';
+import { runQuery, SolverError, type QueryResult, type SmtSession } from './query.js';
+
+/** One implementation of the `z3` axis: hands out a session per query and takes it back. */
+export interface Z3Impl {
+  readonly name: string;
+  /** A session for one query (fresh or reused). */
+  open(): SmtSession;
+  /** Ends the query; `depth` open push levels are left on the session. */
+  release(s: SmtSession, depth: number): void;
+  dispose(): void;
+}
+
+/** Z3's deterministic resource limit per check (not a timeout: the same on every machine). */
+export const DEFAULT_RLIMIT = 20_000_000;
+
+export interface Z3CheckerOptions {
+  impl: Z3Impl;
+  cache: boolean;
+  rlimit?: number;
+}
+
+export interface Z3Stats {
+  queries: number;
+  solverChecks: number;
+  equal: number;
+  notEqual: number;
+  unsafe: number;
+  unknown: number;
+  /** Counterexamples the interpreter did not confirm (encoding bugs), answered "unknown". */
+  encodingMismatches: number;
+  /** Programs the encoding cannot express (loops, BPF-to-BPF calls, …). */
+  unsupported: number;
+  solverErrors: number;
+  cacheHits: number;
+  ms: number;
+}
+
+export interface Z3Checker extends EquivalenceChecker {
+  readonly stats: Z3Stats;
+  /** The last query's detail (reason for "unknown", solver checks). */
+  readonly last: QueryResult | undefined;
+  dispose(): void;
+}
+
+export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Checker {
+  const cache = opts.cache ? new EquivalenceCache() : undefined;
+  const rlimit = opts.rlimit ?? DEFAULT_RLIMIT;
+  const stats: Z3Stats = { queries: 0, solverChecks: 0, equal: 0, notEqual: 0, unsafe: 0, unknown: 0, encodingMismatches: 0, unsupported: 0, solverErrors: 0, cacheHits: 0, ms: 0 };
+  let last: QueryResult | undefined;
+  const checker: Z3Checker = {
+    name: `z3:${opts.impl.name}${opts.cache ? '+cache' : ''}`,
+    proves: true,
+    stats,
+    get last() { return last; },
+    check(candidate: readonly Insn[], original: readonly Insn[]): EquivalenceResult {
+      const hit = cache?.get(candidate);
+      if (hit) { stats.cacheHits++; return { ...hit, ms: 0, cached: true }; }
+      const t0 = performance.now();
+      stats.queries++;
+      const session = opts.impl.open();
+      let q: QueryResult;
+      try {
+        q = runQuery(session, program, original, candidate, { rlimit });
+        opts.impl.release(session, q.depth);
+      } catch (e) {
+        if (!(e instanceof SolverError)) { opts.impl.release(session, -1); throw e; }
+        opts.impl.release(session, -1);
+        stats.solverErrors++;
+        q = { verdict: 'unknown', reason: e.message, checks: 0, depth: 0 };
+      }
+      last = q;
+      stats.solverChecks += q.checks;
+      let result: EquivalenceResult;
+      if (q.verdict === 'not-equal' || q.verdict === 'unsafe') {
+        const input = toRunInput(q);
+        const c = confirm({ ...program, insns: original.map((x) => ({ ...x })) }, candidate, input, q.verdict);
+        if (c.confirmed) result = { verdict: q.verdict, counterexample: input, ms: 0, cached: false };
+        else {
+          stats.encodingMismatches++;
+          last = { ...q, verdict: 'unknown', reason: `the interpreter does not confirm the ${q.verdict} counterexample` };
+          result = { verdict: 'unknown', ms: 0, cached: false };
+        }
+      } else {
+        if (q.verdict === 'unknown' && q.checks === 0 && !(q.reason ?? '').startsWith('(error')) stats.unsupported++;
+        result = { verdict: q.verdict, ms: 0, cached: false };
+      }
+      const ms = performance.now() - t0;
+      stats.ms += ms;
+      if (result.verdict === 'equal') stats.equal++;
+      else if (result.verdict === 'not-equal') stats.notEqual++;
+      else if (result.verdict === 'unsafe') stats.unsafe++;
+      else stats.unknown++;
+      cache?.set(candidate, result);
+      return { ...result, ms };
+    },
+    dispose: () => opts.impl.dispose(),
+  };
+  return checker;
+}

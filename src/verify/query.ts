@@ -1,0 +1,205 @@
+/**
+ * The equivalence query over one SMT-LIB2 session: same inputs ⇒ same observable output (r0 or the
+ * tail-call index, packet bytes, map contents), the candidate first checked for execution errors
+ * where the original has none (K2's safety query), then a solver-independent counterexample: input
+ * variables fixed to the interpreter's defaults where possible, the rest minimised bit by bit.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import type { Program } from '../ebpf/program.js';
+import { encodeProgram, prandomCalls, type Encoded } from './encode.js';
+import { SymEnv } from './env.js';
+import { entryByte, entryPresent, Unsupported } from './memory.js';
+import { SmtWriter, parseValues } from './smtlib.js';
+import { events, type SymState } from './state.js';
+import type { Term } from './term.js';
+
+/** One solver session: sends SMT-LIB2 commands, returns what the solver printed. */
+export interface SmtSession { send(commands: string): string }
+
+export type RawVerdict = 'equal' | 'not-equal' | 'unsafe' | 'unknown';
+
+export interface QueryResult {
+  verdict: RawVerdict;
+  /** Input values chosen for the counterexample (canonical), by variable name. */
+  values?: Map<string, bigint>;
+  /** Map seeds: map index → (key value, initial value, present). */
+  seeds?: { map: number; key: bigint; value: bigint; present: boolean }[];
+  env?: SymEnv;
+  /** Why the answer is "unknown". */
+  reason?: string;
+  /** check-sat calls made. */
+  checks: number;
+  /** Open push levels the query left on the session (pop them to reuse it). */
+  depth: number;
+}
+
+export class SolverError extends Error {}
+
+export interface QueryOptions {
+  /** Z3 resource limit per check (deterministic, unlike a timeout). */
+  rlimit: number;
+}
+
+/** Observable output differs (both programs ran without an execution error). */
+export function outputsDiffer(env: SymEnv, a: SymState, b: SymState): Term {
+  const tb = env.tb;
+  const parts: Term[] = [];
+  parts.push(tb.not(tb.eq(a.tail, b.tail)));
+  parts.push(tb.and(a.tail, tb.not(tb.eq(a.tailIdx, b.tailIdx))));
+  parts.push(tb.and(tb.not(a.tail), tb.not(tb.eq(a.regs[0]!.v, b.regs[0]!.v))));
+  // Packet (raw: the context bytes) from data to data_end.
+  const region = env.model === 'raw' ? 'ctx' : 'pkt';
+  if (env.model !== 'none') {
+    const memA = region === 'ctx' ? a.ctx : a.pkt, memB = region === 'ctx' ? b.ctx : b.pkt;
+    const init = (k: number): Term => (region === 'ctx' ? env.ctxByte(k) : env.pktByte(k));
+    const keys = new Set<number>([...memA.keys(), ...memB.keys()]);
+    const d = env.dataOff;
+    for (const k of [...keys].sort((x, y) => x - y)) {
+      if (k < d || k >= env.pktRegionMax) continue;
+      const x = memA.get(k) ?? init(k), y = memB.get(k) ?? init(k);
+      if (x === y) continue;
+      parts.push(tb.and(tb.ult(tb.bv(k, 64), env.len), tb.not(tb.eq(x, y))));
+    }
+  }
+  // Maps: every key either program touched.
+  env.maps.forEach((info, m) => {
+    const keys: Term[] = [];
+    for (const ev of [...events(a.logs[m]), ...events(b.logs[m])]) if (!keys.includes(ev.key)) keys.push(ev.key);
+    for (const key of keys) {
+      const pa = entryPresent(env, a, m, key), pb = entryPresent(env, b, m, key);
+      const bytesDiffer: Term[] = [];
+      for (let j = 0; j < info.def.valueSize; j++) {
+        const x = entryByte(env, a, m, key, j), y = entryByte(env, b, m, key, j);
+        if (x !== y) bytesDiffer.push(tb.not(tb.eq(x, y)));
+      }
+      parts.push(tb.not(tb.eq(pa, pb)));
+      parts.push(tb.and(pa, tb.or(...bytesDiffer)));
+    }
+  });
+  return tb.or(...parts);
+}
+
+function parseSat(answer: string): 'sat' | 'unsat' | 'unknown' {
+  const t = answer.trim();
+  if (t.startsWith('(error')) throw new SolverError(t.slice(0, 300));
+  const last = t.split('\n').pop()!.trim();
+  if (last === 'sat' || last === 'unsat' || last === 'unknown') return last;
+  throw new SolverError(`unexpected solver answer '${t.slice(0, 200)}'`);
+}
+
+/** Runs the whole query on a fresh scope of `session` (the caller pops or discards it). */
+export function runQuery(session: SmtSession, program: Program, original: readonly Insn[], candidate: readonly Insn[], opts: QueryOptions): QueryResult {
+  const env = new SymEnv(program, Math.max(prandomCalls(original), prandomCalls(candidate)));
+  const tb = env.tb;
+  let o: Encoded, c: Encoded;
+  try {
+    o = encodeProgram(env, original);
+    c = encodeProgram(env, candidate);
+  } catch (e) {
+    if (e instanceof Unsupported) return { verdict: 'unknown', reason: e.message, checks: 0, depth: 0 };
+    throw e;
+  }
+  if (!o.final) return { verdict: 'unknown', reason: 'the original never exits normally', checks: 0, depth: 0 };
+  const w = new SmtWriter();
+  const out: string[] = ['(push 1)', `(set-option :rlimit ${opts.rlimit})`, ...env.decls];
+  let depth = 1;
+  const ref = (t: Term): string => w.ref(t, out);
+  const preText = ref(tb.and(...env.pre, tb.not(o.fault)));
+  out.push(`(assert ${preText})`);
+  let checks = 0;
+  const check = (extra: Term): 'sat' | 'unsat' | 'unknown' => {
+    const r = ref(extra);
+    out.push('(push 1)', `(assert ${r})`, '(check-sat)');
+    depth++;
+    const answer = session.send(out.join('\n'));
+    out.length = 0;
+    checks++;
+    return parseSat(answer);
+  };
+  // 1. Safety: can the candidate fail where the original does not?
+  let verdict: RawVerdict;
+  const unsafe = check(c.fault);
+  if (unsafe === 'unknown') return { verdict: 'unknown', reason: 'solver: unknown (safety query)', checks, depth };
+  if (unsafe === 'sat') verdict = 'unsafe';
+  else {
+    out.push('(pop 1)');
+    depth--;
+    // 2. Equivalence.
+    const diff = c.final ? tb.and(tb.not(c.fault), outputsDiffer(env, o.final, c.final)) : tb.F;
+    const r = check(diff);
+    if (r === 'unknown') return { verdict: 'unknown', reason: 'solver: unknown (equivalence query)', checks, depth };
+    if (r === 'unsat') return { verdict: 'equal', checks, depth };
+    verdict = 'not-equal';
+  }
+  // 3. A canonical counterexample: decided by sat/unsat answers only, never by the solver's model.
+  const values = new Map<string, bigint>();
+  const tryFix = (eqs: Term[]): boolean => {
+    const r = check(tb.and(...eqs));
+    if (r === 'sat') return true;
+    out.push('(pop 1)');
+    depth--;
+    return false;
+  };
+  const decide = (vars: readonly { term: Term; dflt: bigint; name: string }[]): void => {
+    const pending = [...vars];
+    const fixAll = (vs: typeof pending): boolean => tryFix(vs.map((v) => tb.eq(v.term, tb.bv(v.dflt, v.term.sort))));
+    // Groups of 8 at once, then one by one, then byte by byte, then bit by bit (most significant first).
+    for (let g = 0; g < pending.length; g += 8) {
+      const group = pending.slice(g, g + 8);
+      if (fixAll(group)) { for (const v of group) values.set(v.name, v.dflt); continue; }
+      for (const v of group) {
+        if (group.length > 1 && fixAll([v])) { values.set(v.name, v.dflt); continue; }
+        values.set(v.name, minimise(v.term, v.dflt));
+      }
+    }
+  };
+  const minimise = (t: Term, dflt: bigint): bigint => {
+    const wdt = t.sort;
+    let val = 0n;
+    for (let byte = Math.ceil(wdt / 8) - 1; byte >= 0; byte--) {
+      const hi = Math.min(wdt - 1, 8 * byte + 7), lo = 8 * byte;
+      const part = tb.extract(hi, lo, t);
+      const d = (dflt >> BigInt(lo)) & ((1n << BigInt(hi - lo + 1)) - 1n);
+      if (wdt > 8 && tryFix([tb.eq(part, tb.bv(d, hi - lo + 1))])) { val |= d << BigInt(lo); continue; }
+      for (let bit = hi; bit >= lo; bit--) {
+        const b = tb.extract(bit, bit, t);
+        if (!tryFix([tb.eq(b, tb.bv(0, 1))])) { tryFix([tb.eq(b, tb.bv(1, 1))]); val |= 1n << BigInt(bit); }
+      }
+    }
+    return val;
+  };
+  decide(env.inputs.map((v) => ({ ...v, name: v.term.name! })));
+  // Map contents at the keys the programs used (their values are now fixed by the inputs).
+  const uses = env.keyUses;
+  const keyVals = new Map<number, bigint>();
+  const symKeys = uses.filter((u) => u.key.op !== 'const');
+  for (const u of uses) if (u.key.op === 'const') keyVals.set(u.key.id, u.key.val!);
+  if (symKeys.length > 0) {
+    const names = symKeys.map((u) => ref(u.key));
+    out.push(`(get-value (${names.join(' ')}))`);
+    const vals = parseValues(session.send(out.join('\n')));
+    out.length = 0;
+    symKeys.forEach((u, k) => keyVals.set(u.key.id, vals[k]!));
+  }
+  const seeds: NonNullable<QueryResult['seeds']> = [];
+  const seen = new Set<string>();
+  for (const u of uses) {
+    const key = keyVals.get(u.key.id)!;
+    const id = `${u.map}:${key}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const info = env.maps[u.map]!;
+    const mv = tb.app(`mv${u.map}`, info.def.valueSize * 8, [tb.bv(key, info.keyBits)]);
+    let present = info.kind === 'dense';
+    if (info.kind !== 'dense') {
+      const mp = tb.app(`mp${u.map}`, 0, [tb.bv(key, info.keyBits)]);
+      present = !tryFix([tb.not(mp)]);
+      if (present) tryFix([mp]);
+      else { seeds.push({ map: u.map, key, value: 0n, present: false }); continue; }
+    }
+    const value = tryFix([tb.eq(mv, tb.bv(0, mv.sort))]) ? 0n : minimise(mv, 0n);
+    seeds.push({ map: u.map, key, value, present });
+  }
+  if (out.length > 0) session.send(out.join('\n'));
+  return { verdict, values, seeds, env, checks, depth };
+}
