@@ -2,6 +2,8 @@
  * `k2lab optimize PROG`: the MCMC search with K2's flags (same names and defaults), a variant set,
  * a progress line on stderr, the RunReport (`--json FILE` or `-`), and the best programs. Only
  * programs proved equivalent are written with `-o`; test-equivalent ones are reported as unverified.
+ * The prover is Z3 (the variant set's z3 implementation; native-process when the z3 binary exists
+ * and no set was chosen), or `--checker tests-only` for the test-only stand-in.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -12,7 +14,9 @@ import { disassemble } from '../ebpf/disasm.js';
 import { InputError } from '../ebpf/errors.js';
 import { encodeProgram } from '../ebpf/insn.js';
 import { loadProgram, readInputFile } from '../ebpf/load.js';
-import { testsOnly } from '../search/equivalence.js';
+import { testsOnly, type EquivalenceChecker } from '../search/equivalence.js';
+import type { Z3Checker } from '../verify/checker.js';
+import { createChecker, nativeAvailable } from '../../variants/z3/index.js';
 import { runSearch, type Progress } from '../search/mcmc.js';
 import { K2_DEFAULTS, PARAM_NAMES, withParams, type K2Params } from '../search/params.js';
 import { buildReport } from '../search/report.js';
@@ -23,6 +27,7 @@ import { withProgramFlags, writeFileAtomic } from './common.js';
 type Args = Record<string, unknown> & {
   prog: string; seed: number; variants: string; variant: string[]; 'time-limit'?: number; json?: string; out?: string;
   'params-from'?: string; bench?: string; 'prog-type'?: string; section?: string; quiet: boolean;
+  checker: string; 'z3-rlimit'?: number;
 };
 
 function k2Flags<T>(y: Argv<T>): Argv<T> {
@@ -49,6 +54,8 @@ export const optimizeCommand: CommandModule<object, Args> = {
     .option('params-from', { type: 'string', describe: "suite manifest (suite.json) whose k2_params and iterations_timing to use" })
     .option('bench', { type: 'string', describe: 'benchmark name in --params-from' })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
+    .option('checker', { type: 'string', choices: ['z3', 'tests-only'], default: 'z3', describe: 'equivalence checker: Z3 (the z3 axis of the variant set; native-process when the z3 binary exists and no set is chosen) or the tests-only stand-in' })
+    .option('z3-rlimit', { type: 'number', describe: 'Z3 resource limit per check (deterministic; default 20000000)' })
     .option('runtime-profile', { type: 'string', describe: 'run under a named set of Node/V8 flags (see k2lab variants)' })
     .example('$0 optimize ../shared/k2-suite/programs/xdp_exception --params-from ../shared/k2-suite/suite.json --bench xdp_exception -n 5000', '') as never,
   handler: async (a) => {
@@ -69,7 +76,11 @@ export const optimizeCommand: CommandModule<object, Args> = {
     params = withParams(params, raw);
     if (!Number.isInteger(a.seed) || a.seed < 0) throw new InputError(`--seed: expected a non-negative integer, got ${a.seed}`);
     if (a['time-limit'] !== undefined && !(a['time-limit'] > 0)) throw new InputError(`--time-limit: expected seconds > 0, got ${a['time-limit']}`);
-    const variants = resolveVariants(a.variants, a.variant);
+    const explicitZ3 = process.argv.some((x) => x === '--variants' || x.startsWith('--variants=')) || a.variant.some((v) => v.startsWith('z3='));
+    const variants = resolveVariants(a.variants, !explicitZ3 && a.checker === 'z3' && nativeAvailable() ? [...a.variant, 'z3=native-process+cache'] : a.variant);
+    if (a['z3-rlimit'] !== undefined && !(Number.isInteger(a['z3-rlimit']) && a['z3-rlimit'] > 0)) throw new InputError(`--z3-rlimit: expected a positive integer, got ${a['z3-rlimit']}`);
+    const z3: Z3Checker | undefined = a.checker === 'z3' ? await createChecker(prog, variants.z3, a['z3-rlimit']) : undefined;
+    const checker: EquivalenceChecker = z3 ?? testsOnly;
     const jsonToStdout = a.json === '-';
     const showProgress = !a.quiet && !jsonToStdout && process.stderr.isTTY === true;
     let gcMs = 0;
@@ -77,7 +88,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
     obs.observe({ entryTypes: ['gc'] });
     const cpu0 = process.cpuUsage();
     const result = runSearch(prog, params, {
-      seed: a.seed, variants, checker: testsOnly,
+      seed: a.seed, variants, checker,
       ...(a['time-limit'] !== undefined ? { timeLimitMs: a['time-limit'] * 1000 } : {}),
       ...(showProgress ? { onProgress: progressLine } : {}),
     });
@@ -86,12 +97,13 @@ export const optimizeCommand: CommandModule<object, Args> = {
     await new Promise((r) => setTimeout(r, 20));
     obs.disconnect();
     if (showProgress) process.stderr.write('\n');
-    const report = buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: profile, checkerName: testsOnly.name, cpu, gcMs, originalInsns: prog.insns });
+    z3?.dispose();
+    const report = { ...buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: profile, checkerName: checker.name, cpu, gcMs, originalInsns: prog.insns }), ...(z3 ? { z3: z3.stats } : {}) };
     if (a.json !== undefined) {
       const text = JSON.stringify(report, null, 2) + '\n';
       if (jsonToStdout) process.stdout.write(text); else { mkdirSync(dirname(resolve(a.json)), { recursive: true }); writeFileAtomic(a.json, text); }
     }
-    if (!jsonToStdout) printSummary(report, result.best.verified);
+    if (!jsonToStdout) printSummary(report, result.best.verified, checker.proves);
     if (a.out !== undefined) writeOutputs(a.out, result.topK.filter((r) => r.perf < result.originalPerf), result.best.verified);
   },
 };
@@ -101,13 +113,17 @@ function progressLine(p: Progress): void {
   process.stderr.write(`\r${p.iteration}/${p.total} iterations  ${rate.toFixed(0)} candidates/s  best perf ${p.bestPerf}  current cost ${p.currentCost.toFixed(2)}   `);
 }
 
-function printSummary(r: ReturnType<typeof buildReport>, verified: boolean): void {
+function printSummary(r: ReturnType<typeof buildReport> & { z3?: Z3Checker['stats'] }, verified: boolean, proves: boolean): void {
   const lines = [
     `${r.benchmark}: ${r.iterations} iterations in ${(r.wallMs / 1000).toFixed(2)} s = ${r.candidatesPerSecond.toFixed(0)} candidates/s (variants ${r.variantSet}, seed ${r.seed})`,
-    `instructions: ${r.originalInsnCount} → ${r.bestInsnCount}${r.bestInsnCount < r.originalInsnCount ? (verified ? ' (proved equivalent)' : ' — TEST-EQUIVALENT, UNVERIFIED: not an optimized program until proved (no prover yet)') : ' (no smaller program found)'}`,
+    `instructions: ${r.originalInsnCount} → ${r.bestInsnCount}${r.bestInsnCount < r.originalInsnCount ? (verified ? ' (proved equivalent)' : (proves ? ' — NOT PROVED' : ' — TEST-EQUIVALENT, UNVERIFIED: not an optimized program until proved (--checker tests-only)')) : ' (no smaller program found)'}`,
     `tests ${r.tests}, safety rejects ${r.counts.safetyRejects}, execution errors ${r.counts.executionErrors}, test-equivalent candidates ${r.counts.testEquivalent}, accepted ${r.acceptances}`,
     `trajectory digest ${r.trajectoryDigest}`,
   ];
+  if (r.z3) {
+    const z = r.z3;
+    lines.push(`equivalence: ${r.equivalenceChecker}: ${z.queries} queries (${z.solverChecks} solver checks) in ${(z.ms / 1000).toFixed(2)} s = ${(100 * z.ms / Math.max(r.wallMs, 1e-9)).toFixed(1)}% of the run; equal ${z.equal}, not equal ${z.notEqual}, unsafe ${z.unsafe}, unknown ${z.unknown} (unsupported ${z.unsupported}, encoding mismatches ${z.encodingMismatches}); cache hits ${z.cacheHits}, counterexamples added ${r.counts.counterexamples}`);
+  }
   if (r.bestInsnCount < r.originalInsnCount) lines.push('best program:', ...r.best.asm.map((l) => `  ${l}`));
   process.stdout.write(lines.join('\n') + '\n');
 }
