@@ -1,0 +1,59 @@
+/**
+ * Conditional jumps: operand readability, and what each edge proves — a null check turns a map
+ * lookup result into a value pointer on one edge and 0 on the other (for every copy of it); a
+ * comparison of a packet pointer with data_end proves packet bytes present on one edge.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import type { OpSpec } from '../ebpf/opcodes.js';
+import { Violation } from '../search/errors.js';
+import type { Core } from './core.js';
+import {
+  AUX, KIND, Kind, MAX_PACKET_OFF, OFF, PKT_RANGE, SYM, addFact, lowOf, setReg, type Symbols, type TypeState,
+} from './types.js';
+
+export function checkJcondOperands(c: Core, ins: Insn, spec: OpSpec, pc: number): Violation {
+  if (!c.st.regReadable(ins.dst)) return c.errors.fail(Violation.UnreadableRegister, pc, `r${ins.dst} is compared but not initialised`);
+  if (spec.usesSrcReg && !c.st.regReadable(ins.src)) return c.errors.fail(Violation.UnreadableRegister, pc, `r${ins.src} is compared but not initialised`);
+  return Violation.None;
+}
+
+/** Applies what the edge (taken or fall-through) of this jump proves to `t`. */
+export function refineEdge(t: TypeState, syms: Symbols, ins: Insn, spec: OpSpec, taken: boolean): void {
+  if (spec.width !== 64) return;
+  const cond = spec.cond;
+  if (!spec.usesSrcReg) {
+    if (ins.imm !== 0 || (cond !== 'jeq' && cond !== 'jne') || t[KIND + ins.dst] !== Kind.MapValueOrNull) return;
+    const isNull = (cond === 'jeq') === taken;
+    const id = t[SYM + ins.dst]!;
+    for (let r = 0; r < 11; r++) {
+      if (t[KIND + r] !== Kind.MapValueOrNull || t[SYM + r] !== id) continue;
+      if (isNull) setReg(t, r, Kind.Const, 0, 0, 0);
+      else setReg(t, r, Kind.MapValue, 0, 0, t[AUX + r]!);
+    }
+    return;
+  }
+  const kd = t[KIND + ins.dst], ks = t[KIND + ins.src];
+  let proven: boolean;
+  let p: number;
+  if (kd === Kind.Pkt && ks === Kind.PktEnd) {
+    p = ins.dst; // pkt' OP data_end
+    proven = cond === 'jgt' || cond === 'jge' ? !taken : (cond === 'jlt' || cond === 'jle') && taken;
+  } else if (kd === Kind.PktEnd && ks === Kind.Pkt) {
+    p = ins.src; // data_end OP pkt'
+    proven = cond === 'jgt' || cond === 'jge' ? taken : (cond === 'jlt' || cond === 'jle') && !taken;
+  } else {
+    return;
+  }
+  if (proven) markRange(t, syms, p);
+}
+
+/**
+ * pkt + sym + off ≤ data_end holds: bytes [0, off) past pkt + sym are present. For the strict
+ * comparisons one more byte would be, which we do not claim (as older kernels did not).
+ */
+function markRange(t: TypeState, syms: Symbols, p: number): void {
+  const sym = t[SYM + p]!, off = t[OFF + p]!;
+  if (sym !== 0 && off > 0 && off <= MAX_PACKET_OFF) addFact(t, sym, off);
+  const fixed = lowOf(syms, sym, off);
+  if (fixed > t[PKT_RANGE]! && fixed <= MAX_PACKET_OFF) t[PKT_RANGE] = fixed;
+}

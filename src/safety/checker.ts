@@ -1,0 +1,302 @@
+/**
+ * The safety checker: a kernel-verifier-lite run once per candidate before it is interpreted.
+ * Pass 1 checks each slot's encoding and jump targets (forward only, so slot order is a topological
+ * order); pass 2 walks the slots once, carrying the state along fall-through edges and merging it
+ * into a pending in-state at each jump target — no path enumeration.
+ */
+import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
+import { OPS, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
+import { Violation, type ErrorStrategy } from '../search/errors.js';
+import { checkAlu } from './alu.js';
+import { checkJcondOperands, refineEdge } from './branch.js';
+import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';
+import type { Core } from './core.js';
+import { checkCall } from './helper-args.js';
+import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
+import type { SafetyState, SafetyStateImpl } from './state.js';
+import {
+  AUX, KIND, Kind, OFF, SYM, initTypes, mergeTypes, newTypeState, setReg, type Symbols, type TypeState,
+} from './types.js';
+
+export type { ProgramLike } from './context.js';
+
+/** `fresh`: every check() allocates its states (K2: new objects per candidate); `pooled`: allocated once, reset in place. */
+export type AllocationMode = 'fresh' | 'pooled';
+
+export interface SafetyCheckerOptions {
+  state: SafetyStateImpl;
+  errors: ErrorStrategy;
+  allocation: AllocationMode;
+}
+
+export interface SafetyChecker {
+  /** Checks slots [0, n) of `insns` (n defaults to its length): Violation.None (0) when safe. */
+  check(insns: readonly Insn[], n?: number): Violation;
+}
+
+export function createSafetyChecker(prog: ProgramLike, opts: SafetyCheckerOptions): SafetyChecker {
+  return new Checker(progInfoOf(prog), opts);
+}
+
+const MAX_REG = 10;
+
+/** Instruction groups as small integers, per opcode-table row, so the hot loops switch on numbers. */
+const enum Group { Alu, Load, Store, Atomic, Lddw, LdPacket, Call, Exit, Ja, Jcond, Unsupported }
+const GROUP_OF_KIND: Record<OpKind, Group> = {
+  alu: Group.Alu, neg: Group.Alu, movsx: Group.Alu, endian: Group.Alu, bswap: Group.Alu,
+  ldx: Group.Load, ldxs: Group.Load, st: Group.Store, stx: Group.Store, atomic: Group.Atomic,
+  lddw: Group.Lddw, ldabs: Group.LdPacket, ldind: Group.LdPacket, call: Group.Call, callx: Group.Unsupported,
+  exit: Group.Exit, ja: Group.Ja, ja32: Group.Ja, jcond: Group.Jcond,
+};
+const GROUP: Uint8Array = Uint8Array.from(OPS, (s) => GROUP_OF_KIND[s.kind]);
+/** Pseudo sources of LDDW we model: 0 a constant, 1 a map handle (fd), 2 a map value address (fd + offset). */
+const PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2;
+/** `reached` is cleared only when the check counter gets here. */
+const EPOCH_LIMIT = 2 ** 30;
+
+class Checker implements Core, SafetyChecker {
+  readonly info: ProgInfo;
+  readonly errors: ErrorStrategy;
+  private readonly impl: SafetyStateImpl;
+  private readonly pooled: boolean;
+  st: SafetyState;
+  t: TypeState;
+  syms: Symbols;
+  /** Scratch for a jump's taken edge. */
+  private edge: TypeState;
+  // Per slot: row (undefined for NOPs and LDDW second halves), second-half flag, pending in-state.
+  private specs: (OpSpec | undefined)[] = [];
+  private groups = new Uint8Array(0);
+  private targets = new Int32Array(0);
+  private half = new Uint8Array(0);
+  /** reached[i] === epoch: some jump into slot i was seen in this check (no reset between checks). */
+  private reached = new Int32Array(0);
+  private epoch = 0;
+  private pendSt: (SafetyState | undefined)[] = [];
+  private pendT: (TypeState | undefined)[] = [];
+  private capacity = 0;
+
+  constructor(info: ProgInfo, opts: SafetyCheckerOptions) {
+    this.info = info;
+    this.errors = opts.errors;
+    this.impl = opts.state;
+    this.pooled = opts.allocation === 'pooled';
+    this.st = this.impl.create();
+    this.t = newTypeState();
+    this.edge = newTypeState();
+    this.syms = { min: new Float64Array(0), max: new Float64Array(0) };
+  }
+
+  check(insns: readonly Insn[], n: number = insns.length): Violation {
+    if (this.pooled) {
+      if (n > this.capacity) this.allocate(Math.max(n, 2 * this.capacity));
+      if (this.epoch === EPOCH_LIMIT) { this.reached.fill(0); this.epoch = 0; }
+    } else {
+      this.st = this.impl.create();
+      this.t = newTypeState();
+      this.edge = newTypeState();
+      this.allocate(n);
+    }
+    this.epoch++;
+    if (n === 0) return this.errors.fail(Violation.NoExit, 0, 'empty program');
+    const v = this.structure(insns, n);
+    return v !== Violation.None ? v : this.flow(insns, n);
+  }
+
+  /** Per-slot arrays. Pending states are created at a slot's first incoming jump (and kept when pooled). */
+  private allocate(size: number): void {
+    this.specs = new Array<OpSpec | undefined>(size).fill(undefined);
+    this.half = new Uint8Array(size);
+    this.groups = new Uint8Array(size);
+    this.targets = new Int32Array(size);
+    this.reached = new Int32Array(size);
+    this.epoch = 0;
+    this.syms = { min: new Float64Array(size * 11 + 1), max: new Float64Array(size * 11 + 1) };
+    const pendSt = new Array<SafetyState | undefined>(size).fill(undefined), pendT = new Array<TypeState | undefined>(size).fill(undefined);
+    // Growing a pool keeps the states it has.
+    if (this.pooled) for (let i = 0; i < this.pendSt.length; i++) { pendSt[i] = this.pendSt[i]; pendT[i] = this.pendT[i]; }
+    this.pendSt = pendSt;
+    this.pendT = pendT;
+    this.capacity = size;
+  }
+
+  /** Pass 1: known rows, registers, r10 read-only, LDDW shape and map fds, jump targets. */
+  private structure(insns: readonly Insn[], n: number): Violation {
+    const half = this.half, specs = this.specs, groups = this.groups, targets = this.targets, fail = this.errors;
+    let prevLddw = false;
+    for (let i = 0; i < n; i++) {
+      const h: boolean = prevLddw;
+      half[i] = h ? 1 : 0;
+      prevLddw = !h && insns[i]!.op === LDDW_OPCODE;
+    }
+    if (prevLddw) return fail.fail(Violation.InvalidInstruction, n - 1, '64-bit immediate load is missing its second half');
+    for (let i = 0; i < n; i++) {
+      const ins = insns[i]!;
+      specs[i] = undefined;
+      if (half[i]) {
+        if (ins.op !== 0 || ins.dst !== 0 || ins.src !== 0 || ins.off !== 0) return fail.fail(Violation.InvalidInstruction, i, 'malformed second half of a 64-bit immediate load');
+        continue;
+      }
+      if (ins.op === 0) continue; // K2's NOP
+      const s = specOf(ins.op, ins.src, ins.off, ins.imm);
+      if (!s) return fail.fail(Violation.InvalidInstruction, i, `unknown instruction (opcode 0x${ins.op.toString(16)})`);
+      const g = GROUP[s.id]! as Group;
+      if (ins.dst > MAX_REG || (ins.src > MAX_REG && g !== Group.Lddw && g !== Group.Call)) return fail.fail(Violation.InvalidInstruction, i, 'register number above r10');
+      if ((s.writesDst && ins.dst === 10) || (g === Group.Atomic && s.fetch && s.atomic !== 'cmpxchg' && ins.src === 10)) {
+        return fail.fail(Violation.ReadOnlyR10, i, 'r10 is read-only');
+      }
+      switch (g) {
+        case Group.Jcond: case Group.Ja: {
+          const target = i + 1 + (s.kind === 'ja32' ? ins.imm : ins.off);
+          if (target <= i) return fail.fail(Violation.BackEdge, i, `backward jump to ${target}`);
+          if (target >= n) return fail.fail(Violation.JumpTarget, i, `jump to ${target}, past the end (${n} slots)`);
+          if (half[target]) return fail.fail(Violation.JumpTarget, i, `jump into the second half of a 64-bit load (${target})`);
+          targets[i] = target;
+          break;
+        }
+        case Group.Call:
+          if (ins.src !== 0) return fail.fail(Violation.InvalidInstruction, i, 'BPF-to-BPF and kfunc calls are not supported');
+          break;
+        case Group.Unsupported:
+          return fail.fail(Violation.InvalidInstruction, i, `${s.name} is not supported`);
+        case Group.Lddw:
+          if (ins.src > PSEUDO_MAP_VALUE) return fail.fail(Violation.InvalidInstruction, i, `64-bit load with pseudo source ${ins.src} is not supported`);
+          if (ins.src !== 0 && !this.info.fdIndex.has(ins.imm)) return fail.fail(Violation.InvalidInstruction, i, `no map with fd ${ins.imm}`);
+          break;
+        case Group.LdPacket:
+          if (this.info.model !== 'skb' && this.info.model !== 'raw') return fail.fail(Violation.InvalidInstruction, i, 'LD_ABS/LD_IND need a socket-buffer or raw context');
+          break;
+        default:
+          break;
+      }
+      specs[i] = s;
+      groups[i] = g;
+    }
+    return Violation.None;
+  }
+
+  /** Pass 2: the data flow in slot order. */
+  private flow(insns: readonly Insn[], n: number): Violation {
+    const st = this.st, t = this.t, reached = this.reached, epoch = this.epoch, groups = this.groups, specs = this.specs;
+    st.clear();
+    st.setRegReadable(1, true);
+    st.setRegReadable(10, true);
+    initTypes(t, this.info.model !== 'none');
+    let live = true;
+    for (let i = 0; i < n; i++) {
+      if (reached[i] === epoch) {
+        if (live) {
+          st.meet(this.pendSt[i]!);
+          mergeTypes(t, this.pendT[i]!, i, st, this.syms);
+        } else {
+          st.copyFrom(this.pendSt[i]!);
+          t.set(this.pendT[i]!);
+          live = true;
+        }
+      }
+      const s = specs[i];
+      if (!live || s === undefined) continue; // unreachable, NOP or LDDW second half
+      const ins = insns[i]!;
+      let v: Violation = Violation.None;
+      switch (groups[i]! as Group) {
+        case Group.Alu:
+          v = checkAlu(this, ins, s, i);
+          break;
+        case Group.Load:
+          v = checkLoad(this, ins, s, i);
+          break;
+        case Group.Store:
+          v = checkStore(this, ins, s, i);
+          break;
+        case Group.Atomic:
+          v = checkAtomic(this, ins, s, i);
+          break;
+        case Group.Lddw:
+          this.lddw(ins, insns[i + 1]!);
+          i++; // the second half is part of this instruction
+          break;
+        case Group.LdPacket:
+          v = this.ldPacket(ins, s, i);
+          break;
+        case Group.Call:
+          v = checkCall(this, ins, i);
+          break;
+        case Group.Exit:
+          v = scalarOperand(this, 0, i, 'the return value');
+          live = false;
+          break;
+        case Group.Ja: {
+          const target = this.targets[i]!;
+          if (target === i + 1) break; // `ja +0`, K2's other NOP: the state just flows on
+          this.jumpTo(target, t);
+          live = false;
+          break;
+        }
+        case Group.Jcond: {
+          v = checkJcondOperands(this, ins, s, i);
+          if (v !== Violation.None) break;
+          const edge = this.edge;
+          edge.set(t);
+          refineEdge(edge, this.syms, ins, s, true);
+          this.jumpTo(this.targets[i]!, edge);
+          refineEdge(t, this.syms, ins, s, false);
+          break;
+        }
+        default:
+          break; // rejected in pass 1
+      }
+      if (v !== Violation.None) return v;
+    }
+    if (live) return this.errors.fail(Violation.NoExit, n - 1, 'execution can fall off the end of the program');
+    return Violation.None;
+  }
+
+  /** Merges the current state (with types `tt`) into the pending in-state of `target`. */
+  private jumpTo(target: number, tt: TypeState): void {
+    if (this.reached[target] !== this.epoch) {
+      this.reached[target] = this.epoch;
+      if (this.pendSt[target] === undefined) {
+        this.pendSt[target] = this.impl.create();
+        this.pendT[target] = newTypeState();
+      }
+      this.pendSt[target]!.copyFrom(this.st);
+      this.pendT[target]!.set(tt);
+    } else {
+      const ps = this.pendSt[target]!;
+      ps.meet(this.st);
+      mergeTypes(this.pendT[target]!, tt, target, ps, this.syms);
+    }
+  }
+
+  private lddw(ins: Insn, second: Insn): void {
+    const t = this.t, d = ins.dst;
+    this.st.setRegReadable(d, true);
+    if (ins.src === PSEUDO_MAP_FD) {
+      setReg(t, d, Kind.MapPtr, 0, 0, this.info.fdIndex.get(ins.imm)!);
+    } else if (ins.src === PSEUDO_MAP_VALUE) {
+      setReg(t, d, Kind.MapValue, 0, second.imm, this.info.fdIndex.get(ins.imm)!);
+    } else {
+      const value = second.imm * 2 ** 32 + (ins.imm >>> 0);
+      if (Math.abs(value) <= 2 ** 52) setReg(t, d, Kind.Const, 0, value, 0);
+      else setReg(t, d, Kind.Scalar, 0, 0, 0);
+    }
+  }
+
+  /** LD_ABS / LD_IND: r6 must be the context; r0 ← packet bytes; r1–r5 clobbered. */
+  private ldPacket(ins: Insn, s: OpSpec, pc: number): Violation {
+    const st = this.st, t = this.t;
+    if (!st.regReadable(6)) return this.errors.fail(Violation.UnreadableRegister, pc, 'LD_ABS/LD_IND read r6, which is not initialised');
+    if (t[KIND + 6] !== Kind.Ctx || t[SYM + 6] !== 0 || t[OFF + 6] !== 0) return this.errors.fail(Violation.ContextAccess, pc, 'LD_ABS/LD_IND need r6 = the context pointer');
+    if (s.kind === 'ldind') {
+      const v = scalarOperand(this, ins.src, pc, 'the LD_IND offset');
+      if (v !== Violation.None) return v;
+    }
+    for (let r = 1; r <= 5; r++) {
+      st.setRegReadable(r, false);
+      setReg(t, r, Kind.Scalar, 0, 0, 0);
+    }
+    st.setRegReadable(0, true);
+    setReg(t, 0, Kind.Scalar, 0, 0, 0);
+    return Violation.None;
+  }
+}

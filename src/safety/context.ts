@@ -1,0 +1,147 @@
+/**
+ * What the program may do with its context and packet, per context model and program type: which
+ * context bytes can be read or written with which sizes, what a context load yields (data → packet
+ * pointer, data_end → packet end), and whether direct packet access is allowed (the kernel's
+ * *_is_valid_access and may_access_direct_pkt_data, reduced to the fields we model).
+ */
+import { MAP_TYPES, contextModelOf, type ContextModel, type MapDef, type ProgType } from '../ebpf/program.js';
+import { Kind } from './types.js';
+
+/** What the checker needs to know about the program besides its instructions. */
+export interface ProgramLike {
+  maps: readonly MapDef[];
+  progType?: ProgType;
+  k2InputType?: number;
+  maxPktSize?: number;
+}
+
+export const enum PacketAccess { None = 0, Read = 1, ReadWrite = 2 }
+
+export interface ProgInfo {
+  model: ContextModel;
+  progType: ProgType | undefined;
+  /** Raw model: bytes of input r1 points at. */
+  rawSize: number;
+  /** Raw model without a kernel type is K2's type-1 packet (writable, unaligned ok); a tracepoint's is read-only. */
+  rawIsK2Packet: boolean;
+  packetAccess: PacketAccess;
+  /** sched_cls / sched_act may write mark, priority, … and tc_classid; socket filters only cb[]. */
+  skbTc: boolean;
+  mapType: Int32Array;
+  keySize: Int32Array;
+  valueSize: Int32Array;
+  /** Whether the program may write through a value pointer (devmap/cpumap values are read-only). */
+  valueWritable: Uint8Array;
+  /** fd → map index. */
+  fdIndex: ReadonlyMap<number, number>;
+}
+
+const BPF_F_RDONLY_PROG = 0x80;
+const READ_ONLY_VALUES = new Set<number>([MAP_TYPES.devmap, MAP_TYPES.devmap_hash, MAP_TYPES.cpumap, MAP_TYPES.xskmap]);
+
+function packetAccessOf(model: ContextModel, t: ProgType | undefined): PacketAccess {
+  if (model === 'xdp') return PacketAccess.ReadWrite;
+  if (model !== 'skb') return PacketAccess.None;
+  switch (t) {
+    case undefined: case 'sched_cls': case 'sched_act': case 'lwt_xmit': case 'sk_skb': return PacketAccess.ReadWrite;
+    case 'cgroup_skb': case 'lwt_in': case 'lwt_out': case 'flow_dissector': return PacketAccess.Read;
+    default: return PacketAccess.None; // socket filters read the packet with LD_ABS/LD_IND only
+  }
+}
+
+export function progInfoOf(p: ProgramLike): ProgInfo {
+  const model = contextModelOf(p.progType, p.k2InputType);
+  const n = p.maps.length;
+  const info: ProgInfo = {
+    model,
+    progType: p.progType,
+    rawSize: p.maxPktSize ?? 64,
+    rawIsK2Packet: p.progType === undefined,
+    packetAccess: packetAccessOf(model, p.progType),
+    skbTc: p.progType === undefined || p.progType === 'sched_cls' || p.progType === 'sched_act',
+    mapType: new Int32Array(n),
+    keySize: new Int32Array(n),
+    valueSize: new Int32Array(n),
+    valueWritable: new Uint8Array(n),
+    fdIndex: new Map(p.maps.map((m, i) => [m.fd, i])),
+  };
+  p.maps.forEach((m, i) => {
+    info.mapType[i] = m.type;
+    info.keySize[i] = m.keySize;
+    info.valueSize[i] = m.valueSize;
+    info.valueWritable[i] = READ_ONLY_VALUES.has(m.type) || (m.flags & BPF_F_RDONLY_PROG) !== 0 ? 0 : 1;
+  });
+  return info;
+}
+
+/** Sentinel result of ctxLoad/ctxStore: the access is not allowed. */
+export const CTX_DENIED = -1;
+
+const XDP_DATA = 0, XDP_DATA_END = 4, XDP_DATA_META = 8, XDP_MD_SIZE = 24;
+const SKB_SIZE = 192, SKB_CB = 48, SKB_CB_END = 68, SKB_TC_CLASSID = 72, SKB_DATA = 76, SKB_DATA_END = 80;
+const SKB_DATA_META = 140, SKB_TSTAMP = 152, SKB_HWTSTAMP = 184;
+/** __sk_buff u32 fields a tc program may write: mark, queue_mapping, priority, tc_index. */
+const SKB_TC_WRITABLE = new Set([8, 12, 32, 44]);
+
+/**
+ * The kind a context load of `size` bytes at `off` yields, or CTX_DENIED. K2's rule for XDP (4-byte
+ * aligned u32 fields, read only) is kept; the __sk_buff table follows the kernel's for the fields
+ * the interpreter models; a raw context is plain bytes.
+ */
+export function ctxLoad(info: ProgInfo, off: number, size: number): number {
+  switch (info.model) {
+    case 'xdp':
+      if (size !== 4 || off < 0 || off >= XDP_MD_SIZE || off % 4 !== 0) return CTX_DENIED;
+      return off === XDP_DATA ? Kind.Pkt : off === XDP_DATA_END ? Kind.PktEnd : off === XDP_DATA_META ? Kind.Mixed : Kind.Scalar;
+    case 'skb':
+      return skbAccess(info, off, size, false);
+    case 'raw':
+      if (off < 0 || off + size > info.rawSize) return CTX_DENIED;
+      if (!info.rawIsK2Packet && off % size !== 0) return CTX_DENIED;
+      return Kind.Scalar;
+    default:
+      return CTX_DENIED;
+  }
+}
+
+/** Whether a store of `size` bytes at `off` into the context is allowed (the value is checked by the caller). */
+export function ctxStoreAllowed(info: ProgInfo, off: number, size: number): boolean {
+  switch (info.model) {
+    case 'skb':
+      return skbAccess(info, off, size, true) !== CTX_DENIED;
+    case 'raw':
+      return info.rawIsK2Packet && off >= 0 && off + size <= info.rawSize;
+    default:
+      return false; // xdp_md and 'none' have no writable context
+  }
+}
+
+function skbAccess(info: ProgInfo, off: number, size: number, write: boolean): number {
+  if (off < 0 || off + size > SKB_SIZE || off % size !== 0) return CTX_DENIED;
+  const socketFilter = info.packetAccess === PacketAccess.None;
+  if (off >= SKB_CB && off < SKB_CB_END) return off + size <= SKB_CB_END ? Kind.Scalar : CTX_DENIED;
+  if (off < SKB_CB) return u32Field(write, info.skbTc && SKB_TC_WRITABLE.has(off - (off % 4)), size);
+  if (off < SKB_TC_CLASSID) return u32Field(write, false, size); // hash
+  if (off < SKB_DATA) return socketFilter ? CTX_DENIED : u32Field(write, info.skbTc, size);
+  if (off === SKB_DATA || off === SKB_DATA_END || off === SKB_DATA_META) {
+    if (socketFilter || write || size !== 4) return CTX_DENIED;
+    return off === SKB_DATA ? Kind.Pkt : off === SKB_DATA_END ? Kind.PktEnd : Kind.Mixed;
+  }
+  if (off < 84) return CTX_DENIED; // narrow access inside data / data_end
+  if (off < 88) return u32Field(write, false, size); // napi_id
+  if (off < SKB_TSTAMP) return CTX_DENIED; // family … local_port (sk_skb only), rest of data_meta, flow_keys
+  if (off === SKB_TSTAMP) return size === 8 && (!write || info.skbTc) ? Kind.Scalar : CTX_DENIED;
+  if (off < 160) return CTX_DENIED;
+  if (off < 164) return socketFilter ? CTX_DENIED : u32Field(write, false, size); // wire_len
+  if (off < 168) return u32Field(write, false, size); // gso_segs
+  if (off < 176) return CTX_DENIED; // sk pointer
+  if (off < 180) return u32Field(write, false, size); // gso_size
+  if (off < SKB_HWTSTAMP) return CTX_DENIED; // tstamp_type and padding
+  return size === 8 && !write && !socketFilter ? Kind.Scalar : CTX_DENIED;
+}
+
+/** A u32 field: narrow reads allowed, writes only whole and only where writable. */
+function u32Field(write: boolean, writable: boolean, size: number): number {
+  if (write) return writable && size === 4 ? Kind.Scalar : CTX_DENIED;
+  return size <= 4 ? Kind.Scalar : CTX_DENIED;
+}

@@ -1,0 +1,62 @@
+/**
+ * `boolean-array`: the readable flags as one JS `boolean[]` (11 registers, then 512 stack bytes), the
+ * analogue of K2's `std::vector<bool>`. copyFrom copies element by element, as the vector's copy
+ * assignment does; meet is an element-wise AND.
+ */
+import { NUM_REGS, STACK_SIZE, type SafetyState, type SafetyStateImpl } from '../../src/safety/state.js';
+
+const WORDS = NUM_REGS + STACK_SIZE;
+
+class BooleanArrayState implements SafetyState {
+  readonly flags: boolean[];
+
+  constructor() {
+    // Pushed one by one so V8 keeps a packed (not holey) array, as a plain `boolean[]` literal would be.
+    const f: boolean[] = [];
+    for (let i = 0; i < WORDS; i++) f.push(false);
+    this.flags = f;
+  }
+
+  regReadable(r: number): boolean {
+    return this.flags[r]!;
+  }
+
+  setRegReadable(r: number, readable: boolean): void {
+    this.flags[r] = readable;
+  }
+
+  stackReadable(off: number, size: number): boolean {
+    const f = this.flags;
+    for (let i = NUM_REGS + off, end = i + size; i < end; i++) if (!f[i]) return false;
+    return true;
+  }
+
+  setStackReadable(off: number, size: number, readable: boolean): void {
+    const f = this.flags;
+    for (let i = NUM_REGS + off, end = i + size; i < end; i++) f[i] = readable;
+  }
+
+  clear(): void {
+    const f = this.flags;
+    for (let i = 0; i < WORDS; i++) f[i] = false;
+  }
+
+  copyFrom(other: SafetyState): void {
+    const src = (other as BooleanArrayState).flags;
+    const f = this.flags;
+    for (let i = 0; i < WORDS; i++) f[i] = src[i]!;
+  }
+
+  meet(other: SafetyState): void {
+    const src = (other as BooleanArrayState).flags;
+    const f = this.flags;
+    for (let i = 0; i < WORDS; i++) f[i] = f[i]! && src[i]!;
+  }
+}
+
+export const booleanArray: SafetyStateImpl = {
+  name: 'boolean-array',
+  create: (): SafetyState => new BooleanArrayState(),
+};
+
+export default booleanArray;
