@@ -27,6 +27,7 @@ function useDef(ins: Insn): { use: number; def: number; pure: boolean } {
     case 'stx': return { use: bit(ins.dst) | bit(ins.src), def: 0, pure: false };
     case 'atomic': return { use: bit(ins.dst) | bit(ins.src) | bit(0), def: bit(ins.src) | bit(0), pure: false };
     case 'jcond': return { use: bit(ins.dst) | src, def: 0, pure: false };
+    case 'ja': case 'ja32': return { use: 0, def: 0, pure: false };
     case 'call': return { use: 0x3e | bit(0), def: bit(0), pure: false };
     case 'exit': return { use: bit(0), def: 0, pure: false };
     case 'ldabs': case 'ldind': return { use: src | bit(0), def: bit(0), pure: false };
