@@ -1,0 +1,187 @@
+/**
+ * From run rows to the numbers a report shows: per benchmark × variant set × runtime profile the
+ * distribution of candidates/s, each cell's speed-up over the baseline cell with a 95% bootstrap CI
+ * (fixed seed), and per comparison the mean / geomean / min / max across benchmarks.
+ */
+import { bootstrapAcross, bootstrapRatio, describe, seedFor, type Describe, type RatioCI } from './stats.js';
+
+/** What analysis needs of a run (from a RunRecord, or from a runs.csv line). */
+export interface Row {
+  benchmark: string;
+  variantSet: string;
+  runtimeProfile: string;
+  warmup: boolean;
+  status: string;
+  reason?: string | null;
+  key?: string;
+  candidatesPerSecond: number;
+  wallMs: number;
+  peakRssBytes: number;
+  gcMs: number;
+  trajectoryDigest: string;
+  bestInsnCount: number;
+  originalInsnCount: number;
+}
+
+export interface Order {
+  benchmarks: string[];
+  variantSets: string[];
+  runtimeProfiles: string[];
+}
+
+export interface Cell {
+  benchmark: string;
+  variantSet: string;
+  runtimeProfile: string;
+}
+
+export interface SummaryRow extends Cell, Describe {
+  failed: number;
+  meanWallMs: number;
+  meanPeakRssMiB: number;
+  meanGcMs: number;
+  /** Distinct trajectory digests among the cell's runs (1 when every repetition did the same work). */
+  digests: number;
+  originalInsnCount: number | null;
+  bestInsnCount: number | null;
+}
+
+export interface SpeedupRow extends Cell, RatioCI {
+  baselineVariant: string;
+  baselineProfile: string;
+  n: number;
+  nBaseline: number;
+  /** Every run of both cells had the same trajectory digest: the ratio compares identical work. */
+  sameTrajectory: boolean;
+}
+
+export interface Comparison {
+  variantSet: string;
+  runtimeProfile: string;
+  /** "optimized", or "optimized @ semi-space-64" when the profile differs from the baseline's. */
+  label: string;
+  rows: SpeedupRow[];
+  benchmarks: number;
+  mean: RatioCI;
+  geomean: RatioCI;
+  min: { ratio: number; benchmark: string } | null;
+  max: { ratio: number; benchmark: string } | null;
+}
+
+export interface Analysis {
+  order: Order;
+  baseline: { variantSet: string; runtimeProfile: string };
+  summary: SummaryRow[];
+  comparisons: Comparison[];
+  failures: Row[];
+  measured: number;
+  warmups: number;
+}
+
+export function chooseBaseline(order: Order): { variantSet: string; runtimeProfile: string } {
+  return {
+    variantSet: order.variantSets.includes('k2-baseline') ? 'k2-baseline' : order.variantSets[0] ?? 'k2-baseline',
+    runtimeProfile: order.runtimeProfiles.includes('default') ? 'default' : order.runtimeProfiles[0] ?? 'default',
+  };
+}
+
+const cellKey = (c: Cell): string => `${c.benchmark}\u0000${c.variantSet}\u0000${c.runtimeProfile}`;
+
+function group(rows: readonly Row[]): Map<string, Row[]> {
+  const m = new Map<string, Row[]>();
+  for (const r of rows) {
+    if (r.warmup) continue;
+    const k = cellKey(r);
+    const g = m.get(k);
+    if (g) g.push(r); else m.set(k, [r]);
+  }
+  return m;
+}
+
+const okValues = (rs: readonly Row[] | undefined): number[] => (rs ?? []).filter((r) => r.status === 'ok' && Number.isFinite(r.candidatesPerSecond)).map((r) => r.candidatesPerSecond);
+const avg = (xs: number[]): number => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
+
+export function comparisonLabel(variantSet: string, runtimeProfile: string, baselineProfile: string): string {
+  return runtimeProfile === baselineProfile ? variantSet : `${variantSet} @ ${runtimeProfile}`;
+}
+
+export function analyze(rows: readonly Row[], order: Order): Analysis {
+  const groups = group(rows);
+  const baseline = chooseBaseline(order);
+  const cells: Cell[] = [];
+  for (const benchmark of order.benchmarks) {
+    for (const variantSet of order.variantSets) {
+      for (const runtimeProfile of order.runtimeProfiles) cells.push({ benchmark, variantSet, runtimeProfile });
+    }
+  }
+  const summary: SummaryRow[] = [];
+  for (const c of cells) {
+    const rs = groups.get(cellKey(c));
+    if (!rs) continue;
+    const ok = rs.filter((r) => r.status === 'ok');
+    summary.push({
+      ...c, ...describe(okValues(rs)), failed: rs.length - ok.length,
+      meanWallMs: avg(ok.map((r) => r.wallMs)), meanPeakRssMiB: avg(ok.map((r) => r.peakRssBytes / 1048576)), meanGcMs: avg(ok.map((r) => r.gcMs)),
+      digests: new Set(ok.map((r) => r.trajectoryDigest)).size,
+      originalInsnCount: ok[0]?.originalInsnCount ?? null, bestInsnCount: ok.length ? Math.min(...ok.map((r) => r.bestInsnCount)) : null,
+    });
+  }
+  const comparisons: Comparison[] = [];
+  for (const variantSet of order.variantSets) {
+    for (const runtimeProfile of order.runtimeProfiles) {
+      if (variantSet === baseline.variantSet && runtimeProfile === baseline.runtimeProfile) continue;
+      const label = comparisonLabel(variantSet, runtimeProfile, baseline.runtimeProfile);
+      const speedRows: SpeedupRow[] = [];
+      const pairs: { treatment: number[]; baseline: number[]; benchmark: string }[] = [];
+      for (const benchmark of order.benchmarks) {
+        const t = groups.get(cellKey({ benchmark, variantSet, runtimeProfile }));
+        const b = groups.get(cellKey({ benchmark, ...baseline }));
+        const tv = okValues(t);
+        const bv = okValues(b);
+        if (tv.length === 0 || bv.length === 0) continue;
+        const ci = bootstrapRatio(tv, bv, { seed: seedFor(`${benchmark}/${variantSet}/${runtimeProfile}`) });
+        const digests = new Set([...(t ?? []), ...(b ?? [])].filter((r) => r.status === 'ok').map((r) => r.trajectoryDigest));
+        speedRows.push({
+          benchmark, variantSet, runtimeProfile, baselineVariant: baseline.variantSet, baselineProfile: baseline.runtimeProfile,
+          n: tv.length, nBaseline: bv.length, ...ci, sameTrajectory: digests.size === 1,
+        });
+        pairs.push({ treatment: tv, baseline: bv, benchmark });
+      }
+      if (speedRows.length === 0) continue;
+      const across = bootstrapAcross(pairs, { seed: seedFor(`across/${variantSet}/${runtimeProfile}`) });
+      const byRatio = [...speedRows].sort((x, y) => x.ratio - y.ratio);
+      comparisons.push({
+        variantSet, runtimeProfile, label, rows: speedRows, benchmarks: speedRows.length, mean: across.mean, geomean: across.geomean,
+        min: { ratio: byRatio[0]!.ratio, benchmark: byRatio[0]!.benchmark },
+        max: { ratio: byRatio[byRatio.length - 1]!.ratio, benchmark: byRatio[byRatio.length - 1]!.benchmark },
+      });
+    }
+  }
+  return {
+    order, baseline, summary, comparisons,
+    failures: rows.filter((r) => r.status !== 'ok'),
+    measured: rows.filter((r) => !r.warmup && r.status === 'ok').length,
+    warmups: rows.filter((r) => r.warmup).length,
+  };
+}
+
+/** A run record (with its RunReport) as an analysis row. */
+export function rowOfRecord(r: { benchmark: string; variantSet: string; runtimeProfile: string; warmup: boolean; status: string; reason: string | null; key: string; report: Record<string, unknown> | null }): Row {
+  const rep = r.report ?? {};
+  const num = (k: string): number => (typeof rep[k] === 'number' ? (rep[k] as number) : NaN);
+  return {
+    benchmark: r.benchmark, variantSet: r.variantSet, runtimeProfile: r.runtimeProfile, warmup: r.warmup, status: r.status, reason: r.reason, key: r.key,
+    candidatesPerSecond: num('candidatesPerSecond'), wallMs: num('wallMs'), peakRssBytes: num('peakRssBytes'), gcMs: num('gcMs'),
+    trajectoryDigest: typeof rep.trajectoryDigest === 'string' ? rep.trajectoryDigest : '', bestInsnCount: num('bestInsnCount'), originalInsnCount: num('originalInsnCount'),
+  };
+}
+
+/** A runs.csv line (header → value) as an analysis row. */
+export function rowOfCsv(o: Record<string, string>): Row {
+  const num = (k: string): number => (o[k] === undefined || o[k] === '' ? NaN : Number(o[k]));
+  return {
+    benchmark: o.benchmark ?? '', variantSet: o.variantSet ?? '', runtimeProfile: o.runtimeProfile ?? '', warmup: o.warmup === 'true',
+    status: o.status ?? '', reason: o.reason || null, key: o.key ?? '', candidatesPerSecond: num('candidatesPerSecond'), wallMs: num('wallMs'),
+    peakRssBytes: num('peakRssBytes'), gcMs: num('gcMs'), trajectoryDigest: o.trajectoryDigest ?? '', bestInsnCount: num('bestInsnCount'), originalInsnCount: num('originalInsnCount'),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * `k2lab bench`: the benchmark runner (DESIGN.md §7). Each (benchmark, variant set, runtime
+ * profile, repetition) is its own `k2lab optimize` process; results, speed-ups with CIs, charts and
+ * report.html go to results/<run-id>/. Resumable (`--resume DIR`) and shardable (`--shard I/N`).
+ */
+import { relative } from 'node:path';
+
+const displayPath = (p: string): string => { const r = relative(process.cwd(), p); return r === '' ? '.' : r.startsWith('..') ? p : r; };
+import type { CommandModule } from 'yargs';
+import { DEFAULT_REPS, DEFAULT_TIME_LIMIT_S, FAST_ITERATIONS_SCALE } from '../bench/plan.js';
+import type { BenchOptions } from '../bench/sweep.js';
+
+interface Args {
+  suite?: string; bench?: string[]; variants?: string[]; 'runtime-profile'?: string[]; reps?: number; warmup?: number;
+  'iterations-scale'?: number; seed?: number; fast: boolean; out?: string; resume?: string; shard?: string; jobs?: number;
+  'time-limit-per-run'?: number; 'retry-failed': boolean;
+}
+
+export const benchCommand: CommandModule<object, Args> = {
+  command: 'bench',
+  describe: 'benchmark runner: benchmarks × variant sets × runtime profiles × repetitions, one process each → results/<run-id>/',
+  builder: (y) => y
+    .option('suite', { type: 'string', describe: 'suite manifest (default: suites/builtin/suite.json, else ../shared/k2-suite/suite.json)' })
+    .option('bench', { type: 'string', array: true, describe: 'benchmarks to run (names, space- or comma-separated; default: all, or the fast-mode subset with --fast)' })
+    .option('variants', { type: 'string', array: true, describe: 'variant sets, comma-separated, or "all" (default: k2-baseline,optimized)' })
+    .option('runtime-profile', { type: 'string', array: true, describe: 'runtime profiles (node flags of the child), comma-separated, or "all" (default: default)' })
+    .option('reps', { type: 'number', describe: `measured repetitions per benchmark × variant × profile (default ${DEFAULT_REPS}; 3 with --fast)` })
+    .option('warmup', { type: 'number', describe: 'warm-up runs per benchmark × variant × profile, discarded (default 1)' })
+    .option('iterations-scale', { type: 'number', describe: `multiply each benchmark's iterations_timing (default 1; ${FAST_ITERATIONS_SCALE} with --fast)` })
+    .option('seed', { type: 'number', describe: 'seed of every run (default 1): the same seed gives every variant the same trajectory' })
+    .option('fast', { type: 'boolean', default: false, describe: 'the suite\'s fast-mode benchmarks × 3 repetitions, short runs' })
+    .option('out', { type: 'string', describe: 'result folder (default results/<run-id>)' })
+    .option('resume', { type: 'string', describe: 'complete the sweep in DIR: run only what is missing' })
+    .option('retry-failed', { type: 'boolean', default: false, describe: 'with --resume: run failed runs again too' })
+    .option('shard', { type: 'string', describe: 'run slice I of N (whole benchmarks, deterministic); combine with k2lab merge' })
+    .option('jobs', { type: 'number', describe: 'runs in parallel (default 1, for timing fidelity)' })
+    .option('time-limit-per-run', { type: 'number', describe: `kill a run after S seconds and record it as failed (default ${DEFAULT_TIME_LIMIT_S})` })
+    .example('$0 bench --fast', 'quick end-to-end sweep (3 benchmarks × 3 reps, k2-baseline vs optimized)')
+    .example('$0 bench --variants all --reps 15', "the study's protocol: every set against k2-baseline")
+    .example('$0 bench --resume results/2025-01-01T12-00-00Z', 'finish an interrupted sweep') as never,
+  handler: async (a) => {
+    const o: BenchOptions = {
+      fast: a.fast, retryFailed: a['retry-failed'],
+      ...(a.suite !== undefined ? { suite: a.suite } : {}), ...(a.bench !== undefined ? { bench: a.bench.map(String) } : {}),
+      ...(a.variants !== undefined ? { variants: a.variants.map(String) } : {}),
+      ...(a['runtime-profile'] !== undefined ? { runtimeProfiles: a['runtime-profile'].map(String) } : {}),
+      ...(a.reps !== undefined ? { reps: a.reps } : {}), ...(a.warmup !== undefined ? { warmup: a.warmup } : {}),
+      ...(a['iterations-scale'] !== undefined ? { iterationsScale: a['iterations-scale'] } : {}), ...(a.seed !== undefined ? { seed: a.seed } : {}),
+      ...(a.out !== undefined ? { out: a.out } : {}), ...(a.resume !== undefined ? { resume: a.resume } : {}),
+      ...(a.shard !== undefined ? { shard: String(a.shard) } : {}), ...(a.jobs !== undefined ? { jobs: a.jobs } : {}),
+      ...(a['time-limit-per-run'] !== undefined ? { timeLimitPerRun: a['time-limit-per-run'] } : {}),
+    };
+    // Loaded here, not at start-up: the chart renderer is heavy and every k2lab process registers this command.
+    const { runSweep } = await import('../bench/sweep.js');
+    const { studyTable } = await import('../bench/outputs.js');
+    const r = await runSweep(o);
+    const rel = displayPath(r.dir);
+    process.stdout.write(`${studyTable(r.outputs.analysis)}\nresults: ${rel}/ (report.md, report.html, runs.csv, summary.csv, speedups.csv, charts/, environment.json)\n`);
+    if (r.outputs.missing > 0) process.stdout.write(`${r.outputs.missing} planned run(s) not recorded yet: k2lab bench --resume ${rel}\n`);
+    if (r.failed > 0) process.stderr.write(`k2lab bench: ${r.failed} run(s) failed; their reasons are in ${rel}/report.md and runs.csv\n`);
+    process.exitCode = r.interrupted ? 130 : r.failed > 0 ? 1 : 0;
+  },
+};
