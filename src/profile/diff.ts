@@ -19,6 +19,9 @@ export interface FunctionChange {
   delta: number;
   msA: number;
   msB: number;
+  /** Whether the function appears in each profile at all (on any stack). */
+  inA: boolean;
+  inB: boolean;
 }
 
 export function functionChanges(A: Analysis, B: Analysis): FunctionChange[] {
@@ -33,7 +36,7 @@ export function functionChanges(A: Analysis, B: Analysis): FunctionChange[] {
     out.push({
       key, info: any.info, category: mainCategory(any), selfA, selfB,
       inclA: fa ? pct(fa.totalMs, A.busyMs) : 0, inclB: fb ? pct(fb.totalMs, B.busyMs) : 0,
-      delta: selfB - selfA, msA: fa?.selfMs ?? 0, msB: fb?.selfMs ?? 0,
+      delta: selfB - selfA, msA: fa?.selfMs ?? 0, msB: fb?.selfMs ?? 0, inA: fa !== undefined, inB: fb !== undefined,
     });
   }
   // Largest gain first; ties (e.g. unchanged functions) by name for stable output.
@@ -85,7 +88,7 @@ function table(title: string, rows: FunctionChange[]): string[] {
     '| function | source | self A % | self B % | change (pts) | incl. A % | incl. B % | self A ms | self B ms | category |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map((c) => {
-      const note = c.msA === 0 ? ' (only in B)' : c.msB === 0 ? ' (only in A)' : '';
+      const note = !c.inA ? ' (only in B)' : !c.inB ? ' (only in A)' : '';
       return `| ${mdName(c.info.name, 60)}${note} | ${c.info.location.replace(/\|/g, '\\|')} | ${c.selfA.toFixed(2)} | ${c.selfB.toFixed(2)} | ${sign(c.delta)} | ${f1(c.inclA)} | ${f1(c.inclB)} | ${f1(c.msA)} | ${f1(c.msB)} | ${c.category} |`;
     }),
     '',

@@ -53,8 +53,9 @@ function panel(root: Frame, total: number, depth: number, o: PanelOptions): stri
     const chars = Math.floor((w - 6) / CHAR_PX);
     const text = chars >= 3 ? (label.length > chars ? `${label.slice(0, chars - 1)}…` : label) : '';
     out.push(
-      `<g><title>${escapeXml(o.tip(f, path))}</title><rect x="${(PAD + x).toFixed(2)}" y="${y}" width="${w.toFixed(2)}" height="${ROW - 1}" rx="2" fill="${o.fill(f, path)}"/>` +
-        (text ? `<text x="${(PAD + x + 3).toFixed(2)}" y="${y + 11.5}">${escapeXml(text)}</text>` : '') + '</g>',
+      // Tooltips only where a pointer can find the frame: they are most of the file's size.
+      `<g>${w >= 2 ? `<title>${escapeXml(o.tip(f, path))}</title>` : ''}<rect x="${(PAD + x).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${ROW - 1}" fill="${o.fill(f, path)}"/>` +
+        (text ? `<text x="${(PAD + x + 3).toFixed(1)}" y="${y + 11.5}">${escapeXml(text)}</text>` : '') + '</g>',
     );
     let cx = x;
     for (const c of sortedChildren(f)) {
