@@ -148,3 +148,11 @@ test('a reused session gives exactly the results of fresh machines, input after 
     assert.deepEqual(session.result(), runProgram(r, input));
   }
 });
+
+test('skb: caller-set cb[], mark and priority are inputs (a tail-call chain passes them on)', () => {
+  const p = prog(asm('ldxw %r0, [%r1+48]\nldxw %r2, [%r1+8]\nadd %r0, %r2\nldxw %r2, [%r1+32]\nadd %r0, %r2\nexit'), 'socket_filter');
+  const cb = new Uint8Array(20);
+  cb[0] = 7;
+  assert.equal(run(p, { packet: new Uint8Array(20), skbCb: cb, skbMark: 100, skbPriority: 1000 }).r0, 1107n);
+  assert.equal(run(p, { packet: new Uint8Array(20) }).r0, 0n);
+});

@@ -17,6 +17,13 @@ export interface RunInput {
   cpu?: number;
   pidTgid?: bigint;
   ifindex?: number;
+  /**
+   * skb programs: the __sk_buff fields a caller sets before the program runs (BPF_PROG_TEST_RUN's
+   * ctx_in; in a tail-call chain, what the previous program left): cb[0..4] as 20 bytes, mark, priority.
+   */
+  skbCb?: Uint8Array;
+  skbMark?: number;
+  skbPriority?: number;
   rxQueue?: number;
   /** Context model 'none': the value of r1 (and r2). */
   r1?: bigint;
@@ -39,7 +46,9 @@ export const XDP_HEADROOM = 256;
 export const XDP_MD_SIZE = 24;
 export const SKB_CTX_SIZE = 192;
 /** __sk_buff field offsets the interpreter fills in. */
-export const SKB = { len: 0, pktType: 4, mark: 8, queueMapping: 12, protocol: 16, ingressIfindex: 36, ifindex: 40, cb: 48, hash: 68, data: 76, dataEnd: 80, dataMeta: 140 } as const;
+export const SKB = { len: 0, pktType: 4, mark: 8, queueMapping: 12, protocol: 16, priority: 32, ingressIfindex: 36, ifindex: 40, cb: 48, hash: 68, data: 76, dataEnd: 80, dataMeta: 140 } as const;
+/** Bytes of __sk_buff's cb[5] scratch area. */
+export const SKB_CB_SIZE = 20;
 export const XDP_MD = { data: 0, dataEnd: 4, dataMeta: 8, ingressIfindex: 12, rxQueueIndex: 16, egressIfindex: 20 } as const;
 
 const DEFAULT_RANDOMS: readonly number[] = [0x2a, 0x9e3779b9, 0x7f4a7c15, 0x1234abcd];
@@ -153,6 +162,9 @@ export class Machine {
         v.setUint32(SKB.data, this.dataStart, true);
         v.setUint32(SKB.dataEnd, this.dataEnd, true);
         v.setUint32(SKB.dataMeta, this.dataStart, true);
+        if (inp.skbCb) ctx.set(inp.skbCb.subarray(0, SKB_CB_SIZE), SKB.cb);
+        v.setUint32(SKB.mark, inp.skbMark ?? 0, true);
+        v.setUint32(SKB.priority, inp.skbPriority ?? 0, true);
         this.lo[1] = REGION_BASE.ctx;
         break;
       }

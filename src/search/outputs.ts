@@ -1,7 +1,8 @@
 /**
  * Expected outputs of the original program on each test, and K2's per-test error of a candidate's
  * run against them (k2-spec.md §4 "What counts as output", §6.1): map value bytes of keys present in
- * both, the count of keys present in only one, every packet byte, then the exit: r0, or the
+ * both, the count of keys present in only one, every packet byte (and an skb program's context,
+ * which the kernel passes on — K2 does not compare it), then the exit: r0, or the
  * tail-call index, or a fixed penalty when the exit kinds differ. `st_ex` 0 sums |a − b| in double
  * precision; 1 sums popcount(a XOR b).
  */
@@ -24,6 +25,8 @@ export interface ExpectedOutput {
   /** Tail-call index, or -1 for a normal exit. */
   tail: number;
   packet: Uint8Array;
+  /** skb programs: the context after the run (cb[], mark, … are written and travel on). */
+  ctx: Uint8Array | undefined;
   maps: MapImage[];
 }
 
@@ -32,6 +35,7 @@ export function captureOutput(m: Machine): ExpectedOutput {
     r0lo: m.lo[0]!, r0hi: m.hi[0]!,
     tail: m.sideEffects.tailCall ? m.sideEffects.tailCall.index : -1,
     packet: m.packetBytes(),
+    ctx: m.model === 'skb' ? m.ctx!.bytes.slice() : undefined,
     maps: m.maps.map(imageOf),
   };
 }
@@ -80,6 +84,11 @@ export function outputError(m: Machine, exp: ExpectedOutput, popcount: boolean, 
       if (a !== b) err += byteTerm(popcount, a, b);
     }
     if (len !== ep.length) err += popcount ? popcount32(len ^ ep.length) : Math.abs(len - ep.length);
+  }
+  const ec = exp.ctx;
+  if (ec) {
+    const cb = m.ctx!.bytes;
+    for (let j = 0; j < ec.length; j++) if (cb[j] !== ec[j]) err += byteTerm(popcount, cb[j]!, ec[j]!);
   }
   const tail = m.sideEffects.tailCall ? m.sideEffects.tailCall.index : -1;
   if ((tail < 0) !== (exp.tail < 0)) err += popcount ? popcount32(exitMismatchPenalty) : exitMismatchPenalty;

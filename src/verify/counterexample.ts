@@ -27,6 +27,12 @@ export function toRunInput(q: QueryResult): RunInput {
   input.timeNs = get('time');
   input.pidTgid = get('pid');
   if (env.model === 'none') { input.r1 = get('r1'); input.r2 = get('r2'); }
+  if (env.model === 'skb') {
+    const cb = Uint8Array.from(env.skbCb, (_, k) => Number(get(`cb${k}`)));
+    if (cb.some((b) => b !== 0)) input.skbCb = cb;
+    if (get('mark') !== 0n) input.skbMark = Number(get('mark'));
+    if (get('prio') !== 0n) input.skbPriority = Number(get('prio'));
+  }
   const seeds = new Map<number, [string, string][]>();
   for (const s of q.seeds ?? []) {
     const info = env.maps[s.map]!;

@@ -149,9 +149,22 @@ function legacyLoad(c: Ctx, ins: Insn, indirect: boolean, size: number): Term {
     valid = tb.ite(nonneg, valid, negValid);
   }
   // Read through a pointer with the right provenance; the range check above decides validity.
-  const vals = possibleValues(pos);
-  if (!vals) throw new Unsupported('LD_IND at a symbolic offset');
+  // A symbolic offset (e.g. taken from skb->cb[]) reads through an ite over every position.
+  const vals = possibleValues(pos) ?? Array.from({ length: Math.max(0, env.pktRegionMax - size + 1) }, (_, k) => BigInt(k));
   const inRange = vals.filter((v) => v >= 0n && v + BigInt(size) <= BigInt(env.pktRegionMax));
+  if (inRange.length > 1) {
+    const quiet: FaultSink = { fault: () => undefined };
+    let value: Term = tb.bv(0, 8 * size);
+    for (const k of inRange) {
+      const at: Reg = { v: tb.bv(0, 64), alts: [{ g: tb.T, r: region, off: tb.bv(k, 64) }] };
+      const bytes = loadBytes(env, s, c.reach, quiet, at, 0, size);
+      let v = bytes[0]!;
+      for (let j = 1; j < size; j++) v = tb.concat(v, bytes[j]!);
+      value = tb.ite(tb.eq(pos, tb.bv(k, 64)), v, value);
+    }
+    s.regs[0] = { v: tb.zext(value, 64 - 8 * size) };
+    return tb.not(valid);
+  }
   const reg: Reg = { v: tb.bv(0, 64), alts: [{ g: tb.T, r: region, off: pos }] };
   let value: Term = tb.bv(0, 8 * size);
   if (inRange.length > 0) {

@@ -4,7 +4,7 @@
  * time/CPU/ifindex/randoms, and each map's initial contents as uninterpreted functions of the key.
  */
 import { MAP_TYPES, contextModelOf, defaultInputSize, type ContextModel, type MapDef, type Program } from '../ebpf/program.js';
-import { ETH_HLEN, SKB, XDP_HEADROOM, XDP_MD, XDP_MD_SIZE, SKB_CTX_SIZE } from '../interp/machine.js';
+import { ETH_HLEN, SKB, SKB_CB_SIZE, XDP_HEADROOM, XDP_MD, XDP_MD_SIZE, SKB_CTX_SIZE } from '../interp/machine.js';
 import { MAP_ARENA_SPAN, MAX_FRAMES, REGION_BASE, STACK_FRAME } from '../interp/memory.js';
 import { sortText } from './smtlib.js';
 import type { Alt } from './state.js';
@@ -50,6 +50,10 @@ export class SymEnv {
   private readonly keyUseIds = new Set<string>();
   readonly scalars: Record<'ifindex' | 'rxq' | 'cpu' | 'time' | 'pid' | 'r1' | 'r2', Term>;
   readonly randoms: Term[] = [];
+  /** skb only: the input bytes of cb[0..4], mark and priority. */
+  readonly skbCb: Term[] = [];
+  skbMark: Term | undefined;
+  skbPriority: Term | undefined;
   /** Known pointer provenance of value terms (a term's value means the same on every path). */
   readonly prov = new Map<number, readonly Alt[]>();
   readonly noProv = new Set<number>();
@@ -77,6 +81,12 @@ export class SymEnv {
       r2: this.input('r2', 64, 0n),
     };
     for (let i = 0; i < randomCount; i++) this.randoms.push(this.input(`rnd${i}`, 32, 0n));
+    if (this.model === 'skb') {
+      // The caller-set __sk_buff fields (cb[], mark, priority) are inputs, as in the interpreter.
+      for (let i = 0; i < SKB_CB_SIZE; i++) this.skbCb.push(this.input(`cb${i}`, 8, 0n));
+      this.skbMark = this.input('mark', 32, 0n);
+      this.skbPriority = this.input('prio', 32, 0n);
+    }
     this.maps = program.maps.map((def, index) => {
       const kind: MapKind = DENSE.has(def.type) ? 'dense' : SPARSE.has(def.type) ? 'sparse' : 'hash';
       const keyBits = kind === 'hash' ? def.keySize * 8 : 32;
@@ -176,6 +186,8 @@ export class SymEnv {
     return field(SKB.len, tb.extract(31, 0, tb.sub(this.len, tb.bv(l2, 64)))) ?? field(SKB.pktType, pktType)
       ?? field(SKB.protocol, tb.zext(proto16, 16)) ?? field(SKB.ingressIfindex, this.scalars.ifindex)
       ?? field(SKB.ifindex, tb.ite(tb.eq(this.scalars.ifindex, tb.bv(0, 32)), tb.bv(1, 32), this.scalars.ifindex))
-      ?? field(SKB.data, data) ?? field(SKB.dataEnd, end) ?? field(SKB.dataMeta, data) ?? tb.bv(0, 8);
+      ?? field(SKB.data, data) ?? field(SKB.dataEnd, end) ?? field(SKB.dataMeta, data)
+      ?? field(SKB.mark, this.skbMark!) ?? field(SKB.priority, this.skbPriority!)
+      ?? (i >= SKB.cb && i < SKB.cb + SKB_CB_SIZE ? this.skbCb[i - SKB.cb]! : tb.bv(0, 8));
   }
 }

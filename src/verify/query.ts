@@ -61,6 +61,15 @@ export function outputsDiffer(env: SymEnv, a: SymState, b: SymState): Term {
       parts.push(tb.and(tb.ult(tb.bv(k, 64), env.len), tb.not(tb.eq(x, y))));
     }
   }
+  // skb context: writable fields (cb[], mark, priority, …) travel on with the packet and to a
+  // tail-called program, so every context byte either program wrote is output.
+  if (env.model === 'skb') {
+    const keys = new Set<number>([...a.ctx.keys(), ...b.ctx.keys()]);
+    for (const k of [...keys].sort((x, y) => x - y)) {
+      const x = a.ctx.get(k) ?? env.ctxByte(k), y = b.ctx.get(k) ?? env.ctxByte(k);
+      if (x !== y) parts.push(tb.not(tb.eq(x, y)));
+    }
+  }
   // Maps: every key either program touched.
   env.maps.forEach((info, m) => {
     const keys: Term[] = [];
