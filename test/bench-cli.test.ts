@@ -4,14 +4,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
-function k2lab(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['bin/k2lab.js', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+function k2lab(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ['bin/k2lab.js', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
+    c.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    const timer = setTimeout(() => c.kill('SIGKILL'), 60_000);
+    c.once('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+  });
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'k2lab-bench-cli-'));
@@ -43,6 +51,8 @@ const cases: { args: string[]; error: RegExp }[] = [
   { args: ['bench', '--suite', file('noprog.json', '{"benchmarks": [{"name": "x", "insns": "nothere.insns", "iterations_timing": 5}]}')], error: /noprog\.json: benchmark 'x': program file nothere\.insns not found/ },
   { args: ['bench', '--suite', file('noiter.json', '{"benchmarks": [{"name": "x", "insns": "p.insns", "iterations_timing": "many"}]}')], error: /noiter\.json: benchmark 'x': "iterations_timing" must be a positive integer/ },
   { args: ['bench', '--suite', file('dup.json', '{"benchmarks": [{"name": "x", "insns": "p.insns", "iterations_timing": 5}, {"name": "x", "insns": "p.insns", "iterations_timing": 5}]}')], error: /dup\.json: benchmark 'x' appears twice/ },
+  { args: ['bench', '--suite', good, '--optimize-args=--seed 3'], error: /--optimize-args: --seed is set by the runner/ },
+  { args: ['bench', '--suite', good, '--optimize-args='], error: /--optimize-args: no arguments \(write them after '='/ },
   { args: ['bench', '--resume', join(tmp, 'nowhere')], error: /nowhere: not a k2lab result folder \(no sweep\.json\)/ },
   { args: ['bench', '--resume', existing, '--reps', '3'], error: /--resume takes the plan from .*sweep\.json: drop --reps/ },
   { args: ['bench', '--resume', existing], error: /existing\/sweep\.json: not a k2lab sweep configuration/ },
@@ -52,9 +62,12 @@ const cases: { args: string[]; error: RegExp }[] = [
   { args: ['merge', existing], error: /Missing required argument: out/ },
 ];
 
-test('bad flags and broken suites: one line on stderr, exit status 2, nothing on stdout', () => {
-  for (const c of cases) {
-    const r = k2lab(c.args);
+test('bad flags and broken suites: one line on stderr, exit status 2, nothing on stdout', async () => {
+  // Four processes at a time: each case is a short-lived CLI start.
+  const results: Awaited<ReturnType<typeof k2lab>>[] = [];
+  for (let i = 0; i < cases.length; i += 4) results.push(...await Promise.all(cases.slice(i, i + 4).map((c) => k2lab(c.args))));
+  for (const [i, c] of cases.entries()) {
+    const r = results[i]!;
     const why = `k2lab ${c.args.join(' ')}\nstatus ${r.status}\nstderr: ${r.stderr}\nstdout: ${r.stdout}`;
     assert.equal(r.status, 2, why);
     assert.equal(r.stdout, '', why);

@@ -170,6 +170,7 @@ test('shards: whole benchmarks, balanced, deterministic, and together exactly th
   }
   assert.equal(planHash(c), planHash(config({ shard: { index: 2, count: 3 }, runId: 'other', suite: '/elsewhere' })));
   assert.notEqual(planHash(c), planHash(config({ reps: 4 })));
+  assert.notEqual(planHash(c), planHash(config({ optimizeArgs: ['--checker', 'tests-only'] })));
   assert.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
   for (const bad of ['0/2', '3/2', '1', 'a/b', '1/0']) assert.throws(() => parseShard(bad), InputError, bad);
   assert.throws(() => shardBenchmarks(c.benchmarks, 4), /only 3 benchmark/);

@@ -21,7 +21,8 @@ writeFileSync(suite, JSON.stringify({
     { name: 'socket_filter', object: join(repoRoot, 'test', 'elf', 'socket_filter.o'), iterations_timing: 100, k2_params: {}, fast_mode: true },
   ],
 }));
-const SWEEP = ['--suite', suite, '--variants', 'k2-baseline,optimized', '--reps', '1', '--warmup', '1'];
+// tests-only equivalence keeps these runs short: the mechanics under test do not depend on the checker.
+const SWEEP = ['--suite', suite, '--variants', 'k2-baseline,optimized', '--reps', '1', '--warmup', '1', '--optimize-args=--checker tests-only'];
 const PLANNED = 2 * 2 * (1 + 1);
 
 function k2lab(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
@@ -59,7 +60,8 @@ test('an uninterrupted sweep: every planned run once, every output file, the stu
   assert.equal(keys(dir).length, PLANNED);
   assert.match(referenceRun!.stdout, /speed-up over k2-baseline/);
   const rows = runs(dir);
-  assert.ok(rows.every((r) => Number(r.candidatesPerSecond) > 0 && r.trajectoryDigest));
+  assert.ok(rows.every((r) => Number(r.candidatesPerSecond) > 0 && r.trajectoryDigest && r.equivalenceChecker === 'tests-only'));
+  assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /Extra optimize arguments: `--checker tests-only`/);
   for (const b of ['xdp_counter', 'socket_filter']) {
     const digests = new Set(rows.filter((r) => r.benchmark === b).map((r) => r.trajectoryDigest));
     assert.equal(digests.size, 1, `${b}: every variant and repetition follows one trajectory`);

@@ -52,7 +52,7 @@ export function speedupChart(c: Comparison, baselineLabel: string): Chart {
       {
         mark: { type: 'bar', height: { band: 0.7 } },
         encoding: {
-          y: { field: 'label', type: 'nominal', sort: null, title: null },
+          y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
           x: { field: 'ratio', ...x, title: 'speed-up (×)' }, x2: { datum: 1 },
           color: { field: 'kind', type: 'nominal', scale: { domain: ['benchmark', 'geomean'], range: [BLUE, ORANGE] }, legend: null },
         },
@@ -85,7 +85,7 @@ export function summaryChart(a: Analysis, baselineLabel: string): Chart {
   }));
   const domain = domainAround(values.flatMap((d) => [d.ratio, d.lo ?? NaN, d.hi ?? NaN, d.min ?? NaN, d.max ?? NaN]), 0.18);
   const x = { type: 'quantitative', scale: { domain, zero: false, nice: false, clamp: true }, title: 'geomean speed-up (×)' } as const;
-  const y = { field: 'label', type: 'nominal', sort: null, title: null } as const;
+  const y = { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } } as const;
   const title = `Every comparison vs ${baselineLabel}`;
   const spec = {
     $schema: SCHEMA,
@@ -121,7 +121,7 @@ export function throughputChart(a: Analysis, native: NativeReference | null): Ch
   const all = values.flatMap((v) => [v.mean, v.lo ?? NaN, v.hi ?? NaN]).filter((v) => v > 0);
   const domain = [Math.min(...all) / 1.3, Math.max(...all) * 1.3];
   const x = { type: 'quantitative', scale: { type: 'log', domain, nice: false, clamp: true }, title: 'candidates (iterations) per second, log scale' } as const;
-  const y = { field: 'benchmark', type: 'nominal', sort: null, title: null } as const;
+  const y = { field: 'benchmark', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } } as const;
   const palette = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac', '#eeca3b'];
   const range = seriesOrder.map((s, i) => (s === NATIVE_LABEL ? '#333333' : palette[i % palette.length]!));
   const color = { field: 'series', type: 'nominal', scale: { domain: seriesOrder, range }, legend: { orient: 'bottom', columns: 2, title: null, labelLimit: 320 } } as const;

@@ -56,7 +56,7 @@ export async function writeOutputs(dir: string, config: SweepConfig, records?: M
 /** The study-style table for the terminal: per comparison the mean, geomean (CI), min and max speed-up. */
 export function studyTable(a: Analysis): string {
   if (a.comparisons.length === 0) return `no comparison (needs ${a.baseline.variantSet} and another variant set or profile with successful runs)\n`;
-  const head = ['comparison', 'n', 'mean', 'geomean', `95% CI (${METHOD.split(',')[0]})`, 'min', 'max'];
+  const head = ['comparison', 'benchmarks', 'mean', 'geomean', `95% CI (${METHOD.split(',')[0]})`, 'min', 'max'];
   const rows = a.comparisons.map((c) => [comparisonLabel(c.variantSet, c.runtimeProfile, a.baseline.runtimeProfile), String(c.benchmarks), fmtRatio(c.mean.ratio),
     fmtRatio(c.geomean.ratio), fmtCI(c.geomean.ciLow, c.geomean.ciHigh), c.min ? `${fmtRatio(c.min.ratio)} ${c.min.benchmark}` : '–', c.max ? `${fmtRatio(c.max.ratio)} ${c.max.benchmark}` : '–']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -49,6 +49,8 @@ export interface SweepConfig {
   timeLimitPerRunS: number;
   createdAt: string;
   gitCommit: string | null;
+  /** Extra `k2lab optimize` arguments of every run (`--optimize-args`), e.g. `--checker tests-only`. */
+  optimizeArgs?: string[];
   /** Set by `k2lab merge`: the folders combined into this one. */
   mergedFrom?: string[];
 }
@@ -100,6 +102,20 @@ export function fullPlan(c: Pick<SweepConfig, 'benchmarks' | 'variantSets' | 'ru
   return out;
 }
 
+/** Flags the runner sets on every child itself; `--optimize-args` may not repeat them. */
+export const RUNNER_FLAGS = ['-n', '--n', '--seed', '--variants', '--variant', '--json', '--bench', '--params-from', '--quiet', '--runtime-profile', '--prog-type', '--section', '--time-limit'];
+
+/** `--optimize-args "--checker tests-only"` → ['--checker', 'tests-only'], refusing the runner's own flags. */
+export function parseOptimizeArgs(text: string): string[] {
+  const args = text.split(/\s+/).filter(Boolean);
+  if (args.length === 0) throw new InputError(`--optimize-args: no arguments (write them after '=', e.g. --optimize-args="--checker tests-only")`);
+  for (const a of args) {
+    const flag = a.split('=')[0]!;
+    if (RUNNER_FLAGS.includes(flag)) throw new InputError(`--optimize-args: ${flag} is set by the runner for every run (see k2lab bench --help)`);
+  }
+  return args;
+}
+
 /** `I/N` with 1 ≤ I ≤ N. */
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
@@ -137,11 +153,11 @@ export function planFor(c: SweepConfig): RunSpec[] {
 }
 
 /** Identifies the work a sweep measures (not where or when): shards merge only when it matches. */
-export function planHash(c: Pick<SweepConfig, 'benchmarks' | 'variantSets' | 'runtimeProfiles' | 'reps' | 'warmup' | 'seed'>): string {
+export function planHash(c: Pick<SweepConfig, 'benchmarks' | 'variantSets' | 'runtimeProfiles' | 'reps' | 'warmup' | 'seed' | 'optimizeArgs'>): string {
   const what = {
     benchmarks: c.benchmarks.map((b) => [b.name, b.iterations]),
     variantSets: c.variantSets, runtimeProfiles: c.runtimeProfiles.map((p) => [p.name, p.nodeFlags]),
-    reps: c.reps, warmup: c.warmup, seed: c.seed,
+    reps: c.reps, warmup: c.warmup, seed: c.seed, ...(c.optimizeArgs?.length ? { optimizeArgs: c.optimizeArgs } : {}),
   };
   return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 16);
 }

@@ -42,6 +42,7 @@ h1 { font-size: 1.6em; border-bottom: 2px solid #4c78a8; padding-bottom: .2em; }
 h2 { font-size: 1.3em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
 h3 { font-size: 1.1em; margin-top: 1.4em; }
 table { border-collapse: collapse; margin: .6em 0 1em; font-size: 13px; }
+.table-wrap { overflow-x: auto; }
 th, td { border: 1px solid #d0d7de; padding: 3px 8px; }
 th { background: #f3f5f7; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -68,9 +69,9 @@ export function toHtml(title: string, blocks: readonly Block[], svgs: ReadonlyMa
         break;
       }
       case 'table':
-        body.push('<table>', `<thead><tr>${b.head.map((h) => `<th>${inline(h)}</th>`).join('')}</tr></thead><tbody>`);
+        body.push('<div class="table-wrap"><table>', `<thead><tr>${b.head.map((h) => `<th>${inline(h)}</th>`).join('')}</tr></thead><tbody>`);
         for (const r of b.rows) body.push(`<tr>${r.map((c, i) => `<td${b.numeric[i] ? ' class="num"' : ''}>${inline(c)}</td>`).join('')}</tr>`);
-        body.push('</tbody></table>');
+        body.push('</tbody></table></div>');
         break;
     }
   }

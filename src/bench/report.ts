@@ -60,6 +60,7 @@ export function reportBlocks(x: ReportContext): Block[] {
   b.push({ kind: 'list', items: [
     `Suite: ${c.suite} (${c.benchmarks.length} benchmark${c.benchmarks.length === 1 ? '' : 's'}${c.fast ? ', fast mode' : ''})`,
     `Variant sets: ${c.variantSets.join(', ')}; runtime profiles: ${c.runtimeProfiles.map((p) => `${p.name}${p.nodeFlags.length ? ` (${p.nodeFlags.join(' ')})` : ''}`).join(', ')}`,
+    ...(c.optimizeArgs?.length ? [`Extra optimize arguments: \`${c.optimizeArgs.join(' ')}\``] : []),
     `Repetitions: ${c.reps} measured + ${c.warmup} warm-up (discarded) per benchmark × variant × profile, each its own process, interleaved; seed ${c.seed}; iterations = iterations_timing × ${c.iterationsScale}`,
     `Runs: ${a.measured} measured, ${a.failures.length} failed, ${a.warmups} warm-up${x.missing ? `; ${x.missing} planned run(s) missing (interrupted or partial sweep: \`k2lab bench --resume\` completes it)` : ''}`,
     ...(m ? [`Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}; Node ${x.env?.node} (V8 ${x.env?.v8})`] : []),
@@ -102,7 +103,8 @@ export function reportBlocks(x: ReportContext): Block[] {
 
   if (x.native) {
     b.push({ kind: 'h', level: 2, text: NATIVE_LABEL });
-    const vs = c.variantSets;
+    // K2 beside the baseline and the optimized set (all sets when there are at most three).
+    const vs = c.variantSets.length <= 3 ? c.variantSets : c.variantSets.filter((v) => v === a.baseline.variantSet || v === 'optimized');
     b.push(table(['benchmark', 'K2 -n', 'K2 native iterations/s (wall)', 'K2 search-CPU iterations/s', ...vs.flatMap((v) => [`${v} c/s`, `${v} ÷ K2`])],
       x.native.rows.map((n) => {
         const ours = vs.map((v) => a.summary.find((s) => s.benchmark === n.benchmark && s.variantSet === v && s.runtimeProfile === a.baseline.runtimeProfile)?.mean ?? NaN);

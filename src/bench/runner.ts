@@ -13,7 +13,7 @@ export const CLI_PATH = join(repoRoot, 'bin', 'k2lab.js');
 
 export function childArgs(spec: RunSpec, b: PlanBenchmark, c: SweepConfig): string[] {
   const args = [...spec.nodeFlags, CLI_PATH, 'optimize', b.program, '--params-from', c.suite, '--bench', b.name,
-    '-n', String(spec.iterations), '--seed', String(c.seed), '--variants', spec.variantSet, '--json=-', '--quiet'];
+    '-n', String(spec.iterations), '--seed', String(c.seed), '--variants', spec.variantSet, '--json=-', '--quiet', ...(c.optimizeArgs ?? [])];
   if (b.progType) args.push('--prog-type', b.progType);
   if (b.section) args.push('--section', b.section);
   return args;

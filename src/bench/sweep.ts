@@ -10,7 +10,7 @@ import { InputError } from '../ebpf/errors.js';
 import { repoRoot } from '../paths.js';
 import { finishSession, gitCommit, recordSession, startSession } from './environment.js';
 import { writeOutputs, type Outputs } from './outputs.js';
-import { DEFAULT_REPS, DEFAULT_TIME_LIMIT_S, DEFAULT_VARIANTS, FAST_ITERATIONS_SCALE, parseShard, planFor, shardBenchmarks, type PlanBenchmark, type RunSpec, type SweepConfig } from './plan.js';
+import { DEFAULT_REPS, DEFAULT_TIME_LIMIT_S, DEFAULT_VARIANTS, FAST_ITERATIONS_SCALE, parseOptimizeArgs, parseShard, planFor, shardBenchmarks, type PlanBenchmark, type RunSpec, type SweepConfig } from './plan.js';
 import { Progress } from './progress.js';
 import { CLI_PATH, startRun } from './runner.js';
 import { readConfig, readRecords, writeConfig, writeRecord, writeRunsCsv, type RunRecord } from './store.js';
@@ -33,6 +33,7 @@ export interface BenchOptions {
   jobs?: number;
   timeLimitPerRun?: number;
   retryFailed?: boolean;
+  optimizeArgs?: string;
 }
 
 export interface Catalog {
@@ -72,6 +73,7 @@ export function newSweep(o: BenchOptions, catalog: Catalog): { dir: string; conf
   if (o.iterationsScale !== undefined && !(o.iterationsScale > 0 && o.iterationsScale <= 1000)) throw new InputError(`--iterations-scale: expected a number > 0, got ${o.iterationsScale}`);
   if (o.timeLimitPerRun !== undefined && !(o.timeLimitPerRun > 0)) throw new InputError(`--time-limit-per-run: expected seconds > 0, got ${o.timeLimitPerRun}`);
   const shard = o.shard !== undefined ? parseShard(o.shard) : null;
+  const optimizeArgs = o.optimizeArgs !== undefined ? parseOptimizeArgs(o.optimizeArgs) : [];
   const variantSets = splitList(o.variants) ?? DEFAULT_VARIANTS;
   const sets = variantSets.includes('all') ? catalog.sets : variantSets;
   for (const s of sets) if (!catalog.sets.includes(s)) throw new InputError(`--variants: unknown set '${s}' (sets: ${catalog.sets.join(', ')}, or all)`);
@@ -104,12 +106,13 @@ export function newSweep(o: BenchOptions, catalog: Catalog): { dir: string; conf
     format: 'k2lab-sweep/1', runId, suite: suite.file, benchmarks, variantSets: sets, runtimeProfiles: profiles,
     reps: o.reps ?? (o.fast ? 3 : DEFAULT_REPS), warmup: o.warmup ?? 1, iterationsScale: scale, seed: o.seed ?? 1, fast: o.fast === true,
     shard, timeLimitPerRunS: o.timeLimitPerRun ?? DEFAULT_TIME_LIMIT_S, createdAt: new Date().toISOString(), gitCommit: gitCommit(),
+    ...(optimizeArgs.length ? { optimizeArgs } : {}),
   };
   return { dir, config, ...(sel.note ? { note: sel.note } : {}) };
 }
 
 const PLAN_FLAGS: [keyof BenchOptions, string][] = [['suite', '--suite'], ['bench', '--bench'], ['variants', '--variants'], ['runtimeProfiles', '--runtime-profile'],
-  ['reps', '--reps'], ['warmup', '--warmup'], ['iterationsScale', '--iterations-scale'], ['seed', '--seed'], ['out', '--out'], ['shard', '--shard']];
+  ['reps', '--reps'], ['warmup', '--warmup'], ['iterationsScale', '--iterations-scale'], ['seed', '--seed'], ['out', '--out'], ['shard', '--shard'], ['optimizeArgs', '--optimize-args']];
 
 export function resumeSweep(o: BenchOptions): { dir: string; config: SweepConfig; note?: string } {
   const dir = resolve(o.resume!);

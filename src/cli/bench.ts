@@ -13,7 +13,7 @@ import type { BenchOptions } from '../bench/sweep.js';
 interface Args {
   suite?: string; bench?: string[]; variants?: string[]; 'runtime-profile'?: string[]; reps?: number; warmup?: number;
   'iterations-scale'?: number; seed?: number; fast: boolean; out?: string; resume?: string; shard?: string; jobs?: number;
-  'time-limit-per-run'?: number; 'retry-failed': boolean;
+  'time-limit-per-run'?: number; 'retry-failed': boolean; 'optimize-args'?: string;
 }
 
 export const benchCommand: CommandModule<object, Args> = {
@@ -34,6 +34,7 @@ export const benchCommand: CommandModule<object, Args> = {
     .option('retry-failed', { type: 'boolean', default: false, describe: 'with --resume: run failed runs again too' })
     .option('shard', { type: 'string', describe: 'run slice I of N (whole benchmarks, deterministic); combine with k2lab merge' })
     .option('jobs', { type: 'number', describe: 'runs in parallel (default 1, for timing fidelity)' })
+    .option('optimize-args', { type: 'string', describe: 'extra k2lab optimize arguments for every run, one string after "=" (e.g. --optimize-args="--checker tests-only")' })
     .option('time-limit-per-run', { type: 'number', describe: `kill a run after S seconds and record it as failed (default ${DEFAULT_TIME_LIMIT_S})` })
     .example('$0 bench --fast', 'quick end-to-end sweep (3 benchmarks × 3 reps, k2-baseline vs optimized)')
     .example('$0 bench --variants all --reps 15', "the study's protocol: every set against k2-baseline")
@@ -49,6 +50,7 @@ export const benchCommand: CommandModule<object, Args> = {
       ...(a.out !== undefined ? { out: a.out } : {}), ...(a.resume !== undefined ? { resume: a.resume } : {}),
       ...(a.shard !== undefined ? { shard: String(a.shard) } : {}), ...(a.jobs !== undefined ? { jobs: a.jobs } : {}),
       ...(a['time-limit-per-run'] !== undefined ? { timeLimitPerRun: a['time-limit-per-run'] } : {}),
+      ...(a['optimize-args'] !== undefined ? { optimizeArgs: String(a['optimize-args']) } : {}),
     };
     // Loaded here, not at start-up: the chart renderer is heavy and every k2lab process registers this command.
     const { runSweep } = await import('../bench/sweep.js');
