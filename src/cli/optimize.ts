@@ -13,6 +13,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { disassemble } from '../ebpf/disasm.js';
 import { InputError } from '../ebpf/errors.js';
 import { encodeProgram } from '../ebpf/insn.js';
+import { formatDescFile, formatMapsFile } from '../ebpf/k2-files.js';
+import type { Program } from '../ebpf/program.js';
+import { close as kernelClose, kernelUnavailableReason, loadProgram as kernelLoad } from '../kernel/index.js';
 import { loadProgram, readInputFile } from '../ebpf/load.js';
 import { testsOnly, type EquivalenceChecker } from '../search/equivalence.js';
 import type { Z3Checker } from '../verify/checker.js';
@@ -98,13 +101,19 @@ export const optimizeCommand: CommandModule<object, Args> = {
     obs.disconnect();
     if (showProgress) process.stderr.write('\n');
     z3?.dispose();
-    const report = { ...buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: profile, checkerName: checker.name, cpu, gcMs, originalInsns: prog.insns }), ...(z3 ? { z3: z3.stats } : {}) };
+    const improved = result.best.perf < result.originalPerf && result.best.verified;
+    const kernel = improved ? kernelVerdict({ ...prog, insns: result.best.insns }) : { accepted: null, reason: undefined };
+    const report = { ...buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: profile, checkerName: checker.name, cpu, gcMs, originalInsns: prog.insns }), kernelAccepted: kernel.accepted, ...(kernel.reason ? { kernelReason: kernel.reason } : {}), ...(z3 ? { z3: z3.stats } : {}) };
     if (a.json !== undefined) {
       const text = JSON.stringify(report, null, 2) + '\n';
       if (jsonToStdout) process.stdout.write(text); else { mkdirSync(dirname(resolve(a.json)), { recursive: true }); writeFileAtomic(a.json, text); }
     }
     if (!jsonToStdout) printSummary(report, result.best.verified, checker.proves);
-    if (a.out !== undefined) writeOutputs(a.out, result.topK.filter((r) => r.perf < result.originalPerf), result.best.verified);
+    if (a.out !== undefined) {
+      // Only proved programs, and none the Linux verifier rejects (when the oracle is available).
+      const accepted = result.topK.filter((r) => r.perf < result.originalPerf && kernelVerdict({ ...prog, insns: r.insns }).accepted !== false);
+      writeOutputs(a.out, accepted, result.best.verified, prog);
+    }
   },
 };
 
@@ -128,7 +137,15 @@ function printSummary(r: ReturnType<typeof buildReport> & { z3?: Z3Checker['stat
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-function writeOutputs(dir: string, programs: { insns: import('../ebpf/insn.js').Insn[]; perf: number }[], verified: boolean): void {
+/** The Linux verifier's verdict on a program: null when the kernel oracle is unavailable. */
+function kernelVerdict(p: Program): { accepted: boolean | null; reason: string | undefined } {
+  if (kernelUnavailableReason() !== undefined) return { accepted: null, reason: undefined };
+  const r = kernelLoad(p);
+  if (r.accepted) { kernelClose(r); return { accepted: true, reason: undefined }; }
+  return { accepted: false, reason: r.reason };
+}
+
+function writeOutputs(dir: string, programs: { insns: import('../ebpf/insn.js').Insn[]; perf: number }[], verified: boolean, prog: Program): void {
   if (!verified || programs.length === 0) {
     process.stderr.write(`k2lab: nothing written to ${dir}: ${programs.length === 0 ? 'no smaller program was found' : 'no program was proved equivalent (only verified programs are written)'}\n`);
     return;
@@ -136,7 +153,10 @@ function writeOutputs(dir: string, programs: { insns: import('../ebpf/insn.js').
   mkdirSync(dir, { recursive: true });
   programs.forEach((p, i) => {
     writeFileAtomic(join(dir, `output${i}.insns`), encodeProgram(p.insns));
-    writeFileAtomic(join(dir, `output${i}.s`), `; perf cost ${p.perf}, verified: whole-program\n${disassemble(p.insns).join('\n')}\n`);
+    writeFileAtomic(join(dir, `output${i}.s`), `; perf cost ${p.perf}, verified: whole-program (Z3)${kernelUnavailableReason() === undefined ? ', accepted by the Linux verifier' : ''}\n${disassemble(p.insns).join('\n')}\n`);
+    // K2's side files, so the output loads like the input (k2lab run/kernel-check DIR/output0).
+    if (prog.maps.length > 0) writeFileAtomic(join(dir, `output${i}.maps`), formatMapsFile(prog.maps));
+    if (prog.k2InputType !== undefined && prog.maxPktSize !== undefined) writeFileAtomic(join(dir, `output${i}.desc`), formatDescFile({ pgmInputType: prog.k2InputType, maxPktSize: prog.maxPktSize }));
   });
 }
 
