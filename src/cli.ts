@@ -50,8 +50,9 @@ const cli: Argv = yargs(joinDashValues(hideBin(process.argv)))
   .version(false)
   .wrap(Math.min(110, process.stdout.columns || 100))
   .fail((msg, err) => {
-    if (err) failWith(err);
-    process.stderr.write(`k2lab: ${msg ?? 'bad command line'} (see k2lab --help)\n`);
+    // yargs' own validation errors (YError) are bad command lines; anything else came from a handler.
+    if (err && err.name !== 'YError') failWith(err);
+    process.stderr.write(`k2lab: ${msg ?? err?.message ?? 'bad command line'} (see k2lab --help)\n`);
     process.exit(EXIT_BAD_INPUT);
   });
 
