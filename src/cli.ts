@@ -52,7 +52,7 @@ const cli: Argv = yargs(joinDashValues(hideBin(process.argv)))
   .fail((msg, err) => {
     // yargs' own validation errors (YError) are bad command lines; anything else came from a handler.
     if (err && err.name !== 'YError') failWith(err);
-    process.stderr.write(`k2lab: ${msg ?? err?.message ?? 'bad command line'} (see k2lab --help)\n`);
+    process.stderr.write(`k2lab: ${(msg ?? err?.message ?? 'bad command line').replace(/\s*\n\s*/g, ' ')} (see k2lab --help)\n`);
     process.exit(EXIT_BAD_INPUT);
   });
 
