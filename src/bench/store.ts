@@ -3,11 +3,12 @@
  * with the child's whole RunReport, or the reason it failed) and `runs.csv` rebuilt from them. Every
  * write is atomic (temporary file + rename), so a killed sweep leaves only complete files.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { InputError } from '../ebpf/errors.js';
+import { writeFileAtomic } from '../io.js';
 import { keyFileName, validateConfig, type RunSpec, type SweepConfig } from './plan.js';
 
 /** The fields of a RunReport (DESIGN.md §6) the runner reads; the rest is kept as it came. */
@@ -34,18 +35,9 @@ export interface RunRecord extends RunSpec {
   stderrTail?: string;
 }
 
-let tmpCounter = 0;
 
 export function writeAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new InputError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  writeFileAtomic(path, data, { mkdir: true });
 }
 
 export const SWEEP_FILE = 'sweep.json';

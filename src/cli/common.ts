@@ -2,7 +2,6 @@
  * What every subcommand shares: the program-loading flags, one-line errors with exit status 2 for
  * bad input, and writing output files atomically (write a temporary file, then rename).
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { InputError } from '../ebpf/errors.js';
 
@@ -25,16 +24,7 @@ export function withProgramFlags<T>(y: Argv<T>) {
     .option('section', { type: 'string', describe: 'ELF section (program) to load from an object with several' });
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new InputError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
+export { writeFileAtomic } from '../io.js';
 
 export function parseHexArg(flag: string, text: string): Uint8Array {
   const t = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
