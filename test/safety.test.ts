@@ -15,11 +15,12 @@ import { createSafetyChecker, type AllocationMode, type ProgramLike, type Safety
 import { SafetyViolation, Violation, type ErrorStrategy } from '../src/search/errors.js';
 import { exceptions } from '../variants/errors/exceptions.js';
 import { resultCodes } from '../variants/errors/result-codes.js';
+import { bitset } from '../variants/safety-state/bitset.js';
 import { booleanArray } from '../variants/safety-state/boolean-array.js';
 import { uint8Array } from '../variants/safety-state/uint8array.js';
 import { repoRoot, sharedAvailable, sharedDir } from './paths.js';
 
-const COMBOS = [booleanArray, uint8Array].flatMap((state) =>
+const COMBOS = [booleanArray, uint8Array, bitset].flatMap((state) =>
   [exceptions, resultCodes].flatMap((errors) => (['fresh', 'pooled'] as AllocationMode[]).map((allocation) => ({ state, errors, allocation }))));
 
 function run(c: SafetyChecker, insns: readonly Insn[], n?: number): Violation {
@@ -31,7 +32,7 @@ function run(c: SafetyChecker, insns: readonly Insn[], n?: number): Violation {
   }
 }
 
-/** The verdict of all 8 implementation combinations (asserted equal), each checked twice (state reuse). */
+/** The verdict of all 12 implementation combinations (asserted equal), each checked twice (state reuse). */
 function verdict(prog: ProgramLike, insns: readonly Insn[]): Violation {
   const results = COMBOS.map(({ state, errors, allocation }) => {
     const c = createSafetyChecker(prog, { state, errors: errors(), allocation });
@@ -242,6 +243,32 @@ test('safety: error strategies — exceptions throw with the slot, result codes 
   const codes = resultCodes();
   assert.equal(createSafetyChecker(XDP, { state: booleanArray, errors: codes, allocation: 'fresh' }).check(insns), Violation.UnreadableRegister);
   assert.match(codes.lastDetail(), /^instruction 1: .*r5/);
+});
+
+test('safety: the three safety-state implementations agree on random operation sequences', () => {
+  // Ranges straddling the 32-bit words of the bitset are the interesting ones.
+  let x = 12345;
+  const rnd = (n: number): number => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x >>> 8) % n; };
+  const impls = [booleanArray, uint8Array, bitset];
+  const a = impls.map((i) => i.create()), b = impls.map((i) => i.create());
+  for (let step = 0; step < 20000; step++) {
+    const op = rnd(7), r = rnd(11), size = [1, 2, 4, 8, 16, 64][rnd(6)]!, off = rnd(512 - size + 1), flag = rnd(3) !== 0;
+    const answers = impls.map((_, k) => {
+      const s = a[k]!, t = b[k]!;
+      switch (op) {
+        case 0: s.setRegReadable(r, flag); return s.regReadable(r);
+        case 1: s.setStackReadable(off, size, flag); return s.stackReadable(off, size);
+        case 2: t.setStackReadable(off, size, flag); t.setRegReadable(r, !flag); return t.stackReadable(off, size);
+        case 3: s.meet(t); return s.stackReadable(off, size);
+        case 4: if (step % 50 === 0) t.copyFrom(s); return t.regReadable(r);
+        case 5: if (step % 997 === 0) s.clear(); return s.stackReadable(off, 1);
+        default: return s.stackReadable(off, size) && s.regReadable(r);
+      }
+    });
+    assert.ok(answers.every((v) => v === answers[0]), `step ${step} op ${op}: ${answers.join(' ')}`);
+  }
+  for (let r = 0; r < 11; r++) assert.ok(new Set(a.map((s) => s.regReadable(r))).size === 1);
+  for (let i = 0; i < 512; i++) assert.ok(new Set(a.map((s) => s.stackReadable(i, 1))).size === 1, `stack byte ${i}`);
 });
 
 // ---- Real programs ----
