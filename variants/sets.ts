@@ -9,9 +9,11 @@ import type { ErrorStrategy } from '../src/search/errors.js';
 import type { SafetyStateImpl } from '../src/safety/state.js';
 import { fresh } from './allocation/fresh.js';
 import { pooled } from './allocation/pooled.js';
+import { compiledDispatch } from './dispatch/compiled.js';
 import { switchDispatch } from './dispatch/switch.js';
 import { exceptions } from './errors/exceptions.js';
 import { resultCodes } from './errors/result-codes.js';
+import { bitset } from './safety-state/bitset.js';
 import { booleanArray } from './safety-state/boolean-array.js';
 import { uint8Array } from './safety-state/uint8array.js';
 
@@ -33,10 +35,10 @@ const z3Choices = (): Record<string, Z3Choice> => {
 };
 
 export const IMPLEMENTATIONS: Implementations = {
-  'safety-state': { 'boolean-array': booleanArray, uint8array: uint8Array },
+  'safety-state': { 'boolean-array': booleanArray, uint8array: uint8Array, bitset },
   allocation: { fresh, pooled },
   errors: { exceptions, 'result-codes': resultCodes },
-  dispatch: { switch: switchDispatch },
+  dispatch: { switch: switchDispatch, compiled: compiledDispatch },
   z3: z3Choices(),
 };
 

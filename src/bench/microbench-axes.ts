@@ -2,7 +2,7 @@
  * `k2lab microbench --axis A`: each implementation of a hot-path axis on its own hot path, in
  * isolation (tinybench), over a set of programs — safety-state: the safety check of a candidate;
  * allocation: one candidate's evaluation on 30 tests; errors: an unsafe and a failing candidate;
- * dispatch: one candidate prepared and run on 30 inputs. Ratios are to the baseline implementation.
+ * dispatch: one candidate prepared (afresh) and run on 30 inputs. Ratios are to the baseline implementation.
  */
 import { Bench } from 'tinybench';
 import type { Insn } from '../ebpf/insn.js';
@@ -52,7 +52,8 @@ function taskFor(axis: Axis, v: VariantSet, programs: readonly Program[]): Task 
     });
     return () => {
       for (const j of jobs) {
-        j.session.code = v.dispatch.prepare(j.p.insns, j.session.code);
+        // Reuse follows the allocation axis (baseline: fresh), so `compiled` pays its full compile here.
+        j.session.code = v.dispatch.prepare(j.p.insns, v.allocation.pooled ? j.session.code : undefined);
         for (const input of j.inputs) j.session.run(input);
       }
     };

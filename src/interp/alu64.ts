@@ -1,6 +1,7 @@
 /**
- * 64-bit arithmetic on (hi, lo) pairs of signed 32-bit halves, for the interpreter's hot path.
- * Results go to RES_LO/RES_HI (module state, no allocation). Division and modulo take the
+ * ALU arithmetic shared by both dispatch variants (the switch interpreter and compiled closures):
+ * 64-bit operations on (hi, lo) pairs of signed 32-bit halves with results in RES_LO/RES_HI (module
+ * state, no allocation), and the 32-bit divisions. Division and modulo of 64-bit values take the
  * rare wide path through BigInt; everything else stays on Smi/int32 arithmetic.
  */
 export let RES_LO = 0;
@@ -17,6 +18,61 @@ function mulHiU32(a: number, b: number): number {
 export function mul64(ahi: number, alo: number, bhi: number, blo: number): void {
   RES_LO = Math.imul(alo, blo);
   RES_HI = (mulHiU32(alo, blo) + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
+}
+
+export function add64(ahi: number, alo: number, bhi: number, blo: number): void {
+  const l = (alo >>> 0) + (blo >>> 0);
+  RES_LO = l | 0;
+  RES_HI = (ahi + bhi + (l > 0xffff_ffff ? 1 : 0)) | 0;
+}
+
+export function sub64(ahi: number, alo: number, bhi: number, blo: number): void {
+  const l = (alo >>> 0) - (blo >>> 0);
+  RES_LO = l | 0;
+  RES_HI = (ahi - bhi - (l < 0 ? 1 : 0)) | 0;
+}
+
+export function neg64(ahi: number, alo: number): void {
+  const l = -(alo >>> 0);
+  RES_LO = l | 0;
+  RES_HI = (-ahi - (l < 0 ? 1 : 0)) | 0;
+}
+
+/** Shifts by k = amount & 63 (the caller masks); k = 0 leaves the value unchanged. */
+export function lsh64(ahi: number, alo: number, k: number): void {
+  if (k >= 32) { RES_HI = alo << (k - 32); RES_LO = 0; } else if (k > 0) { RES_HI = (ahi << k) | (alo >>> (32 - k)); RES_LO = alo << k; } else { RES_HI = ahi; RES_LO = alo; }
+}
+
+export function rsh64(ahi: number, alo: number, k: number): void {
+  if (k >= 32) { RES_LO = ahi >>> (k - 32); RES_HI = 0; } else if (k > 0) { RES_LO = (alo >>> k) | (ahi << (32 - k)); RES_HI = ahi >>> k; } else { RES_HI = ahi; RES_LO = alo; }
+}
+
+export function arsh64(ahi: number, alo: number, k: number): void {
+  if (k >= 32) { RES_LO = ahi >> (k - 32); RES_HI = ahi >> 31; } else if (k > 0) { RES_LO = (alo >>> k) | (ahi << (32 - k)); RES_HI = ahi >> k; } else { RES_HI = ahi; RES_LO = alo; }
+}
+
+const INT32_MIN = -0x8000_0000;
+
+/** 32-bit unsigned division; by zero gives 0. */
+export function udiv32(a: number, b: number): number {
+  return b === 0 ? 0 : Math.floor((a >>> 0) / (b >>> 0)) | 0;
+}
+
+/** 32-bit unsigned modulo; by zero leaves the dividend. */
+export function umod32(a: number, b: number): number {
+  return b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0;
+}
+
+export function sdiv32(a: number, b: number): number {
+  if (b === 0) return 0;
+  if (a === INT32_MIN && b === -1) return INT32_MIN;
+  return (a / b) | 0; // |0 truncates toward zero
+}
+
+export function smod32(a: number, b: number): number {
+  if (b === 0) return a;
+  if (b === -1) return 0;
+  return a % b; // JavaScript's % takes the dividend's sign, as eBPF's smod does
 }
 
 function toU64(hi: number, lo: number): bigint {

@@ -5,7 +5,10 @@
  * ExecFault/MemoryFault, which `run.ts` turns into data.
  */
 import type { Insn } from '../ebpf/insn.js';
-import { RES_HI, RES_LO, bswap16, bswap32, gtS64, gtU64, mul64, sdiv64, smod64, udiv64, umod64 } from './alu64.js';
+import {
+  RES_HI, RES_LO, add64, arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, neg64, rsh64, sdiv32, sdiv64, smod32, smod64, sub64,
+  udiv32, udiv64, umod32, umod64,
+} from './alu64.js';
 import { ExecFault } from './fault.js';
 import type { HelperTable } from './helpers.js';
 import { ETH_HLEN, type Machine } from './machine.js';
@@ -19,6 +22,11 @@ export interface PreparedCode {
   src: Uint8Array;
   off: Int16Array;
   imm: Int32Array;
+  /**
+   * A dispatch variant's own runner (e.g. `compiled`), used by Session instead of `execute` when
+   * present; same contract as `execute`: identical results, faults thrown as FaultAt.
+   */
+  run?(m: Machine, helpers: HelperTable, maxInsns: number): void;
 }
 
 export function prepare(insns: readonly Insn[]): PreparedCode {
@@ -30,21 +38,7 @@ export function prepare(insns: readonly Insn[]): PreparedCode {
   return code;
 }
 
-const INT32_MIN = -0x8000_0000;
-
-function sdiv32(a: number, b: number): number {
-  if (b === 0) return 0;
-  if (a === INT32_MIN && b === -1) return INT32_MIN;
-  return (a / b) | 0; // |0 truncates toward zero
-}
-
-function smod32(a: number, b: number): number {
-  if (b === 0) return a;
-  if (b === -1) return 0;
-  return a % b; // JavaScript's % takes the dividend's sign, as eBPF's smod does
-}
-
-interface Frame { ret: number; r6lo: number; r6hi: number; r7lo: number; r7hi: number; r8lo: number; r8hi: number; r9lo: number; r9hi: number; r10: number }
+export interface Frame { ret: number; r6lo: number; r6hi: number; r7lo: number; r7hi: number; r8lo: number; r8hi: number; r9lo: number; r9hi: number; r10: number }
 
 /** A fault with the slot it happened at. */
 export class FaultAt extends Error {
@@ -75,15 +69,15 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
         if (op & 8) { blo = lo[s]!; bhi = hi[s]!; } else { blo = imm; bhi = imm >> 31; }
         const alo = lo[d]!, ahi = hi[d]!;
         switch (op & 0xf0) {
-          case 0x00: { const l = (alo >>> 0) + (blo >>> 0); lo[d] = l | 0; hi[d] = (ahi + bhi + (l > 0xffff_ffff ? 1 : 0)) | 0; break; }
-          case 0x10: { const l = (alo >>> 0) - (blo >>> 0); lo[d] = l | 0; hi[d] = (ahi - bhi - (l < 0 ? 1 : 0)) | 0; break; }
+          case 0x00: add64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case 0x10: sub64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
           case 0x20: mul64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
           case 0x30: if (off === 1) sdiv64(ahi, alo, bhi, blo); else if (off === 0) udiv64(ahi, alo, bhi, blo); else badInsn(op, pc); lo[d] = RES_LO; hi[d] = RES_HI; break;
           case 0x40: lo[d] = alo | blo; hi[d] = ahi | bhi; break;
           case 0x50: lo[d] = alo & blo; hi[d] = ahi & bhi; break;
-          case 0x60: { const k = blo & 63; if (k >= 32) { hi[d] = alo << (k - 32); lo[d] = 0; } else if (k > 0) { hi[d] = (ahi << k) | (alo >>> (32 - k)); lo[d] = alo << k; } break; }
-          case 0x70: { const k = blo & 63; if (k >= 32) { lo[d] = ahi >>> (k - 32); hi[d] = 0; } else if (k > 0) { lo[d] = (alo >>> k) | (ahi << (32 - k)); hi[d] = ahi >>> k; } break; }
-          case 0x80: { const l = -(alo >>> 0); lo[d] = l | 0; hi[d] = (-ahi - (l < 0 ? 1 : 0)) | 0; break; }
+          case 0x60: lsh64(ahi, alo, blo & 63); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case 0x70: rsh64(ahi, alo, blo & 63); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case 0x80: neg64(ahi, alo); lo[d] = RES_LO; hi[d] = RES_HI; break;
           case 0x90: if (off === 1) smod64(ahi, alo, bhi, blo); else if (off === 0) umod64(ahi, alo, bhi, blo); else badInsn(op, pc); lo[d] = RES_LO; hi[d] = RES_HI; break;
           case 0xa0: lo[d] = alo ^ blo; hi[d] = ahi ^ bhi; break;
           case 0xb0:
@@ -93,7 +87,7 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
             else if (off === 32) { lo[d] = blo; hi[d] = blo >> 31; }
             else badInsn(op, pc);
             break;
-          case 0xc0: { const k = blo & 63; if (k >= 32) { lo[d] = ahi >> (k - 32); hi[d] = ahi >> 31; } else if (k > 0) { lo[d] = (alo >>> k) | (ahi << (32 - k)); hi[d] = ahi >> k; } break; }
+          case 0xc0: arsh64(ahi, alo, blo & 63); lo[d] = RES_LO; hi[d] = RES_HI; break;
           case 0xd0: // bswap (0xd7): unconditional byte swap
             if (imm === 16) { lo[d] = bswap16(alo); hi[d] = 0; } else if (imm === 32) { lo[d] = bswap32(alo); hi[d] = 0; } else if (imm === 64) { lo[d] = bswap32(ahi); hi[d] = bswap32(alo); } else badInsn(op, pc);
             break;
@@ -109,13 +103,13 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
           case 0x00: r = (a + b) | 0; break;
           case 0x10: r = (a - b) | 0; break;
           case 0x20: r = Math.imul(a, b); break;
-          case 0x30: r = off === 0 ? (b === 0 ? 0 : Math.floor((a >>> 0) / (b >>> 0)) | 0) : off === 1 ? sdiv32(a, b) : badInsn(op, pc); break;
+          case 0x30: r = off === 0 ? udiv32(a, b) : off === 1 ? sdiv32(a, b) : badInsn(op, pc); break;
           case 0x40: r = a | b; break;
           case 0x50: r = a & b; break;
           case 0x60: r = a << (b & 31); break;
           case 0x70: r = a >>> (b & 31); break;
           case 0x80: r = -a | 0; break;
-          case 0x90: r = off === 0 ? (b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0) : off === 1 ? smod32(a, b) : badInsn(op, pc); break;
+          case 0x90: r = off === 0 ? umod32(a, b) : off === 1 ? smod32(a, b) : badInsn(op, pc); break;
           case 0xa0: r = a ^ b; break;
           case 0xb0: r = off === 0 ? b : off === 8 ? (b << 24) >> 24 : off === 16 ? (b << 16) >> 16 : badInsn(op, pc); break;
           case 0xc0: r = a >> (b & 31); break;
@@ -230,24 +224,14 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
       case 0x00: { // LD: 64-bit immediate loads and the legacy packet loads
         if (op === 0x18) {
           const immHi = IMM[pc]!;
-          pc++; // the second slot is part of this instruction
-          if (s === 0) { lo[d] = imm; hi[d] = immHi; break; }
-          const map = m.mapsByFd.get(imm);
-          if (s === 1 && map) { lo[d] = map.handle; hi[d] = 0; break; }
-          if (s === 2 && map) { map.touch(); lo[d] = (map.region.base + immHi) | 0; hi[d] = 0; break; }
-          throw new ExecFault('invalid-instruction', s === 1 || s === 2 ? `no map with fd ${imm}` : `64-bit immediate load with pseudo source ${s} is not executed`);
+          pc++; // the second slot is part of this instruction (so a fault here reports it)
+          loadImm64(m, d, s, imm, immHi);
+          break;
         }
         const mode = op & 0xe0;
         if (mode !== 0x20 && mode !== 0x40) badInsn(op, pc);
         const size = SIZE_BYTES[op & 0x18]!;
-        const at = mode === 0x20 ? imm : (lo[s]! + imm) | 0;
-        if (at < 0) { if (!loadBelowZero(m, at, size)) return; break; }
-        const start = m.dataStart, len = m.dataEnd - start;
-        // Out of bounds ends the program with r0 = 0, as the kernel does.
-        if (!m.packet || at + size > len || size === 8) { lo[0] = 0; hi[0] = 0; return; }
-        const pv = m.packet.view, po = start - m.packet.base + at;
-        lo[0] = size === 1 ? pv.getUint8(po) : size === 2 ? pv.getUint16(po, false) : pv.getInt32(po, false);
-        hi[0] = 0;
+        if (!loadPacket(m, mode === 0x20 ? imm : (lo[s]! + imm) | 0, size)) return;
         break;
       }
     }
@@ -259,7 +243,30 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
   }
 }
 
-const SIZE_BYTES: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
+export const SIZE_BYTES: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
+
+/** LDDW's effect on dst (the second slot's imm is `immHi`); a missing map or unknown pseudo source throws. */
+export function loadImm64(m: Machine, d: number, s: number, imm: number, immHi: number): void {
+  if (s === 0) { m.lo[d] = imm; m.hi[d] = immHi; return; }
+  const map = m.mapsByFd.get(imm);
+  if (s === 1 && map) { m.lo[d] = map.handle; m.hi[d] = 0; return; }
+  if (s === 2 && map) { map.touch(); m.lo[d] = (map.region.base + immHi) | 0; m.hi[d] = 0; return; }
+  throw new ExecFault('invalid-instruction', s === 1 || s === 2 ? `no map with fd ${imm}` : `64-bit immediate load with pseudo source ${s} is not executed`);
+}
+
+/**
+ * LD_ABS/LD_IND of `size` bytes at packet offset `at` into r0 (big-endian). Out of bounds ends the
+ * program with r0 = 0, as the kernel does: returns whether execution continues.
+ */
+export function loadPacket(m: Machine, at: number, size: number): boolean {
+  if (at < 0) return loadBelowZero(m, at, size);
+  const start = m.dataStart, len = m.dataEnd - start;
+  if (!m.packet || at + size > len || size === 8) { m.lo[0] = 0; m.hi[0] = 0; return false; }
+  const pv = m.packet.view, po = start - m.packet.base + at;
+  m.lo[0] = size === 1 ? pv.getUint8(po) : size === 2 ? pv.getUint16(po, false) : pv.getInt32(po, false);
+  m.hi[0] = 0;
+  return true;
+}
 
 /** Classic BPF's negative LD_ABS/LD_IND bases: offsets from the network or link-layer header. */
 const SKF_NET_OFF = -0x10_0000, SKF_LL_OFF = -0x20_0000;
@@ -282,17 +289,19 @@ function loadBelowZero(m: Machine, at: number, size: number): boolean {
   return true;
 }
 
-function badInsn(op: number, pc: number): never {
+/** `pc` is the slot after the instruction (as in the loop, where pc was already advanced). */
+export function badInsn(op: number, pc: number): never {
   throw new ExecFault('invalid-instruction', `invalid instruction (opcode 0x${op.toString(16).padStart(2, '0')}) at slot ${pc - 1}`);
 }
 
-function callHelper(m: Machine, helpers: HelperTable, id: number): void {
+export function callHelper(m: Machine, helpers: HelperTable, id: number): void {
   const h = helpers[id];
   if (!h) throw new ExecFault('unsupported-helper', `unsupported helper ${id}`);
   h(m);
 }
 
-function atomic(m: Machine, v: DataView, o: number, size: number, s: number, imm: number, op: number, pc: number): void {
+/** An atomic read-modify-write at view `v`, byte `o`; `pc` is the slot after the instruction. */
+export function atomic(m: Machine, v: DataView, o: number, size: number, s: number, imm: number, op: number, pc: number): void {
   const lo = m.lo, hi = m.hi;
   const fetch = (imm & 1) !== 0;
   const code = imm & ~1;

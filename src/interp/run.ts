@@ -89,7 +89,10 @@ export class Session {
     m.reset(input);
     this.error = undefined;
     try {
-      execute(m, this.code, this.helpers, this.maxInsns);
+      const c = this.code;
+      // A dispatch variant may bring its own runner (variants/dispatch/compiled.ts); same contract.
+      if (c.run !== undefined) c.run(m, this.helpers, this.maxInsns);
+      else execute(m, c, this.helpers, this.maxInsns);
       return true;
     } catch (e) {
       if (!(e instanceof FaultAt)) throw e;

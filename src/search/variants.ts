@@ -7,7 +7,10 @@ import type { ErrorStrategy } from './errors.js';
 import type { Insn } from '../ebpf/insn.js';
 import type { PreparedCode } from '../interp/interpreter.js';
 
-/** How a candidate becomes executable (`switch`: typed arrays for the switch interpreter). */
+/**
+ * How a candidate becomes executable (`switch`: typed arrays for the switch interpreter; `compiled`:
+ * closures, with PreparedCode.run as their runner, which Session uses instead of the switch).
+ */
 export interface DispatchImpl {
   readonly name: string;
   /** Prepares `insns`; `reuse` (same length) may be overwritten in place instead of allocating. */
