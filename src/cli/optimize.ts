@@ -3,7 +3,8 @@
  * a progress line on stderr, the RunReport (`--json FILE` or `-`), and the best programs. Only
  * programs proved equivalent are written with `-o`; test-equivalent ones are reported as unverified.
  * The prover is Z3 (the variant set's z3 implementation; native-process when the z3 binary exists
- * and no set was chosen), or `--checker tests-only` for the test-only stand-in.
+ * and no set was chosen), or `--checker tests-only` for the test-only stand-in. `--chains N` runs N
+ * seeded chains in worker threads (chains.ts) and keeps the best programs of all of them.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -25,12 +26,13 @@ import { K2_DEFAULTS, PARAM_NAMES, withParams, type K2Params } from '../search/p
 import { buildReport } from '../search/report.js';
 import { runtimeProfileFlags } from '../../variants/runtime-profiles.js';
 import { resolveVariants } from '../../variants/sets.js';
+import { runChains, type ChainsOutcome } from './chains.js';
 import { withProgramFlags, writeFileAtomic } from './common.js';
 
 type Args = Record<string, unknown> & {
   prog: string; seed: number; variants: string; variant: string[]; 'time-limit'?: number; json?: string; out?: string;
   'params-from'?: string; bench?: string; 'prog-type'?: string; section?: string; quiet: boolean;
-  checker: string; 'z3-rlimit'?: number;
+  checker: string; 'z3-rlimit'?: number; chains: number;
 };
 
 function k2Flags<T>(y: Argv<T>): Argv<T> {
@@ -59,6 +61,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
     .option('checker', { type: 'string', choices: ['z3', 'tests-only'], default: 'z3', describe: 'equivalence checker: Z3 (the z3 axis of the variant set; native-process when the z3 binary exists and no set is chosen) or the tests-only stand-in' })
     .option('z3-rlimit', { type: 'number', describe: 'Z3 resource limit per check (deterministic; default 20000000)' })
+    .option('chains', { type: 'number', default: 1, describe: 'independent chains (seeds seed, seed+1, …), one worker thread each; the best programs of all are kept' })
     .option('runtime-profile', { type: 'string', describe: 'run under a named set of Node/V8 flags (see k2lab variants)' })
     .example('$0 optimize ../shared/k2-suite/programs/xdp_exception --params-from ../shared/k2-suite/suite.json --bench xdp_exception -n 5000', '') as never,
   handler: async (a) => {
@@ -80,9 +83,12 @@ export const optimizeCommand: CommandModule<object, Args> = {
     if (!Number.isInteger(a.seed) || a.seed < 0) throw new InputError(`--seed: expected a non-negative integer, got ${a.seed}`);
     if (a['time-limit'] !== undefined && !(a['time-limit'] > 0)) throw new InputError(`--time-limit: expected seconds > 0, got ${a['time-limit']}`);
     const explicitZ3 = process.argv.some((x) => x === '--variants' || x.startsWith('--variants=')) || a.variant.some((v) => v.startsWith('z3='));
-    const variants = resolveVariants(a.variants, !explicitZ3 && a.checker === 'z3' && nativeAvailable() ? [...a.variant, 'z3=native-process+cache'] : a.variant);
+    const overrides = !explicitZ3 && a.checker === 'z3' && nativeAvailable() ? [...a.variant, 'z3=native-process+cache'] : a.variant;
+    const variants = resolveVariants(a.variants, overrides);
     if (a['z3-rlimit'] !== undefined && !(Number.isInteger(a['z3-rlimit']) && a['z3-rlimit'] > 0)) throw new InputError(`--z3-rlimit: expected a positive integer, got ${a['z3-rlimit']}`);
-    const z3: Z3Checker | undefined = a.checker === 'z3' ? await createChecker(prog, variants.z3, a['z3-rlimit']) : undefined;
+    if (!Number.isInteger(a.chains) || a.chains < 1 || a.chains > 256) throw new InputError(`--chains: expected an integer from 1 to 256, got ${a.chains}`);
+    // With chains, each worker creates its own checker.
+    const z3: Z3Checker | undefined = a.checker === 'z3' && a.chains === 1 ? await createChecker(prog, variants.z3, a['z3-rlimit']) : undefined;
     const checker: EquivalenceChecker = z3 ?? testsOnly;
     const jsonToStdout = a.json === '-';
     const showProgress = !a.quiet && !jsonToStdout && process.stderr.isTTY === true;
@@ -90,11 +96,14 @@ export const optimizeCommand: CommandModule<object, Args> = {
     const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
     obs.observe({ entryTypes: ['gc'] });
     const cpu0 = process.cpuUsage();
-    const result = runSearch(prog, params, {
-      seed: a.seed, variants, checker,
-      ...(a['time-limit'] !== undefined ? { timeLimitMs: a['time-limit'] * 1000 } : {}),
-      ...(showProgress ? { onProgress: progressLine } : {}),
-    });
+    const timeLimit = a['time-limit'] !== undefined ? { timeLimitMs: a['time-limit'] * 1000 } : {};
+    let chains: ChainsOutcome | undefined;
+    if (a.chains > 1) {
+      const job = { program: prog, params, variantSet: a.variants, overrides, checker: a.checker as 'z3' | 'tests-only', progress: showProgress, ...timeLimit, ...(a['z3-rlimit'] !== undefined ? { rlimit: a['z3-rlimit'] } : {}) };
+      const t0 = performance.now();
+      chains = await runChains(job, a.seed, a.chains, showProgress ? (it, bp) => progressLine({ iteration: it, total: params.n * a.chains, elapsedMs: performance.now() - t0, bestPerf: bp, currentCost: NaN }) : undefined);
+    }
+    const result = chains?.result ?? runSearch(prog, params, { seed: a.seed, variants, checker, ...timeLimit, ...(showProgress ? { onProgress: progressLine } : {}) });
     const cpu = process.cpuUsage(cpu0);
     // The search is synchronous: V8 delivers the queued GC entries only once the event loop turns.
     await new Promise((r) => setTimeout(r, 20));
@@ -103,12 +112,16 @@ export const optimizeCommand: CommandModule<object, Args> = {
     z3?.dispose();
     const improved = result.best.perf < result.originalPerf && result.best.verified;
     const kernel = improved ? kernelVerdict({ ...prog, insns: result.best.insns }) : { accepted: null, reason: undefined };
-    const report = { ...buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: profile, checkerName: checker.name, cpu, gcMs, originalInsns: prog.insns }), kernelAccepted: kernel.accepted, ...(kernel.reason ? { kernelReason: kernel.reason } : {}), ...(z3 ? { z3: z3.stats } : {}) };
+    const z3Stats = chains ? chains.z3 : z3?.stats;
+    const report = {
+      ...buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: profile, checkerName: chains?.checkerName ?? checker.name, cpu, gcMs: gcMs + (chains?.gcMs ?? 0), originalInsns: prog.insns }),
+      kernelAccepted: kernel.accepted, ...(kernel.reason ? { kernelReason: kernel.reason } : {}), ...(z3Stats ? { z3: z3Stats } : {}), ...(chains ? { chains: chains.chains } : {}),
+    };
     if (a.json !== undefined) {
       const text = JSON.stringify(report, null, 2) + '\n';
       if (jsonToStdout) process.stdout.write(text); else { mkdirSync(dirname(resolve(a.json)), { recursive: true }); writeFileAtomic(a.json, text); }
     }
-    if (!jsonToStdout) printSummary(report, result.best.verified, checker.proves);
+    if (!jsonToStdout) printSummary(report, result.best.verified, a.checker === 'z3');
     if (a.out !== undefined) {
       // Only proved programs, and none the Linux verifier rejects (when the oracle is available).
       const accepted = result.topK.filter((r) => r.perf < result.originalPerf && kernelVerdict({ ...prog, insns: r.insns }).accepted !== false);
@@ -119,15 +132,16 @@ export const optimizeCommand: CommandModule<object, Args> = {
 
 function progressLine(p: Progress): void {
   const rate = p.iteration / Math.max(p.elapsedMs / 1000, 1e-9);
-  process.stderr.write(`\r${p.iteration}/${p.total} iterations  ${rate.toFixed(0)} candidates/s  best perf ${p.bestPerf}  current cost ${p.currentCost.toFixed(2)}   `);
+  process.stderr.write(`\r${p.iteration}/${p.total} iterations  ${rate.toFixed(0)} candidates/s  best perf ${p.bestPerf}${Number.isNaN(p.currentCost) ? '' : `  current cost ${p.currentCost.toFixed(2)}`}   `);
 }
 
-function printSummary(r: ReturnType<typeof buildReport> & { z3?: Z3Checker['stats'] }, verified: boolean, proves: boolean): void {
+function printSummary(r: ReturnType<typeof buildReport> & { z3?: Z3Checker['stats']; chains?: ChainsOutcome['chains'] }, verified: boolean, proves: boolean): void {
   const lines = [
     `${r.benchmark}: ${r.iterations} iterations in ${(r.wallMs / 1000).toFixed(2)} s = ${r.candidatesPerSecond.toFixed(0)} candidates/s (variants ${r.variantSet}, seed ${r.seed})`,
     `instructions: ${r.originalInsnCount} → ${r.bestInsnCount}${r.bestInsnCount < r.originalInsnCount ? (verified ? ' (proved equivalent)' : (proves ? ' — NOT PROVED' : ' — TEST-EQUIVALENT, UNVERIFIED: not an optimized program until proved (--checker tests-only)')) : ' (no smaller program found)'}`,
     `tests ${r.tests}, safety rejects ${r.counts.safetyRejects}, execution errors ${r.counts.executionErrors}, test-equivalent candidates ${r.counts.testEquivalent}, accepted ${r.acceptances}`,
     `trajectory digest ${r.trajectoryDigest}`,
+    ...(r.chains ?? []).map((c) => `  chain seed ${c.seed}: digest ${c.trajectoryDigest}, ${c.iterations} iterations, ${c.candidatesPerSecond.toFixed(0)} candidates/s, best perf ${c.bestPerfCost}${c.verified ? ' (proved)' : ''}`),
   ];
   if (r.z3) {
     const z = r.z3;
