@@ -20,7 +20,7 @@ import { Rng } from '../src/search/rng.js';
 import { makePool, sampleExcluding, sampleInt, sampleIntExcept, samplePooled } from '../src/search/sampling.js';
 import { sameSlots } from '../src/search/topk.js';
 import { IMPLEMENTATIONS, SETS, resolveVariants } from '../variants/sets.js';
-import { sharedAvailable, sharedDir } from './paths.js';
+import { repoRoot, sharedAvailable, sharedDir } from './paths.js';
 
 const suiteDir = join(sharedDir, 'k2-suite', 'programs');
 const noSuite = sharedAvailable ? false : `K2 suite not found at ${suiteDir} (third-party data lives outside the repo)`;
@@ -153,6 +153,23 @@ test('determinism: same seed, same digest — across runs and every variant set'
   // Every implementation of every axis was exercised by some set.
   for (const [axis, impls] of Object.entries(IMPLEMENTATIONS)) {
     for (const impl of Object.keys(impls)) assert.ok(Object.values(SETS).some((s) => s[axis as keyof typeof s] === impl), `${axis}=${impl} in no set`);
+  }
+});
+
+test('determinism: every variant set gives the same digest and best program on the built-in fast benchmarks', async () => {
+  const { readFileSync } = await import('node:fs');
+  const dir = join(repoRoot, 'suites', 'builtin');
+  const manifest = JSON.parse(readFileSync(join(dir, 'suite.json'), 'utf8')) as { benchmarks: { name: string; fast_mode?: boolean; k2_params: Record<string, unknown> }[] };
+  const fast = manifest.benchmarks.filter((b) => b.fast_mode);
+  assert.ok(fast.length >= 3);
+  for (const b of fast) {
+    const prog = loadProgram(join(dir, 'programs', b.name));
+    const params = withParams(K2_DEFAULTS, { ...b.k2_params, n: 1200 });
+    const runs = Object.keys(SETS).map((name) => {
+      const r = runSearch(prog, params, { seed: 3, variants: resolveVariants(name), checker: testsOnly });
+      return { name, digest: r.trajectoryDigest, best: JSON.stringify(r.best.insns), counts: JSON.stringify(r.counters) };
+    });
+    for (const r of runs) assert.deepEqual([r.digest, r.best, r.counts], [runs[0]!.digest, runs[0]!.best, runs[0]!.counts], `${b.name}: ${r.name} differs from ${runs[0]!.name}`);
   }
 });
 
