@@ -15,14 +15,14 @@ for (const b of suite.benchmarks) {
   const found = [out, ...extra].map((d) => join(d, 'runs', `${b.name}.json`)).filter((x) => existsSync(x));
   const runs = found.map((x) => JSON.parse(readFileSync(x, 'utf8')));
   const f = found[runs.reduce((bi, r, i) => (r.bestInsnCount < runs[bi].bestInsnCount ? i : bi), 0)] ?? join(out, 'runs', `${b.name}.json`);
-  if (!existsSync(f)) { rows.push(`| ${b.name} | ${ref.clang_O2_instructions ?? b.instructions} | ${ref.k2_instructions ?? '–'} | run failed (see runs/${b.name}.txt) | | | | | | | | |`); continue; }
+  if (!existsSync(f)) { rows.push(`| ${b.name} | ${ref.clang_O2_instructions ?? b.instructions} | ${ref.k2_instructions ?? '–'} | no result (run failed or unfinished: runs/${b.name}.txt) | | | | | | | | |`); continue; }
   const r = JSON.parse(readFileSync(f, 'utf8'));
   const z3share = r.z3 && r.wallMs > 0 ? `${(100 * r.z3.ms / r.wallMs).toFixed(1)}%` : '–';
   const k2 = ref.k2_instructions;
   if (k2 != null) { withK2++; if (r.bestInsnCount <= k2) atMostK2++; }
   if (r.bestInsnCount < r.originalInsnCount) smaller++;
   const verified = r.verified === 'whole-program' ? 'yes (Z3, whole program)' : r.verified === 'original' ? 'n/a (no smaller program)' : r.verified;
-  const kernel = r.kernelAccepted === null ? 'oracle unavailable' : r.kernelAccepted ? 'yes' : 'NO';
+  const kernel = r.verified === 'original' ? 'n/a' : r.kernelAccepted === null ? 'oracle unavailable' : r.kernelAccepted ? 'yes' : 'NO';
   rows.push(`| ${b.name} | ${ref.clang_O2_instructions ?? r.originalInsnCount} | ${k2 ?? '–'} | **${r.bestInsnCount}** | ${r.seed} | ${r.iterations} | ${(r.msToBest / 1000).toFixed(1)} | ${(r.wallMs / 1000).toFixed(1)} | ${z3share} | ${verified} | ${kernel} | ${runs.length} |`);
 }
 const lines = [

@@ -33,7 +33,8 @@ export interface QueryResult {
   depth: number;
 }
 
-export class SolverError extends Error {}
+export { SolverError } from './smtlib.js';
+import { SolverError } from './smtlib.js';
 
 export interface QueryOptions {
   /** Z3 resource limit per check (deterministic, unlike a timeout). */

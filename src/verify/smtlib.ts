@@ -5,6 +5,9 @@
  */
 import { mask, type Term } from './term.js';
 
+/** A solver answer we cannot use (an error such as the resource limit inside get-value): "unknown". */
+export class SolverError extends Error {}
+
 export function sortText(sort: number): string {
   return sort === 0 ? 'Bool' : `(_ BitVec ${sort})`;
 }
@@ -76,9 +79,9 @@ export function parseValues(text: string): bigint[] {
     return t ?? '';
   };
   const top = read();
-  if (!Array.isArray(top)) throw new Error(`unexpected solver answer: ${text.slice(0, 200)}`);
+  if (!Array.isArray(top)) throw new SolverError(`unexpected solver answer: ${text.slice(0, 200)}`);
   return top.map((pair) => {
-    if (!Array.isArray(pair) || pair.length !== 2) throw new Error(`unexpected get-value entry in: ${text.slice(0, 200)}`);
+    if (!Array.isArray(pair) || pair.length !== 2) throw new SolverError(`unexpected get-value entry in: ${text.slice(0, 200)}`);
     return valueOf(pair[1]!);
   });
   function valueOf(v: S): bigint {
@@ -90,6 +93,6 @@ export function parseValues(text: string): bigint[] {
     } else if (v.length === 3 && v[0] === '_' && typeof v[1] === 'string' && v[1].startsWith('bv')) {
       return BigInt(v[1].slice(2));
     }
-    throw new Error(`unexpected value ${JSON.stringify(v)} in solver answer`);
+    throw new SolverError(`unexpected value ${JSON.stringify(v)} in solver answer`);
   }
 }
