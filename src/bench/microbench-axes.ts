@@ -2,7 +2,8 @@
  * `k2lab microbench --axis A`: each implementation of a hot-path axis on its own hot path, in
  * isolation (tinybench), over a set of programs — safety-state: the safety check of a candidate;
  * allocation: one candidate's evaluation on 30 tests; errors: an unsafe and a failing candidate;
- * dispatch: one candidate prepared (afresh) and run on 30 inputs. Ratios are to the baseline implementation.
+ * dispatch: one candidate prepared (afresh) and run on 30 inputs; z3: one whole-program equivalence query
+ * per program (each against itself; with the cache, every repeat is a hit). Ratios are to the baseline.
  */
 import { Bench } from 'tinybench';
 import type { Insn } from '../ebpf/insn.js';
@@ -15,7 +16,9 @@ import { generateInputs } from '../search/inputs.js';
 import { stream, STREAM } from '../search/mcmc.js';
 import { K2_DEFAULTS } from '../search/params.js';
 import type { Axis, VariantSet } from '../search/variants.js';
+import type { Z3Checker } from '../verify/checker.js';
 import { BASELINE, IMPLEMENTATIONS, resolveVariants } from '../../variants/sets.js';
+import { createChecker, nativeAvailable } from '../../variants/z3/index.js';
 
 export interface AxisBenchRow {
   axis: Axis;
@@ -67,11 +70,26 @@ function taskFor(axis: Axis, v: VariantSet, programs: readonly Program[]): Task 
   return () => { for (const e of evaluators) e.ev.evaluate(e.insns); };
 }
 
+/** The z3 task and its checkers (one per program, created asynchronously: the solvers load so). */
+async function z3Task(v: VariantSet, programs: readonly Program[]): Promise<{ task: Task; dispose: () => void }> {
+  const checkers: { c: Z3Checker; insns: readonly Insn[] }[] = [];
+  for (const p of programs) checkers.push({ c: await createChecker(p, v.z3), insns: p.insns });
+  return { task: () => { for (const { c, insns } of checkers) c.check(insns, insns); }, dispose: () => { for (const { c } of checkers) c.dispose(); } };
+}
+
 export async function benchAxis(axis: Axis, programs: readonly Program[], timeMs: number): Promise<AxisBenchRow[]> {
-  const bench = new Bench({ time: timeMs, warmupTime: Math.min(300, timeMs) });
-  const impls = Object.keys(IMPLEMENTATIONS[axis]);
-  for (const impl of impls) bench.add(impl, taskFor(axis, resolveVariants('k2-baseline', [`${axis}=${impl}`]), programs));
-  await bench.run();
+  // A Z3 query takes milliseconds to seconds: a few samples, not tinybench's default 64.
+  const bench = new Bench({ time: timeMs, warmupTime: Math.min(300, timeMs), ...(axis === 'z3' ? { iterations: 3, warmupIterations: 1, warmupTime: 0 } : {}) });
+  const disposers: (() => void)[] = [];
+  for (const impl of Object.keys(IMPLEMENTATIONS[axis])) {
+    const v = resolveVariants('k2-baseline', [`${axis}=${impl}`]);
+    if (axis !== 'z3') { bench.add(impl, taskFor(axis, v, programs)); continue; }
+    if (v.z3.impl === 'native-process' && !nativeAvailable()) continue; // no z3 binary here
+    const t = await z3Task(v, programs);
+    disposers.push(t.dispose);
+    bench.add(impl, t.task);
+  }
+  try { await bench.run(); } finally { for (const d of disposers) d(); }
   const rows = bench.tasks.map((t) => {
     const r = t.result;
     if (r.state !== 'completed') throw new Error(`microbench ${axis}=${t.name} did not complete (${r.state})`);

@@ -39,7 +39,7 @@ export const microbenchCommand: CommandModule<object, Args> = {
       for (const axis of axes) all.push(...await benchAxis(axis, programs, a.time));
       if (a.json) { process.stdout.write(JSON.stringify(all, null, 2) + '\n'); return; }
       process.stdout.write(`${'axis'.padEnd(14)} ${'implementation'.padEnd(16)} ${'ops/s'.padStart(10)} ${'±%'.padStart(6)} ${'vs baseline'.padStart(12)}\n`);
-      for (const r of all) process.stdout.write(`${r.axis.padEnd(14)} ${(r.impl + (r.baseline ? ' *' : '')).padEnd(16)} ${r.opsPerSecond.toFixed(0).padStart(10)} ${r.rmePercent.toFixed(2).padStart(6)} ${(r.ratio.toFixed(2) + '×').padStart(12)}\n`);
+      for (const r of all) process.stdout.write(`${r.axis.padEnd(14)} ${(r.impl + (r.baseline ? ' *' : '')).padEnd(16)} ${fmtNum(r.opsPerSecond, 0).padStart(10)} ${r.rmePercent.toFixed(2).padStart(6)} ${(fmtNum(r.ratio, 2) + '×').padStart(12)}\n`);
       process.stdout.write(`(* baseline; one op = the axis' hot path over ${programs.length} programs)\n`);
       return;
     }
@@ -54,6 +54,11 @@ export const microbenchCommand: CommandModule<object, Args> = {
     process.stdout.write(`mean: ${fmt(total)} M interpreted instructions/s over ${rows.length} programs × ${a.inputs} inputs\n`);
   },
 };
+
+/** Fixed decimals, or three significant digits for small values (slow Z3 queries, tiny ratios). */
+function fmtNum(x: number, digits: number): string {
+  return x !== 0 && Math.abs(x) < 10 ** -digits * 100 ? x.toPrecision(3) : x.toFixed(digits);
+}
 
 function suitePrograms(): string[] {
   for (const dir of [builtinSuitePrograms, k2SuitePrograms]) {
