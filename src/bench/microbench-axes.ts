@@ -77,11 +77,16 @@ async function z3Task(v: VariantSet, programs: readonly Program[]): Promise<{ ta
   return { task: () => { for (const { c, insns } of checkers) c.check(insns, insns); }, dispose: () => { for (const { c } of checkers) c.dispose(); } };
 }
 
-export async function benchAxis(axis: Axis, programs: readonly Program[], timeMs: number): Promise<AxisBenchRow[]> {
+/**
+ * Measures the implementations of `axis` (all, or those in `only`) in this process. Several in one
+ * process share the checker's and evaluator's call sites, which then turn polymorphic and bias the
+ * later ones: the CLI measures one implementation per child process unless told otherwise.
+ */
+export async function benchAxis(axis: Axis, programs: readonly Program[], timeMs: number, only?: readonly string[]): Promise<AxisBenchRow[]> {
   // A Z3 query takes milliseconds to seconds: a few samples, not tinybench's default 64.
   const bench = new Bench({ time: timeMs, warmupTime: Math.min(300, timeMs), ...(axis === 'z3' ? { iterations: 3, warmupIterations: 1, warmupTime: 0 } : {}) });
   const disposers: (() => void)[] = [];
-  for (const impl of Object.keys(IMPLEMENTATIONS[axis])) {
+  for (const impl of Object.keys(IMPLEMENTATIONS[axis]).filter((i) => !only || only.includes(i))) {
     const v = resolveVariants('k2-baseline', [`${axis}=${impl}`]);
     if (axis !== 'z3') { bench.add(impl, taskFor(axis, v, programs)); continue; }
     if (v.z3.impl === 'native-process' && !nativeAvailable()) continue; // no z3 binary here
@@ -95,7 +100,14 @@ export async function benchAxis(axis: Axis, programs: readonly Program[], timeMs
     if (r.state !== 'completed') throw new Error(`microbench ${axis}=${t.name} did not complete (${r.state})`);
     return { axis, impl: t.name, baseline: t.name === BASELINE[axis], opsPerSecond: r.throughput.mean, rmePercent: r.throughput.rme, ratio: 1 };
   });
-  const base = rows.find((r) => r.baseline)?.opsPerSecond ?? rows[0]!.opsPerSecond;
-  for (const r of rows) r.ratio = r.opsPerSecond / base;
+  return withRatios(rows);
+}
+
+/** Sets each row's ratio to its axis' baseline row (rows of several axes allowed). */
+export function withRatios(rows: AxisBenchRow[]): AxisBenchRow[] {
+  for (const r of rows) {
+    const base = rows.find((b) => b.axis === r.axis && b.baseline) ?? rows.find((b) => b.axis === r.axis)!;
+    r.ratio = r.opsPerSecond / base.opsPerSecond;
+  }
   return rows;
 }
