@@ -10,10 +10,36 @@ import type { RunInput } from '../interp/machine.js';
 
 export type Verdict = 'equal' | 'not-equal' | 'unknown' | 'unsafe';
 
+/**
+ * Window mode (K2's --is_win): the candidate differs from `start` (the chain's start program, itself
+ * proved equal to the original) only in slots s…e, so equivalence of the window — same live-out
+ * state from every state the start program's static analysis allows at s — implies whole-program
+ * equivalence. A refutation is then a machine state at slot s, not a program input.
+ */
+export interface WindowQuery { start: readonly Insn[]; s: number; e: number }
+
+/**
+ * A window counterexample: the machine state at slot s that tells the windows apart, as a patch on
+ * a concrete state (values the model leaves free keep the base's). Offsets: stack bytes from the
+ * frame bottom (r10 − 512 is 0), packet bytes from data, context bytes from the context start.
+ */
+export interface WindowState {
+  regs: (bigint | undefined)[];
+  stack: [number, number][];
+  packet: [number, number][];
+  /** Packet length (data_end − data) when the model fixes it. */
+  packetLength?: number;
+  ctx: [number, number][];
+  /** Value bytes of the first value slot of a map (map index, byte offset, byte). */
+  mapValues: [number, number, number][];
+}
+
 export interface EquivalenceResult {
   verdict: Verdict;
   /** An input on which the programs differ (not-equal / unsafe), canonicalised by the checker. */
   counterexample?: RunInput;
+  /** Window queries: the state at slot s on which the windows differ (not-equal / unsafe). */
+  windowCounterexample?: WindowState;
   /** Solver time, for the RunReport. */
   ms: number;
   /** Answered from a cache. */
@@ -24,7 +50,9 @@ export interface EquivalenceChecker {
   readonly name: string;
   /** True when "equal" is a proof (a solver), false for a stand-in. */
   readonly proves: boolean;
-  check(candidate: readonly Insn[], original: readonly Insn[]): EquivalenceResult;
+  /** True when `check` understands a WindowQuery (otherwise it always proves the whole program). */
+  readonly windows?: boolean;
+  check(candidate: readonly Insn[], original: readonly Insn[], window?: WindowQuery): EquivalenceResult;
 }
 
 export const testsOnly: EquivalenceChecker = {
