@@ -1,7 +1,8 @@
 /**
  * `k2lab verify A B`: whole-program equivalence of two programs with Z3 — equal, not equal (with the
  * canonical counterexample input and both programs' outputs on it, from the interpreter), or
- * unknown (with the reason) — and the time it took. Window verification is not implemented yet.
+ * unknown (with the reason) — and the time it took. `--window S:E` proves only the window: B must
+ * equal A outside slots S…E, and the windows must leave the same live state (src/verify/window.ts).
  */
 import type { CommandModule } from 'yargs';
 import { InputError, inFile } from '../ebpf/errors.js';
@@ -36,13 +37,12 @@ export const verifyCommand: CommandModule<object, Args> = {
   builder: (y) => withProgramFlags(y)
     .positional('a', { type: 'string', demandOption: true, describe: 'the original program (its maps and program type are used for both)' })
     .positional('b', { type: 'string', demandOption: true, describe: 'the rewritten program' })
-    .option('window', { type: 'string', describe: 'S:E — window verification (live-in/live-out): NOT IMPLEMENTED YET; only whole programs are verified' })
+    .option('window', { type: 'string', describe: 'S:E — window verification: B differs from A only in slots S…E; compare the live state where the windows end' })
     .option('json', { type: 'boolean', default: false, describe: 'print { result, ms, counterexample?, reason? }' })
     .option('z3', { type: 'string', choices: Object.keys(IMPLEMENTATIONS.z3), describe: 'z3 implementation (default: native-process when the z3 binary exists, else fresh-solver)' })
     .option('rlimit', { type: 'number', describe: 'Z3 resource limit per check (default 20000000)' })
     .example('$0 verify ../shared/k2-suite/programs/xdp_exception out/output0.insns', '') as never,
   handler: async (a) => {
-    if (a.window !== undefined) throw new InputError('--window: window verification is not implemented yet (verify compares whole programs)');
     if (a.rlimit !== undefined && !(Number.isInteger(a.rlimit) && a.rlimit > 0)) throw new InputError(`--rlimit: expected a positive integer, got ${a.rlimit}`);
     const pa = loadProgram(a.a, { progType: a['prog-type'], section: a.section });
     const pb = loadProgram(a.b, { progType: a['prog-type'], section: a.section });
@@ -50,8 +50,10 @@ export const verifyCommand: CommandModule<object, Args> = {
     inFile(pa.source, () => toRunnable(pa));
     inFile(pb.source, () => toRunnable({ ...pa, insns: pb.insns }));
     const choice = IMPLEMENTATIONS.z3[a.z3 ?? (nativeAvailable() ? 'native-process' : 'fresh-solver')]!;
+    const window = a.window === undefined ? undefined : parseWindow(a.window, pa.insns.length);
+    if (window && pb.insns.length !== pa.insns.length) throw new InputError(`--window: A has ${pa.insns.length} slots and B ${pb.insns.length}; a window rewrite keeps the length (NOPs fill removed slots)`);
     const checker = await createChecker(program, choice, a.rlimit);
-    const r = checker.check(pb.insns, pa.insns);
+    const r = checker.check(pb.insns, pa.insns, window ? { start: pa.insns, ...window } : undefined);
     const why = checker.last?.reason;
     checker.dispose();
     const result = r.verdict === 'equal' ? 'equal' : r.verdict === 'unknown' ? 'unknown' : 'not-equal';
@@ -76,6 +78,14 @@ export const verifyCommand: CommandModule<object, Args> = {
     process.stdout.write(lines.join('\n') + '\n');
   },
 };
+
+function parseWindow(text: string, len: number): { s: number; e: number } {
+  const m = /^(\d+):(\d+)$/.exec(text.trim());
+  if (!m) throw new InputError(`--window: expected S:E (slot numbers), got '${text}'`);
+  const s = Number(m[1]), e = Number(m[2]);
+  if (s > e || e >= len) throw new InputError(`--window ${text}: need S ≤ E < ${len} (the program's slot count)`);
+  return { s, e };
+}
 
 function indent(s: string): string {
   return s.split('\n').map((l) => `  ${l}`).join('\n');

@@ -98,14 +98,15 @@ export class EquivalenceCache {
   private readonly map = new Map<string, EquivalenceResult>();
   hits = 0;
 
-  get(insns: readonly Insn[]): EquivalenceResult | undefined {
-    const r = this.map.get(canonicalKey(insns));
+  /** `scope` separates verdicts that hold only in a context (a window query's start and window). */
+  get(insns: readonly Insn[], scope = ''): EquivalenceResult | undefined {
+    const r = this.map.get(scope + canonicalKey(insns));
     if (r) this.hits++;
     return r;
   }
 
-  set(insns: readonly Insn[], r: EquivalenceResult): void {
-    this.map.set(canonicalKey(insns), r);
+  set(insns: readonly Insn[], r: EquivalenceResult, scope = ''): void {
+    this.map.set(scope + canonicalKey(insns), r);
   }
 
   get size(): number { return this.map.size; }

@@ -6,10 +6,12 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
-import type { EquivalenceChecker, EquivalenceResult } from '../search/equivalence.js';
+import type { EquivalenceChecker, EquivalenceResult, WindowQuery } from '../search/equivalence.js';
+import { liveAt, liveness } from '../analysis/liveness.js';
 import { EquivalenceCache } from './cache.js';
 import { confirm, toRunInput } from './counterexample.js';
 import { runQuery, SolverError, type QueryResult, type SmtSession } from './query.js';
+import { runWindowQuery, type Liveness } from './window.js';
 
 /** One implementation of the `z3` axis: hands out a session per query and takes it back. */
 export interface Z3Impl {
@@ -58,20 +60,36 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
   const rlimit = opts.rlimit ?? DEFAULT_RLIMIT;
   const stats: Z3Stats = { queries: 0, solverChecks: 0, equal: 0, notEqual: 0, unsafe: 0, unknown: 0, encodingMismatches: 0, unsupported: 0, solverErrors: 0, cacheHits: 0, ms: 0 };
   let last: QueryResult | undefined;
+  // Liveness of the current window's start program (it changes only at window switches).
+  let liveFor: readonly Insn[] | undefined, live: Liveness | undefined;
+  const livenessOf = (start: readonly Insn[]): Liveness => {
+    if (liveFor !== start || !live) {
+      const lv = liveness(start, program.maps);
+      live = (slot) => liveAt(lv, slot);
+      liveFor = start;
+    }
+    return live;
+  };
   const checker: Z3Checker = {
     name: `z3:${opts.impl.name}${opts.cache ? '+cache' : ''}`,
     proves: true,
+    windows: true,
     stats,
     get last() { return last; },
-    check(candidate: readonly Insn[], original: readonly Insn[]): EquivalenceResult {
-      const hit = cache?.get(candidate);
+    check(candidate: readonly Insn[], original: readonly Insn[], window?: WindowQuery): EquivalenceResult {
+      // A window verdict holds for its start program and window; "equal" would hold anywhere, but
+      // scoping every entry keeps cache on/off from changing which queries run.
+      const scope = window ? `w${window.s}:${window.e}:${startId(window.start)}` : '';
+      const hit = cache?.get(candidate, scope);
       if (hit) { stats.cacheHits++; return { ...hit, ms: 0, cached: true }; }
       const t0 = performance.now();
       stats.queries++;
       const session = opts.impl.open();
       let q: QueryResult;
       try {
-        q = runQuery(session, program, original, candidate, { rlimit });
+        q = window
+          ? runWindowQuery(session, program, window.start, candidate, window.s, window.e, livenessOf(window.start), { rlimit })
+          : runQuery(session, program, original, candidate, { rlimit });
         opts.impl.release(session, q.depth);
       } catch (e) {
         if (!(e instanceof SolverError)) { opts.impl.release(session, -1); throw e; }
@@ -84,7 +102,10 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
       let result: EquivalenceResult;
       if (q.verdict === 'not-equal' || q.verdict === 'unsafe') {
         const input = toRunInput(q);
-        const c = confirm({ ...program, insns: original.map((x) => ({ ...x })) }, candidate, input, q.verdict);
+        const reference = window ? window.start : original;
+        // A window refutation may not change the program's final output (the live-out state differs,
+        // e.g. a register the suffix only compares): the interpreter confirms it on the window tests.
+        const c = window && q.verdict === 'not-equal' ? { confirmed: true } : confirm({ ...program, insns: reference.map((x) => ({ ...x })) }, candidate, input, q.verdict);
         if (c.confirmed) result = { verdict: q.verdict, counterexample: input, ms: 0, cached: false };
         else {
           stats.encodingMismatches++;
@@ -101,10 +122,23 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
       else if (result.verdict === 'not-equal') stats.notEqual++;
       else if (result.verdict === 'unsafe') stats.unsafe++;
       else stats.unknown++;
-      cache?.set(candidate, result);
+      cache?.set(candidate, result, scope);
       return { ...result, ms };
     },
     dispose: () => opts.impl.dispose(),
   };
   return checker;
+}
+
+/** A short, stable identity of a window's start program (for cache scopes). */
+const startIds = new WeakMap<readonly Insn[], string>();
+function startId(insns: readonly Insn[]): string {
+  let id = startIds.get(insns);
+  if (id === undefined) {
+    let h = 0x811c9dc5;
+    for (const x of insns) for (const v of [x.op, x.dst, x.src, x.off, x.imm]) h = Math.imul(h ^ (v & 0xffff) ^ (v >>> 16), 0x01000193) >>> 0;
+    id = h.toString(16);
+    startIds.set(insns, id);
+  }
+  return id;
 }

@@ -20,7 +20,7 @@ export interface Encoded {
   final: SymState | undefined;
 }
 
-interface Edge { c: Term; s: SymState }
+export interface Edge { c: Term; s: SymState }
 
 const SKF_NET_OFF = -0x10_0000, SKF_LL_OFF = -0x20_0000;
 
@@ -29,16 +29,12 @@ export function prandomCalls(insns: readonly Insn[]): number {
   return insns.filter((i) => i.op === 0x85 && i.src === 0 && i.imm === 7).length;
 }
 
-export function encodeProgram(env: SymEnv, insns: readonly Insn[]): Encoded {
-  const tb = env.tb;
-  const n = insns.length;
-  const faults: Term[] = [];
-  const sink: FaultSink = { fault: (c) => { if (c !== tb.F) faults.push(c); } };
-  const incoming: Edge[][] = Array.from({ length: n + 1 }, () => []);
-  const exits: Edge[] = [];
-  const half = new Uint8Array(n + 1);
-  for (let i = 0; i < n; i++) if (insns[i]!.op === LDDW_OPCODE && !half[i]) half[i + 1] = 1;
+/** States arriving at slot i on path condition c. */
+export type Incoming = Edge[][];
 
+/** The state at slot 0: r1 (context or raw r1/r2 in model 'none') and r10 (stack top). */
+export function initialState(env: SymEnv): SymState {
+  const tb = env.tb;
   const regs: Reg[] = Array.from({ length: 11 }, () => ({ v: tb.bv(0, 64) }));
   if (env.model === 'none') {
     regs[1] = { v: env.scalars.r1 };
@@ -49,22 +45,51 @@ export function encodeProgram(env: SymEnv, insns: readonly Insn[]): Encoded {
   }
   const top = tb.bv(env.stackBase + STACK_SIZE, 64);
   regs[10] = pointerReg(env, top, inferAlts(env, top));
-  incoming[0]!.push({ c: tb.T, s: { regs, stack: new Map(), ctx: new Map(), pkt: new Map(), logs: env.maps.map(() => undefined), cursor: tb.bv(0, 8), tail: tb.F, tailIdx: tb.bv(0, 32) } });
+  return { regs, stack: new Map(), ctx: new Map(), pkt: new Map(), logs: env.maps.map(() => undefined), cursor: tb.bv(0, 8), tail: tb.F, tailIdx: tb.bv(0, 32) };
+}
 
+export function encodeProgram(env: SymEnv, insns: readonly Insn[]): Encoded {
+  const tb = env.tb;
+  const n = insns.length;
+  const faults: Term[] = [];
+  const sink: FaultSink = { fault: (c) => { if (c !== tb.F) faults.push(c); } };
+  const incoming: Incoming = Array.from({ length: n + 1 }, () => []);
+  const exits: Edge[] = [];
+  incoming[0]!.push({ c: tb.T, s: initialState(env) });
+  encodeSlots(env, insns, 0, n, incoming, exits, sink, (_t, c) => sink.fault(c)); // execution leaves the program
+  const fault = tb.or(...faults);
+  if (exits.length === 0) return { fault, final: undefined };
+  return { fault, final: mergeEdges(env, exits) };
+}
+
+/** One state for several exclusive incoming edges. */
+export function mergeEdges(env: SymEnv, edges: readonly Edge[]): SymState {
+  return mergeStates(env.tb, edges.map((e) => e.c), edges.map((e) => e.s), (v) => inferAlts(env, v), env);
+}
+
+/**
+ * Symbolic execution of slots [from, to) of `insns`, each with the merged state of its incoming
+ * edges. Program exits go to `exits`; a jump or fall-through to a slot ≥ `to` goes to `leave`.
+ */
+export function encodeSlots(env: SymEnv, insns: readonly Insn[], from: number, to: number, incoming: Incoming, exits: Edge[], sink: FaultSink, leave: (target: number, c: Term, s: SymState) => void): void {
+  const tb = env.tb;
+  const n = insns.length;
+  const half = new Uint8Array(n + 1);
+  for (let i = 0; i < n; i++) if (insns[i]!.op === LDDW_OPCODE && !half[i]) half[i + 1] = 1;
   const goTo = (target: number, c: Term, s: SymState, from: number): void => {
     if (c === tb.F) return;
     if (target <= from) throw new Unsupported(`backward jump at slot ${from} (loops are not encoded)`);
-    if (target >= n) { sink.fault(c); return; } // execution leaves the program
+    if (target >= to) { leave(target, c, s); return; }
     incoming[target]!.push({ c, s });
   };
 
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const inc = incoming[i]!;
     incoming[i] = [];
     if (inc.length === 0) continue;
     const reach = tb.or(...inc.map((e) => e.c));
     if (half[i]) { sink.fault(reach); continue; } // a jump into the second half of a 64-bit load
-    const merged = mergeStates(tb, inc.map((e) => e.c), inc.map((e) => e.s), (v) => inferAlts(env, v), env);
+    const merged = mergeEdges(env, inc);
     const s = inc.length === 1 ? cloneState(merged) : merged;
     const c: Ctx = { env, s, reach, sink };
     const ins = insns[i]!;
@@ -117,10 +142,6 @@ export function encodeProgram(env: SymEnv, insns: readonly Insn[]): Encoded {
     }
     goTo(i + 1, reach, s, i);
   }
-  const fault = tb.or(...faults);
-  if (exits.length === 0) return { fault, final: undefined };
-  const final = mergeStates(tb, exits.map((e) => e.c), exits.map((e) => e.s), (v) => inferAlts(env, v), env);
-  return { fault, final };
 }
 
 /**

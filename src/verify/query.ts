@@ -48,6 +48,14 @@ export function outputsDiffer(env: SymEnv, a: SymState, b: SymState): Term {
   parts.push(tb.not(tb.eq(a.tail, b.tail)));
   parts.push(tb.and(a.tail, tb.not(tb.eq(a.tailIdx, b.tailIdx))));
   parts.push(tb.and(tb.not(a.tail), tb.not(tb.eq(a.regs[0]!.v, b.regs[0]!.v))));
+  parts.push(memoryDiffers(env, a, b));
+  return tb.or(...parts);
+}
+
+/** Packet, skb context and map contents differ (what travels on after the program). */
+export function memoryDiffers(env: SymEnv, a: SymState, b: SymState): Term {
+  const tb = env.tb;
+  const parts: Term[] = [];
   // Packet (raw: the context bytes) from data to data_end.
   const region = env.model === 'raw' ? 'ctx' : 'pkt';
   if (env.model !== 'none') {
@@ -110,11 +118,24 @@ export function runQuery(session: SmtSession, program: Program, original: readon
     throw e;
   }
   if (!o.final) return { verdict: 'unknown', reason: 'the original never exits normally', checks: 0, depth: 0 };
+  const diff = c.final ? tb.and(tb.not(c.fault), outputsDiffer(env, o.final, c.final)) : tb.F;
+  return solve(session, env, { assume: tb.not(o.fault), unsafe: c.fault, differ: diff }, opts);
+}
+
+/** A query: under `assume` (and the environment's preconditions), can `unsafe` or `differ` hold? */
+export interface Formulas { assume: Term; unsafe: Term; differ: Term }
+
+/**
+ * Asks the safety question, then the equivalence question, then builds a solver-independent
+ * counterexample from sat/unsat answers alone.
+ */
+export function solve(session: SmtSession, env: SymEnv, f: Formulas, opts: QueryOptions): QueryResult {
+  const tb = env.tb;
   const w = new SmtWriter();
   const out: string[] = ['(push 1)', `(set-option :rlimit ${opts.rlimit})`, ...env.decls];
   let depth = 1;
   const ref = (t: Term): string => w.ref(t, out);
-  const preText = ref(tb.and(...env.pre, tb.not(o.fault)));
+  const preText = ref(tb.and(...env.pre, f.assume));
   out.push(`(assert ${preText})`);
   let checks = 0;
   const check = (extra: Term): 'sat' | 'unsat' | 'unknown' => {
@@ -128,15 +149,14 @@ export function runQuery(session: SmtSession, program: Program, original: readon
   };
   // 1. Safety: can the candidate fail where the original does not?
   let verdict: RawVerdict;
-  const unsafe = check(c.fault);
+  const unsafe = check(f.unsafe);
   if (unsafe === 'unknown') return { verdict: 'unknown', reason: 'solver: unknown (safety query)', checks, depth };
   if (unsafe === 'sat') verdict = 'unsafe';
   else {
     out.push('(pop 1)');
     depth--;
     // 2. Equivalence.
-    const diff = c.final ? tb.and(tb.not(c.fault), outputsDiffer(env, o.final, c.final)) : tb.F;
-    const r = check(diff);
+    const r = check(f.differ);
     if (r === 'unknown') return { verdict: 'unknown', reason: 'solver: unknown (equivalence query)', checks, depth };
     if (r === 'unsat') return { verdict: 'equal', checks, depth };
     verdict = 'not-equal';

@@ -1,0 +1,115 @@
+/**
+ * Window equivalence (K2's modular verification, k2-spec.md §9.2/§9.4, our variant): the candidate
+ * differs from the start program only in slots s…e, so the prefix [0, s) is encoded once, from the
+ * real program input, and both windows run from the state it leaves at each window entry. The
+ * windows are equal when, from every such state, they fault alike, leave to the same slot (or exit)
+ * under the same condition, and agree there on everything the rest of the program can observe:
+ * the registers and stack bytes live at that slot, the packet, the context, the maps and the
+ * random cursor. Unlike K2 (fresh variables constrained by a static analysis) the entry state is
+ * exact, so a counterexample is a real program input — one the interpreter can replay — and no
+ * candidate is rejected for a state the program never reaches. The suffix after the window is
+ * shared and never encoded, which is what makes these queries cheap.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import type { Program } from '../ebpf/program.js';
+import { encodeSlots, initialState, mergeEdges, prandomCalls, type Edge, type Incoming } from './encode.js';
+import { STACK_SIZE, SymEnv } from './env.js';
+import { Unsupported, type FaultSink } from './memory.js';
+import { memoryDiffers, outputsDiffer, solve, type QueryOptions, type QueryResult, type SmtSession } from './query.js';
+import type { SymState } from './state.js';
+import type { Term } from './term.js';
+
+/** What is live when control reaches a slot after the window (from the start program's liveness). */
+export interface LiveAt {
+  /** Bit r set: register r is read later. */
+  regs: number;
+  /** Byte i set (i = address − (r10 − 512)): that stack byte is read later; undefined: all are. */
+  stack: Uint8Array | undefined;
+}
+
+export type Liveness = (slot: number) => LiveAt;
+
+interface WindowRun { fault: Term; leaves: Map<number, Edge[]>; exits: Edge[] }
+
+const FRAME = 512;
+
+function runWindow(env: SymEnv, insns: readonly Insn[], s: number, e: number, entries: Incoming): WindowRun {
+  const tb = env.tb;
+  const faults: Term[] = [];
+  const sink: FaultSink = { fault: (c) => { if (c !== tb.F) faults.push(c); } };
+  const incoming: Incoming = entries.map((edges) => edges.slice());
+  const leaves = new Map<number, Edge[]>();
+  const exits: Edge[] = [];
+  encodeSlots(env, insns, s, e + 1, incoming, exits, sink, (t, c, st) => {
+    if (t >= insns.length) { sink.fault(c); return; }
+    const l = leaves.get(t);
+    if (l) l.push({ c, s: st }); else leaves.set(t, [{ c, s: st }]);
+  });
+  return { fault: tb.or(...faults), leaves, exits };
+}
+
+/** The two states at a slot after the window differ in something the rest of the program reads. */
+function liveStateDiffers(env: SymEnv, a: SymState, b: SymState, live: LiveAt): Term {
+  const tb = env.tb;
+  const parts: Term[] = [];
+  for (let r = 0; r <= 10; r++) {
+    if ((live.regs >> r) & 1 && a.regs[r]!.v !== b.regs[r]!.v) parts.push(tb.not(tb.eq(a.regs[r]!.v, b.regs[r]!.v)));
+  }
+  const keys = new Set<number>([...a.stack.keys(), ...b.stack.keys()]);
+  const frameBottom = STACK_SIZE - FRAME;
+  for (const k of [...keys].sort((x, y) => x - y)) {
+    const i = k - frameBottom;
+    if (live.stack && i >= 0 && !live.stack[i]) continue;
+    const x = a.stack.get(k) ?? tb.bv(0, 8), y = b.stack.get(k) ?? tb.bv(0, 8);
+    if (x !== y) parts.push(tb.not(tb.eq(x, y)));
+  }
+  if (a.cursor !== b.cursor) parts.push(tb.not(tb.eq(a.cursor, b.cursor)));
+  parts.push(memoryDiffers(env, a, b));
+  return tb.or(...parts);
+}
+
+const orOf = (env: SymEnv, edges: readonly Edge[] | undefined): Term => (edges && edges.length > 0 ? env.tb.or(...edges.map((x) => x.c)) : env.tb.F);
+
+/**
+ * Whether `candidate` (equal to `start` outside s…e) is equivalent to `start`. "equal" is a proof
+ * for the whole program; "not-equal"/"unsafe" come with a canonical program input.
+ */
+export function runWindowQuery(session: SmtSession, program: Program, start: readonly Insn[], candidate: readonly Insn[], s: number, e: number, live: Liveness, opts: QueryOptions): QueryResult {
+  const env = new SymEnv(program, Math.max(prandomCalls(start), prandomCalls(candidate)));
+  const tb = env.tb;
+  const n = start.length;
+  let o: WindowRun, c: WindowRun;
+  const prefixFaults: Term[] = [];
+  try {
+    if (candidate.length !== n) throw new Unsupported('window query on programs of different lengths');
+    for (let i = 0; i < n; i++) {
+      if (i >= s && i <= e) continue;
+      const x = start[i]!, y = candidate[i]!;
+      if (x.op !== y.op || x.dst !== y.dst || x.src !== y.src || x.off !== y.off || x.imm !== y.imm) throw new Unsupported(`the programs differ outside the window (slot ${i})`);
+    }
+    const incoming: Incoming = Array.from({ length: n + 1 }, () => []);
+    const entries: Incoming = Array.from({ length: n + 1 }, () => []);
+    (s === 0 ? entries : incoming)[0]!.push({ c: tb.T, s: initialState(env) });
+    const sink: FaultSink = { fault: (f) => { if (f !== tb.F) prefixFaults.push(f); } };
+    // Exits before the window and jumps over it are the same in both programs.
+    encodeSlots(env, start, 0, s, incoming, [], sink, (t, f, st) => { if (t <= e) entries[t]!.push({ c: f, s: st }); });
+    o = runWindow(env, start, s, e, entries);
+    c = runWindow(env, candidate, s, e, entries);
+  } catch (err) {
+    if (err instanceof Unsupported) return { verdict: 'unknown', reason: err.message, checks: 0, depth: 0 };
+    throw err;
+  }
+  const parts: Term[] = [];
+  const targets = [...new Set([...o.leaves.keys(), ...c.leaves.keys()])].sort((x, y) => x - y);
+  for (const t of targets) {
+    const eo = o.leaves.get(t), ec = c.leaves.get(t);
+    const co = orOf(env, eo), cc = orOf(env, ec);
+    parts.push(tb.not(tb.eq(co, cc)));
+    if (eo && ec) parts.push(tb.and(co, cc, liveStateDiffers(env, mergeEdges(env, eo), mergeEdges(env, ec), live(t))));
+  }
+  const xo = orOf(env, o.exits), xc = orOf(env, c.exits);
+  parts.push(tb.not(tb.eq(xo, xc)));
+  if (o.exits.length > 0 && c.exits.length > 0) parts.push(tb.and(xo, xc, outputsDiffer(env, mergeEdges(env, o.exits), mergeEdges(env, c.exits))));
+  const assume = tb.and(tb.not(tb.or(...prefixFaults)), tb.not(o.fault));
+  return solve(session, env, { assume, unsafe: c.fault, differ: tb.and(tb.not(c.fault), tb.or(...parts)) }, opts);
+}
