@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { disassemble } from '../ebpf/disasm.js';
 import { InputError } from '../ebpf/errors.js';
-import { encodeProgram } from '../ebpf/insn.js';
+import { encodeProgram, type Insn } from '../ebpf/insn.js';
 import { formatDescFile, formatMapsFile } from '../ebpf/k2-files.js';
 import type { Program } from '../ebpf/program.js';
 import { close as kernelClose, kernelUnavailableReason, loadProgram as kernelLoad } from '../kernel/index.js';
@@ -110,23 +110,34 @@ export const optimizeCommand: CommandModule<object, Args> = {
     obs.disconnect();
     if (showProgress) process.stderr.write('\n');
     z3?.dispose();
-    const improved = result.best.perf < result.originalPerf && result.best.verified;
+    // A final whole-program proof of each program that may be written or reported as optimized.
+    const finalChecker = a.checker === 'z3' && result.best.perf < result.originalPerf && result.best.verified ? await createChecker(prog, variants.z3, a['z3-rlimit']) : undefined;
+    const proofs = new Map<readonly Insn[], Proof>();
+    const proofOf = (insns: readonly Insn[]): Proof => {
+      let pr = proofs.get(insns);
+      if (!pr) { pr = finalChecker ? wholeProgramProof(finalChecker, insns, prog.insns) : { ok: result.best.verified, how: 'whole-program (Z3)' }; proofs.set(insns, pr); }
+      return pr;
+    };
+    const bestProof = result.best.perf < result.originalPerf && result.best.verified ? proofOf(result.best.insns) : undefined;
+    const improved = bestProof?.ok === true;
     const kernel = improved ? kernelVerdict({ ...prog, insns: result.best.insns }) : { accepted: null, reason: undefined };
     const z3Stats = chains ? chains.z3 : z3?.stats;
     const report = {
       ...buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: profile, checkerName: chains?.checkerName ?? checker.name, cpu, gcMs: gcMs + (chains?.gcMs ?? 0), originalInsns: prog.insns }),
+      ...(bestProof ? { proof: bestProof.how } : {}),
       kernelAccepted: kernel.accepted, ...(kernel.reason ? { kernelReason: kernel.reason } : {}), ...(z3Stats ? { z3: z3Stats } : {}), ...(chains ? { chains: chains.chains } : {}),
     };
     if (a.json !== undefined) {
       const text = JSON.stringify(report, null, 2) + '\n';
       if (jsonToStdout) process.stdout.write(text); else { mkdirSync(dirname(resolve(a.json)), { recursive: true }); writeFileAtomic(a.json, text); }
     }
-    if (!jsonToStdout) printSummary(report, result.best.verified, a.checker === 'z3');
+    if (!jsonToStdout) printSummary(report, improved, a.checker === 'z3');
     if (a.out !== undefined) {
       // Only proved programs, and none the Linux verifier rejects (when the oracle is available).
-      const accepted = result.topK.filter((r) => r.perf < result.originalPerf && kernelVerdict({ ...prog, insns: r.insns }).accepted !== false);
-      writeOutputs(a.out, accepted, result.best.verified, prog);
+      const accepted = improved ? result.topK.filter((r) => r.perf < result.originalPerf && proofOf(r.insns).ok && kernelVerdict({ ...prog, insns: r.insns }).accepted !== false) : [];
+      writeOutputs(a.out, accepted.map((r) => ({ ...r, how: proofOf(r.insns).how })), improved, prog);
     }
+    finalChecker?.dispose();
   },
 };
 
@@ -159,7 +170,22 @@ function kernelVerdict(p: Program): { accepted: boolean | null; reason: string |
   return { accepted: false, reason: r.reason };
 }
 
-function writeOutputs(dir: string, programs: { insns: import('../ebpf/insn.js').Insn[]; perf: number }[], verified: boolean, prog: Program): void {
+interface Proof { ok: boolean; how: string }
+
+/**
+ * The search proves each accepted rewrite against the start of its window (a chain of window proofs
+ * back to the input); before a program is written it is proved against the input as a whole. When
+ * that query exhausts Z3's resource limit the window-proof chain stands, and the output says so;
+ * a whole-program refutation would be a bug in one of the encodings, and nothing is written.
+ */
+function wholeProgramProof(checker: Z3Checker, insns: readonly Insn[], original: readonly Insn[]): Proof {
+  const r = checker.check(insns, original);
+  if (r.verdict === 'equal') return { ok: true, how: 'whole-program (Z3)' };
+  if (r.verdict === 'unknown') return { ok: true, how: `chain of window proofs (Z3); whole-program query unknown: ${checker.last?.reason ?? 'resource limit'}` };
+  return { ok: false, how: `whole-program query: ${r.verdict} (not written)` };
+}
+
+function writeOutputs(dir: string, programs: { insns: Insn[]; perf: number; how: string }[], verified: boolean, prog: Program): void {
   if (!verified || programs.length === 0) {
     process.stderr.write(`k2lab: nothing written to ${dir}: ${programs.length === 0 ? 'no smaller program was found' : 'no program was proved equivalent (only verified programs are written)'}\n`);
     return;
@@ -167,7 +193,7 @@ function writeOutputs(dir: string, programs: { insns: import('../ebpf/insn.js').
   mkdirSync(dir, { recursive: true });
   programs.forEach((p, i) => {
     writeFileAtomic(join(dir, `output${i}.insns`), encodeProgram(p.insns));
-    writeFileAtomic(join(dir, `output${i}.s`), `; perf cost ${p.perf}, verified: whole-program (Z3)${kernelUnavailableReason() === undefined ? ', accepted by the Linux verifier' : ''}\n${disassemble(p.insns).join('\n')}\n`);
+    writeFileAtomic(join(dir, `output${i}.s`), `; perf cost ${p.perf}, verified: ${p.how}${kernelUnavailableReason() === undefined ? ', accepted by the Linux verifier' : ''}\n${disassemble(p.insns).join('\n')}\n`);
     // K2's side files, so the output loads like the input (k2lab run/kernel-check DIR/output0).
     if (prog.maps.length > 0) writeFileAtomic(join(dir, `output${i}.maps`), formatMapsFile(prog.maps));
     if (prog.k2InputType !== undefined && prog.maxPktSize !== undefined) writeFileAtomic(join(dir, `output${i}.desc`), formatDescFile({ pgmInputType: prog.k2InputType, maxPktSize: prog.maxPktSize }));
