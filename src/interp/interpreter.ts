@@ -26,8 +26,17 @@ export interface PreparedCode {
    * A dispatch variant's own runner (e.g. `compiled`), used by Session instead of `execute` when
    * present; same contract as `execute`: identical results, faults thrown as FaultAt.
    */
-  run?(m: Machine, helpers: HelperTable, maxInsns: number): void;
+  run?(m: Machine, helpers: HelperTable, maxInsns: number, startPc?: number): void;
 }
+
+/**
+ * Window mode's sentinel (an LD-class encoding no program uses: op 0x00, src 0xf): running it ends
+ * the run normally and records its slot in `m.windowExit`. It lives in the LD branch, so ordinary
+ * dispatch pays nothing for it.
+ */
+export const WINDOW_EXIT: Readonly<Insn> = Object.freeze({ op: 0x00, dst: 0, src: 0xf, off: 0, imm: 0 });
+/** Any op 0x00 / src 0xf counts (the switch checks only these two fields). */
+export const isWindowExit = (x: Insn): boolean => (x.op & 0xff) === 0x00 && (x.src & 0xff) === 0xf;
 
 export function prepare(insns: readonly Insn[]): PreparedCode {
   const n = insns.length;
@@ -48,14 +57,15 @@ export class FaultAt extends Error {
 }
 
 /**
- * Runs from slot 0 until the outermost exit (or a helper that ends the program). Returns with r0
- * in m.lo[0]/m.hi[0] and the executed instruction count in m.insnCount; faults throw FaultAt.
+ * Runs from `startPc` (window runs; normally slot 0) until the outermost exit, a helper that ends
+ * the program, or a WINDOW_EXIT. Returns with r0 in m.lo[0]/m.hi[0] and the executed instruction
+ * count in m.insnCount; faults throw FaultAt.
  */
-export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxInsns: number): void {
+export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxInsns: number, startPc = 0): void {
   const lo = m.lo, hi = m.hi, mem = m.mem;
   const OP = c.op, DST = c.dst, SRC = c.src, OFF = c.off, IMM = c.imm, n = c.n;
   const frames: Frame[] = [];
-  let pc = 0;
+  let pc = startPc;
   let budget = maxInsns;
   try {
   for (;;) {
@@ -228,6 +238,7 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
           loadImm64(m, d, s, imm, immHi);
           break;
         }
+        if (op === 0x00 && s === 0xf) { m.windowExit = pc - 1; return; } // WINDOW_EXIT
         const mode = op & 0xe0;
         if (mode !== 0x20 && mode !== 0x40) badInsn(op, pc);
         const size = SIZE_BYTES[op & 0x18]!;

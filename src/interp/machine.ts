@@ -4,7 +4,7 @@
  * observable side effects. Building the context that r1 points at per program type lives here too.
  */
 import type { ContextModel, MapDef } from '../ebpf/program.js';
-import { MapState } from './maps.js';
+import { MapState, type MapSnapshot } from './maps.js';
 import { MAX_FRAMES, Memory, REGION_BASE, STACK_FRAME, makeRegion, type Region } from './memory.js';
 
 /** One test input. Time, randomness and CPU come from here so runs are deterministic. */
@@ -51,6 +51,31 @@ export const SKB = { len: 0, pktType: 4, mark: 8, queueMapping: 12, protocol: 16
 export const SKB_CB_SIZE = 20;
 export const XDP_MD = { data: 0, dataEnd: 4, dataMeta: 8, ingressIfindex: 12, rxQueueIndex: 16, egressIfindex: 20 } as const;
 
+/** A machine's state mid-run (window mode: the state at a window's entry). */
+export interface MachineSnapshot {
+  lo: Int32Array;
+  hi: Int32Array;
+  stack: Uint8Array;
+  /** Packet region bytes [0, end − base), data bounds and the region's end. */
+  packet: Uint8Array | undefined;
+  dataStart: number;
+  dataEnd: number;
+  packetEnd: number;
+  ctx: Uint8Array | undefined;
+  maps: MapSnapshot[];
+  sideEffects: SideEffects;
+  randomCursor: number;
+  insnCount: number;
+  input: RunInput;
+}
+
+const hasSideEffects = (se: SideEffects): boolean => se.tailCall !== undefined || se.redirect !== undefined || se.perfOutputs !== undefined;
+const cloneSideEffects = (se: SideEffects): SideEffects => ({
+  ...(se.tailCall ? { tailCall: { ...se.tailCall } } : {}),
+  ...(se.redirect ? { redirect: { ...se.redirect } } : {}),
+  ...(se.perfOutputs ? { perfOutputs: se.perfOutputs.slice() } : {}),
+});
+
 const DEFAULT_RANDOMS: readonly number[] = [0x2a, 0x9e3779b9, 0x7f4a7c15, 0x1234abcd];
 
 export class Machine {
@@ -72,6 +97,8 @@ export class Machine {
   stopped = false;
   insnCount = 0;
   input: RunInput = { packet: new Uint8Array(0) };
+  /** The slot of the WINDOW_EXIT that ended the last run; −1 when it ended otherwise. */
+  windowExit = -1;
 
   /** Regions are created once; `reset` refills them for each input (no allocation when sizes fit). */
   constructor(readonly model: ContextModel, readonly progKind: 'xdp' | 'tc' | 'other', mapDefs: readonly MapDef[]) {
@@ -106,6 +133,7 @@ export class Machine {
     this.randomCursor = 0;
     this.stopped = false;
     this.insnCount = 0;
+    this.windowExit = -1;
     this.buildContext();
     this.lo[10] = REGION_BASE.stack + STACK_FRAME * MAX_FRAMES;
   }
@@ -189,6 +217,41 @@ export class Machine {
         }
         break;
     }
+  }
+
+  snapshot(): MachineSnapshot {
+    const p = this.packet;
+    return {
+      lo: this.lo.slice(), hi: this.hi.slice(), stack: this.stack.bytes.slice(),
+      packet: p ? p.bytes.slice(0, p.end - p.base) : undefined, dataStart: this.dataStart, dataEnd: this.dataEnd, packetEnd: p ? p.end : 0,
+      ctx: this.ctx && this.ctx !== p ? this.ctx.bytes.slice() : undefined,
+      maps: this.maps.map((m) => m.snapshot()), sideEffects: cloneSideEffects(this.sideEffects),
+      randomCursor: this.randomCursor, insnCount: this.insnCount, input: this.input,
+    };
+  }
+
+  /** Back to `snap` (taken on a machine of the same program); allocates only for structural changes. */
+  restore(snap: MachineSnapshot): void {
+    this.lo.set(snap.lo);
+    this.hi.set(snap.hi);
+    this.stack.bytes.set(snap.stack);
+    const p = this.packet;
+    if (p && snap.packet) {
+      if (p.bytes.length < snap.packet.length) { p.bytes = new Uint8Array(snap.packet.length); p.view = new DataView(p.bytes.buffer); }
+      p.bytes.set(snap.packet);
+      p.end = snap.packetEnd;
+    }
+    this.dataStart = snap.dataStart;
+    this.dataEnd = snap.dataEnd;
+    if (snap.ctx) this.ctx!.bytes.set(snap.ctx);
+    for (let i = 0; i < this.maps.length; i++) this.maps[i]!.restore(snap.maps[i]!);
+    // Helpers mutate the side-effect record: keep the current one when both are empty.
+    if (hasSideEffects(this.sideEffects) || hasSideEffects(snap.sideEffects)) this.sideEffects = cloneSideEffects(snap.sideEffects);
+    this.randomCursor = snap.randomCursor;
+    this.insnCount = snap.insnCount;
+    this.input = snap.input;
+    this.stopped = false;
+    this.windowExit = -1;
   }
 
   syncXdpContext(): void {

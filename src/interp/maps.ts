@@ -33,6 +33,21 @@ export interface MapEntry {
   valueHex: string;
 }
 
+/** A map's contents at one moment (window mode restores it once per window test and candidate). */
+export interface MapSnapshot {
+  /** Arena bytes [lo, hi) (the dirty range); everything else is zero. */
+  lo: number;
+  hi: number;
+  bytes: Uint8Array;
+  keys: [string, number][];
+  keyVersion: number;
+  freeSlots: number[];
+  nextSlot: number;
+}
+
+/** Versions of key sets, unique across all maps: equal versions mean equal key → slot tables. */
+let keyVersions = 0;
+
 export class MapState {
   readonly def: MapDef;
   readonly index: number;
@@ -46,6 +61,8 @@ export class MapState {
   /** Byte range of the arena that may hold non-zero bytes: only that much is cleared per run. */
   private dirtyLo = Infinity;
   private dirtyHi = 0;
+  /** Changes whenever `slots` changes, so restoring an unchanged key set costs nothing. */
+  private keyVersion = 0;
 
   constructor(def: MapDef, index: number) {
     if (!isSupportedMapType(def.type)) throw new InputError(`map '${def.name}': unsupported map type ${mapTypeName(def.type)}`);
@@ -83,9 +100,39 @@ export class MapState {
       this.dirtyLo = Infinity;
       this.dirtyHi = 0;
     }
-    if (this.slots.size > 0) this.slots.clear();
+    if (this.slots.size > 0) { this.slots.clear(); this.keyVersion = ++keyVersions; }
     if (this.freeSlots.length > 0) this.freeSlots.length = 0;
     this.nextSlot = 0;
+  }
+
+  /** Sets one arena byte (window counterexamples patch the first value slot). */
+  poke(offset: number, byte: number): void {
+    this.markDirty(Math.floor(offset / this.def.valueSize));
+    this.region.bytes[offset] = byte;
+  }
+
+  snapshot(): MapSnapshot {
+    const [lo, hi] = this.dirtyRange;
+    return {
+      lo, hi: Math.max(lo, hi), bytes: this.region.bytes.slice(lo, Math.max(lo, hi)), keys: [...this.slots], keyVersion: this.keyVersion,
+      freeSlots: this.freeSlots.slice(), nextSlot: this.nextSlot,
+    };
+  }
+
+  /** Back to `snap`'s contents; allocates only when the key set differs from the snapshot's. */
+  restore(snap: MapSnapshot): void {
+    const arena = this.region.bytes;
+    if (this.dirtyHi > 0 && (this.dirtyLo !== snap.lo || this.dirtyHi !== snap.hi)) arena.fill(0, this.dirtyLo, this.dirtyHi);
+    arena.set(snap.bytes, snap.lo);
+    if (snap.hi > snap.lo) { this.dirtyLo = snap.lo; this.dirtyHi = snap.hi; } else { this.dirtyLo = Infinity; this.dirtyHi = 0; }
+    if (this.keyVersion !== snap.keyVersion) {
+      this.slots.clear();
+      for (const [k, v] of snap.keys) this.slots.set(k, v);
+      this.keyVersion = snap.keyVersion;
+    }
+    const fs = this.freeSlots;
+    if (fs.length !== snap.freeSlots.length || fs.some((x, i) => x !== snap.freeSlots[i])) { fs.length = 0; for (const x of snap.freeSlots) fs.push(x); }
+    this.nextSlot = snap.nextSlot;
   }
 
   /** Address of the value for a key, or 0 when absent. A returned pointer may be written through. */
@@ -106,7 +153,7 @@ export class MapState {
       const present = !this.sparse || this.slots.has(hex(key));
       if (this.sparse && flags === UPDATE_FLAGS.NOEXIST && present) return -ERRNO.EEXIST;
       if (this.sparse && flags === UPDATE_FLAGS.EXIST && !present) return -ERRNO.ENOENT;
-      if (this.sparse) this.slots.set(hex(key), idx);
+      if (this.sparse && !present) { this.slots.set(hex(key), idx); this.keyVersion = ++keyVersions; }
       this.markDirty(idx);
       this.region.bytes.set(value.subarray(0, this.def.valueSize), idx * this.def.valueSize);
       return 0;
@@ -120,6 +167,7 @@ export class MapState {
       if (this.slots.size >= this.def.maxEntries) return -ERRNO.E2BIG;
       slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.nextSlot++;
       this.slots.set(k, slot);
+      this.keyVersion = ++keyVersions;
     }
     this.markDirty(slot);
     this.region.bytes.set(value.subarray(0, this.def.valueSize), slot * this.def.valueSize);
@@ -133,6 +181,7 @@ export class MapState {
     const slot = this.slots.get(k);
     if (slot === undefined) return this.arrayLike && keyIndex(key) >= this.def.maxEntries ? -ERRNO.EINVAL : -ERRNO.ENOENT;
     this.slots.delete(k);
+    this.keyVersion = ++keyVersions;
     this.region.bytes.fill(0, slot * this.def.valueSize, (slot + 1) * this.def.valueSize);
     if (!this.arrayLike) this.freeSlots.push(slot);
     return 0;

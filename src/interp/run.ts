@@ -8,7 +8,7 @@ import { contextModelOf, defaultInputSize, mapTypeName, type ContextModel, type 
 import { ExecFault, type ExecError } from './fault.js';
 import { KERNEL_HELPERS, type HelperTable } from './helpers.js';
 import { FaultAt, execute, prepare, type PreparedCode } from './interpreter.js';
-import { Machine, getReg, type RunInput, type SideEffects } from './machine.js';
+import { Machine, getReg, type MachineSnapshot, type RunInput, type SideEffects } from './machine.js';
 import { hex, isSupportedMapType } from './maps.js';
 import { MemoryFault } from './memory.js';
 
@@ -85,14 +85,24 @@ export class Session {
 
   /** Runs on one input; returns false on an execution error (see `error`). */
   run(input: RunInput): boolean {
+    this.machine.reset(input);
+    return this.go(0);
+  }
+
+  /** Runs from slot `startPc` on a restored mid-run state (window mode); like `run`. */
+  runFrom(snap: MachineSnapshot, startPc: number): boolean {
+    this.machine.restore(snap);
+    return this.go(startPc);
+  }
+
+  private go(startPc: number): boolean {
     const m = this.machine;
-    m.reset(input);
     this.error = undefined;
     try {
       const c = this.code;
       // A dispatch variant may bring its own runner (variants/dispatch/compiled.ts); same contract.
-      if (c.run !== undefined) c.run(m, this.helpers, this.maxInsns);
-      else execute(m, c, this.helpers, this.maxInsns);
+      if (c.run !== undefined) c.run(m, this.helpers, this.maxInsns, startPc);
+      else execute(m, c, this.helpers, this.maxInsns, startPc);
       return true;
     } catch (e) {
       if (!(e instanceof FaultAt)) throw e;

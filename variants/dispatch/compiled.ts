@@ -8,7 +8,7 @@
 import type { Insn } from '../../src/ebpf/insn.js';
 import { ExecFault } from '../../src/interp/fault.js';
 import type { HelperTable } from '../../src/interp/helpers.js';
-import { FaultAt, prepare, type PreparedCode } from '../../src/interp/interpreter.js';
+import { FaultAt, isWindowExit, prepare, type PreparedCode } from '../../src/interp/interpreter.js';
 import type { Machine } from '../../src/interp/machine.js';
 import type { DispatchImpl } from '../../src/search/variants.js';
 import { STOP, compileStep, runState, type Step } from './compiled-steps.js';
@@ -27,11 +27,11 @@ class CompiledCode implements PreparedCode {
   }
 
   /** Same contract as the switch's `execute`: r0 in the machine, insnCount set, faults as FaultAt. */
-  run(m: Machine, helpers: HelperTable, maxInsns: number): void {
+  run(m: Machine, helpers: HelperTable, maxInsns: number, startPc = 0): void {
     const steps = this.steps, n = this.n, lo = m.lo, hi = m.hi;
     runState.helpers = helpers;
     if (runState.frames.length !== 0) runState.frames.length = 0; // the length setter is a slow runtime call
-    let pc = 0;
+    let pc = startPc;
     let budget = maxInsns;
     try {
       for (;;) {
@@ -56,11 +56,18 @@ function compileSlot(c: CompiledCode, insns: readonly Insn[], i: number, fresh: 
   // LDDW's step also captures the next slot's imm: always recompiled (rare).
   if (!fresh && c.op[i] === (x.op & 0xff) && c.op[i] !== 0x18 && c.dst[i] === (x.dst & 0xff) && c.src[i] === (x.src & 0xff)
     && c.off[i] === ((x.off << 16) >> 16) && c.imm[i] === (x.imm | 0)) return true;
-  const step = compileStep(insns, i);
+  const step = isWindowExit(x) ? windowExitStep(i) : compileStep(insns, i);
   if (step === undefined) return false;
   c.op[i] = x.op; c.dst[i] = x.dst; c.src[i] = x.src; c.off[i] = x.off; c.imm[i] = x.imm;
   if (fresh) c.steps.push(step); else c.steps[i] = step;
   return true;
+}
+
+/** WINDOW_EXIT's step per slot, made once (same effect as the switch's sentinel). */
+const windowExitSteps: Step[] = [];
+function windowExitStep(i: number): Step {
+  for (let j = windowExitSteps.length; j <= i; j++) windowExitSteps.push((_lo, _hi, m) => { m.windowExit = j; return STOP; });
+  return windowExitSteps[i]!;
 }
 
 export const compiledDispatch: DispatchImpl = {
