@@ -13,12 +13,17 @@ import { Session, toRunnable, type Runnable } from '../interp/run.js';
 import { MAP_TYPES } from '../ebpf/program.js';
 import { SafetyViolation, Violation } from './errors.js';
 import type { EquivalenceChecker, Verdict } from './equivalence.js';
+import { generateInputs, K2_TEST_COUNT } from './inputs.js';
 import { isNop } from './k2-isa.js';
 import { captureOutput, outputError, type ExpectedOutput } from './outputs.js';
 import type { K2Params } from './params.js';
+import type { Rng } from './rng.js';
 import type { VariantSet } from './variants.js';
+import { WindowTests, windowError } from './window-tests.js';
 
 export const ERROR_COST_MAX = 100000;
+/** Batches of fresh inputs tried when fewer than K2_TEST_COUNT test inputs reach a window. */
+export const WINDOW_TOPUP_BATCHES = 10;
 
 export interface SafetyCheckerLike { check(insns: readonly Insn[]): Violation }
 
@@ -55,6 +60,11 @@ export class Evaluator {
   private readonly pooledSession: Session | undefined;
   private pooledCode: PreparedCode | undefined;
   private readonly exitPenalty: number;
+  /** Window mode: tests of the current window (undefined: whole-program tests). */
+  window: WindowTests | undefined;
+  // The last test run's tallies (fields, so the hot path returns no objects).
+  private passed = 0;
+  private sum = 0;
 
   constructor(
     private readonly program: Program,
@@ -75,6 +85,30 @@ export class Evaluator {
     const s = new Session(this.base);
     if (!s.run(input)) throw new Error(`the original program fails on a test input: ${s.error?.message}`);
     this.tests.push({ input, expected: captureOutput(s.machine) });
+  }
+
+  /**
+   * Window mode from now on: tests of window [s,e] of `start` from the whole-program tests that reach
+   * it, topped up to K2_TEST_COUNT with inputs drawn from `rng` (at most WINDOW_TOPUP_BATCHES batches).
+   * Returns the number of window tests.
+   */
+  setWindow(start: readonly Insn[], s: number, e: number, rng: Rng): number {
+    const w = new WindowTests(this.program, this.base, start, s, e);
+    w.addInputs(this.tests.map((t) => t.input));
+    for (let b = 0; b < WINDOW_TOPUP_BATCHES && w.tests.length < K2_TEST_COUNT; b++) {
+      for (const input of generateInputs(this.program, rng)) {
+        if (w.tests.length >= K2_TEST_COUNT) break;
+        w.addInputs([input]);
+      }
+    }
+    // No input reaches the window (e.g. only behind a map hit): a window prover can still fill the
+    // tests with counterexamples; otherwise whole-program tests, which are as blind there, as before.
+    this.window = w.tests.length > 0 || this.checker.windows ? w : undefined;
+    return w.tests.length;
+  }
+
+  clearWindow(): void {
+    this.window = undefined;
   }
 
   perfCost(insns: readonly Insn[]): number {
@@ -106,7 +140,38 @@ export class Evaluator {
 
   private testAndVerify(insns: readonly Insn[], perf: number): CostParts {
     const p = this.params;
-    const popcount = p.st_ex === 1;
+    const w = this.window;
+    if (!(w ? this.runWindowTests(insns, w) : this.runTests(insns))) return { error: ERROR_COST_MAX, perf };
+    const n = w ? w.tests.length : this.tests.length;
+    const passed = this.passed, sum = this.sum;
+    const avg = p.st_avg === 1 ? n : 1;
+    let verdict: Verdict | undefined;
+    let v = 0; // K2: 1 equal, 0 unequal, -1 unknown, -2 unsafe
+    if (passed === n) {
+      this.counters.testEquivalent++;
+      const r = w && this.checker.windows ? this.checker.check(insns, this.program.insns, { start: w.start, s: w.s, e: w.e }) : this.checker.check(insns, this.program.insns);
+      if (r.cached) this.counters.cacheHits++; else if (this.checker.proves) { this.counters.z3Queries++; this.counters.z3Ms += r.ms; }
+      verdict = r.verdict;
+      // A stand-in checker cannot refute: its "unknown" keeps the chain moving as on a passed test set.
+      v = r.verdict === 'equal' || (r.verdict === 'unknown' && !this.checker.proves) ? 1 : r.verdict === 'not-equal' ? 0 : r.verdict === 'unsafe' ? -2 : -1;
+      if ((v === 0 || v === -2) && w && r.windowCounterexample) {
+        if (w.addState(r.windowCounterexample)) this.counters.counterexamples++;
+      } else if ((v === 0 || v === -2) && r.counterexample) {
+        this.addTest(r.counterexample);
+        this.counters.counterexamples++;
+        w?.addInputs([r.counterexample]); // it counts in the current window too when it reaches it
+      }
+    }
+    let error: number;
+    if (v === 1) error = sum;
+    else if (v < 0) error = ERROR_COST_MAX;
+    else error = p.st_eq === 0 ? (sum + passed) / avg : 1 + (sum + n - passed) / avg;
+    return verdict === undefined ? { error, perf } : { error, perf, verdict };
+  }
+
+  /** Whole-program tests; false on an execution error (reported through the errors variant). */
+  private runTests(insns: readonly Insn[]): boolean {
+    const popcount = this.params.st_ex === 1;
     const code = this.variants.dispatch.prepare(insns, this.pooledCode);
     let session = this.pooledSession;
     if (session) { this.pooledCode = code; session.code = code; }
@@ -121,31 +186,39 @@ export class Evaluator {
         // `exceptions` throws here (K2 throws from the interpreter); `result-codes` returns.
         this.variants.errors.fail(Violation.ExecutionError, session.error!.pc, session.error!.message);
         this.counters.executionErrors++;
-        return { error: ERROR_COST_MAX, perf };
+        return false;
       }
       const e = outputError(session.machine, tc.expected, popcount, this.exitPenalty);
       if (e === 0) passed++;
       sum += e;
     }
-    const avg = p.st_avg === 1 ? n : 1;
-    let verdict: Verdict | undefined;
-    let v = 0; // K2: 1 equal, 0 unequal, -1 unknown, -2 unsafe
-    if (passed === n) {
-      this.counters.testEquivalent++;
-      const r = this.checker.check(insns, this.program.insns);
-      if (r.cached) this.counters.cacheHits++; else if (this.checker.proves) { this.counters.z3Queries++; this.counters.z3Ms += r.ms; }
-      verdict = r.verdict;
-      // A stand-in checker cannot refute: its "unknown" keeps the chain moving as on a passed test set.
-      v = r.verdict === 'equal' || (r.verdict === 'unknown' && !this.checker.proves) ? 1 : r.verdict === 'not-equal' ? 0 : r.verdict === 'unsafe' ? -2 : -1;
-      if ((v === 0 || v === -2) && r.counterexample) {
-        this.addTest(r.counterexample);
-        this.counters.counterexamples++;
+    this.passed = passed; this.sum = sum;
+    return true;
+  }
+
+  /** Window tests: the candidate's window code from each entry state (k2-spec.md §4, window mode). */
+  private runWindowTests(insns: readonly Insn[], w: WindowTests): boolean {
+    const popcount = this.params.st_ex === 1;
+    const code = this.variants.dispatch.prepare(w.windowCode(insns), this.pooledCode);
+    let session = this.pooledSession;
+    if (session) { this.pooledCode = code; session.code = code; }
+    const tests = w.tests;
+    const n = tests.length;
+    let passed = 0, sum = 0;
+    for (let t = 0; t < n; t++) {
+      const tc = tests[t]!;
+      if (!session || !this.variants.allocation.pooled) session = new Session({ ...this.base, code });
+      this.counters.interpreterRuns++;
+      if (!session.runFrom(tc.snap, tc.pc)) {
+        this.variants.errors.fail(Violation.ExecutionError, session.error!.pc, session.error!.message);
+        this.counters.executionErrors++;
+        return false;
       }
+      const e = windowError(session.machine, tc, popcount, this.exitPenalty);
+      if (e === 0) passed++;
+      sum += e;
     }
-    let error: number;
-    if (v === 1) error = sum;
-    else if (v < 0) error = ERROR_COST_MAX;
-    else error = p.st_eq === 0 ? (sum + passed) / avg : 1 + (sum + n - passed) / avg;
-    return verdict === undefined ? { error, perf } : { error, perf, verdict };
+    this.passed = passed; this.sum = sum;
+    return true;
   }
 }

@@ -54,7 +54,7 @@ export interface SearchResult {
 }
 
 /** Independent streams per purpose, as K2 keeps one engine per purpose. */
-export const STREAM = { proposals: 1, mh: 2, inputs: 3 } as const;
+export const STREAM = { proposals: 1, mh: 2, inputs: 3, windowInputs: 4 } as const;
 export function stream(seed: number, which: number): Rng {
   return new Rng(((seed >>> 0) ^ Math.imul(0x9e3779b9, which + 1)) >>> 0);
 }
@@ -74,6 +74,9 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   const prop = stream(opts.seed, STREAM.proposals);
   const mh = stream(opts.seed, STREAM.mh);
   const windows = params.win_s_list.length > 0 ? params.win_s_list.map((s, i) => [s, params.win_e_list[i]!] as const) : [[0, len - 1] as const];
+  // Window tests need the whole machine state at the window: not with BPF-to-BPF calls (their frames live in the interpreter).
+  const windowTests = params.is_win && !program.insns.some((x) => x.op === 0x85 && x.src === 1);
+  const windowInputs = stream(opts.seed, STREAM.windowInputs);
   const mapFds = program.maps.map((m) => m.fd);
   const originalPerf = evaluator.perfCost(program.insns);
   const digest = new TrajectoryDigest();
@@ -98,6 +101,8 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
       cur = best.insns.map((x) => ({ ...x }));
       curParts = { error: 0, perf: best.perf };
       ctx = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
+      if (windowTests && (s !== 0 || e !== len - 1)) evaluator.setWindow(cur.slice(), s, e, windowInputs);
+      else evaluator.clearWindow();
       windowSwitches++;
       digest.program(cur);
     }

@@ -1,0 +1,164 @@
+/**
+ * Window tests (K2's --is_win, k2-spec.md §4): instead of running a candidate's whole program, run
+ * only its window [s,e] from the machine state the start program P has when it reaches the window,
+ * and compare the live-out state. Our way, exact: entry states are real runs of P's prefix on
+ * whole-program test inputs (P with the window replaced by WINDOW_EXIT), snapshotted where they
+ * stop; expected outputs are P's window code (every slot outside [s,e] a WINDOW_EXIT) run from
+ * there. Because the rest of the program is P's in both, equal live registers, live stack bytes
+ * and memory at the same exit slot mean the same whole-program behaviour on that input.
+ */
+import { liveAt, liveness, STACK_BYTES, type Liveness } from '../analysis/liveness.js';
+import { secondHalfMask, type Insn } from '../ebpf/insn.js';
+import { defaultInputSize, type Program } from '../ebpf/program.js';
+import { WINDOW_EXIT, prepare, type PreparedCode } from '../interp/interpreter.js';
+import { SKB, setReg, type Machine, type MachineSnapshot, type RunInput } from '../interp/machine.js';
+import { Session, type Runnable } from '../interp/run.js';
+import type { WindowState } from './equivalence.js';
+import { captureOutput, outputError, type ExpectedOutput } from './outputs.js';
+
+/** Added when a candidate's window leaves at another slot (or exits/tail-calls where P does not). */
+export const WINDOW_EXIT_MISMATCH = 64;
+
+export interface WindowTest {
+  snap: MachineSnapshot;
+  /** Slot the window run starts at (where P's prefix stopped: usually s). */
+  pc: number;
+  /** Slot of the WINDOW_EXIT P's window stopped at; −1 for a real exit or tail call. */
+  exit: number;
+  /** Live registers at `exit` (bit r) and their expected values. */
+  regs: number;
+  lo: Int32Array;
+  hi: Int32Array;
+  /** Live stack bytes at `exit` (indices into the 512-byte frame) and their expected values. */
+  stackIdx: Uint16Array;
+  stackVals: Uint8Array;
+  /** Memory (maps, packet, context) and, at a real exit, r0 / the tail call: as whole-program tests. */
+  out: ExpectedOutput;
+}
+
+/** P's window tests for one window switch. */
+export class WindowTests {
+  readonly tests: WindowTest[] = [];
+  readonly lv: Liveness;
+  /** Window code of the candidate being evaluated: candidate slots in the window, sentinels elsewhere. */
+  private readonly scratch: Insn[];
+  private readonly inWindow: number[] = [];
+  private readonly prefixCode: PreparedCode;
+  private readonly startCode: PreparedCode;
+  private readonly session: Session;
+
+  constructor(private readonly program: Program, readonly base: Runnable, readonly start: readonly Insn[], readonly s: number, readonly e: number) {
+    this.lv = liveness(start, program.maps);
+    const second = secondHalfMask(start);
+    const n = start.length;
+    // An LDDW at e reads its second slot (e+1); a window starting at an LDDW's second slot keeps it in the prefix.
+    const winEnd = e + 1 < n && second[e + 1] ? e + 1 : e;
+    for (let i = s; i <= winEnd; i++) this.inWindow.push(i);
+    this.scratch = start.map(() => WINDOW_EXIT);
+    this.prefixCode = prepare(start.map((x, i) => (i >= s && i <= winEnd && !(i === s && second[s]) ? WINDOW_EXIT : x)));
+    this.startCode = prepare(this.windowCode(start).slice());
+    this.session = new Session(base);
+  }
+
+  /** The window code of `insns` (a reused array: prepare it before the next call). */
+  windowCode(insns: readonly Insn[]): readonly Insn[] {
+    const w = this.scratch, idx = this.inWindow;
+    for (let k = 0; k < idx.length; k++) { const i = idx[k]!; w[i] = insns[i]!; }
+    return w;
+  }
+
+  /** Adds tests for the inputs on which P reaches the window; returns how many were added. */
+  addInputs(inputs: readonly RunInput[]): number {
+    const ses = this.session;
+    let added = 0;
+    for (const input of inputs) {
+      ses.code = this.prefixCode;
+      if (!ses.run(input) || ses.machine.windowExit < 0) continue; // never reaches the window: cannot tell candidates apart
+      if (this.addEntry(ses.machine.snapshot(), ses.machine.windowExit)) added++;
+    }
+    return added;
+  }
+
+  /** A test from a window counterexample (a patch on a base state at s); false when P's window fails on it. */
+  addState(ws: WindowState): boolean {
+    const ses = this.session, m = ses.machine;
+    if (this.tests.length > 0) m.restore(this.tests[0]!.snap);
+    else m.reset({ packet: new Uint8Array(defaultInputSize(this.program)) });
+    applyWindowState(m, ws);
+    return this.addEntry(m.snapshot(), this.s);
+  }
+
+  private addEntry(snap: MachineSnapshot, pc: number): boolean {
+    const ses = this.session, m = ses.machine;
+    ses.code = this.startCode;
+    if (!ses.runFrom(snap, pc)) return false;
+    const exit = m.windowExit;
+    const live = exit >= 0 ? liveAt(this.lv, exit) : { regs: 0, stack: new Uint8Array(STACK_BYTES) };
+    const idx: number[] = [];
+    for (let j = 0; j < STACK_BYTES; j++) if (live.stack[j]) idx.push(j);
+    const top = m.stack.bytes.length - STACK_BYTES;
+    this.tests.push({
+      snap, pc, exit, regs: live.regs, lo: m.lo.slice(), hi: m.hi.slice(),
+      stackIdx: Uint16Array.from(idx), stackVals: Uint8Array.from(idx, (j) => m.stack.bytes[top + j]!), out: captureOutput(m),
+    });
+    return true;
+  }
+}
+
+/** Writes a window counterexample's values over the machine's current state. */
+export function applyWindowState(m: Machine, ws: WindowState): void {
+  ws.regs.forEach((v, r) => { if (v !== undefined && r < 11) setReg(m, r, v); });
+  const top = m.stack.bytes.length - STACK_BYTES;
+  for (const [off, b] of ws.stack) if (off >= 0 && off < STACK_BYTES) m.stack.bytes[top + off] = b;
+  const p = m.packet;
+  if (p && ws.packetLength !== undefined) {
+    const start = m.dataStart - p.base, need = start + ws.packetLength;
+    if (p.bytes.length < need) { const b = new Uint8Array(need); b.set(p.bytes); p.bytes = b; p.view = new DataView(b.buffer); }
+    p.bytes.fill(0, Math.min(p.end - p.base, need), need);
+    m.dataEnd = m.dataStart + ws.packetLength;
+    p.end = p.base + need;
+    if (m.model === 'xdp') m.syncXdpContext();
+    if (m.model === 'skb') { const v = m.ctx!.view; v.setUint32(SKB.dataEnd, m.dataEnd, true); v.setUint32(SKB.len, m.dataEnd - m.dataStart, true); }
+  }
+  if (p) for (const [off, b] of ws.packet) { const at = m.dataStart - p.base + off; if (at >= 0 && at < p.end - p.base) p.bytes[at] = b; }
+  const ctx = m.ctx;
+  if (ctx) for (const [off, b] of ws.ctx) if (off >= 0 && off < ctx.bytes.length) ctx.bytes[off] = b;
+  for (const [mi, off, b] of ws.mapValues) {
+    const map = m.maps[mi];
+    if (map && off >= 0 && off < map.def.valueSize) map.poke(off, b);
+  }
+}
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/**
+ * A candidate window run's error against test t (K2's st_ex per 64-bit register and per byte). At a
+ * real exit on both sides it is exactly the whole-program error; otherwise the memory part of it
+ * (r0 made to agree), plus live registers and stack bytes, plus WINDOW_EXIT_MISMATCH when the exits differ.
+ */
+export function windowError(m: Machine, t: WindowTest, popcount: boolean, exitPenalty: number): number {
+  const exit = m.windowExit, out = t.out;
+  const bothReal = exit < 0 && t.exit < 0;
+  // outputError's last term compares r0: expected r0 at real exits, else the candidate's own (no term).
+  out.r0lo = bothReal ? t.lo[0]! : m.lo[0]!;
+  out.r0hi = bothReal ? t.hi[0]! : m.hi[0]!;
+  let err = outputError(m, out, popcount, exitPenalty);
+  if (bothReal) return err;
+  if (exit !== t.exit) return err + WINDOW_EXIT_MISMATCH;
+  const lo = m.lo, hi = m.hi, elo = t.lo, ehi = t.hi;
+  for (let r = 0, bits = t.regs; bits !== 0; r++, bits >>>= 1) {
+    if (!(bits & 1) || (lo[r] === elo[r] && hi[r] === ehi[r])) continue;
+    err += popcount ? popcount32(lo[r]! ^ elo[r]!) + popcount32(hi[r]! ^ ehi[r]!)
+      : Math.abs((hi[r]! * 0x1_0000_0000 + (lo[r]! >>> 0)) - (ehi[r]! * 0x1_0000_0000 + (elo[r]! >>> 0)));
+  }
+  const stack = m.stack.bytes, top = stack.length - STACK_BYTES, idx = t.stackIdx, vals = t.stackVals;
+  for (let k = 0; k < idx.length; k++) {
+    const a = stack[top + idx[k]!]!, b = vals[k]!;
+    if (a !== b) err += popcount ? popcount32(a ^ b) : Math.abs(a - b);
+  }
+  return err;
+}
