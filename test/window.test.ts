@@ -25,6 +25,7 @@ import { SETS, resolveVariants } from '../variants/sets.js';
 import { compiledDispatch } from '../variants/dispatch/compiled.js';
 import { switchDispatch } from '../variants/dispatch/switch.js';
 import { sharedAvailable, sharedDir } from './paths.js';
+import { fastChecker } from './verify-util.js';
 
 const suiteDir = join(sharedDir, 'k2-suite', 'programs');
 const noSuite = sharedAvailable ? false : `K2 suite not found at ${suiteDir} (third-party data lives outside the repo)`;
@@ -191,7 +192,7 @@ test('window tests: inputs that never reach the window are dropped; live-out reg
   const ses = new Session(toRunnable(prog));
   const errorOf = (cand: Insn[]): number => {
     ses.code = prepare(w.windowCode(cand).slice());
-    return w.tests.reduce((a, t) => { assert.ok(ses.runFrom(t.snap, t.pc)); return a + windowError(ses.machine, t, true, 0); }, 0);
+    return w.tests.reduce((a, t) => { assert.ok(ses.runFrom(t.snap, t.pc)); return a + windowError(ses.machine, t, true, 0, false); }, 0);
   };
   assert.equal(errorOf(insns), 0);
   const deadDiffers = insns.map((x, i) => (i === 4 ? { ...x, op: 0xb7, src: 0, imm: 99 } : x)); // r5 = 99: r5 is dead
@@ -237,4 +238,47 @@ test('determinism in window mode: every variant set gives the same digest (tests
     for (const name of Object.keys(SETS)) digests.set(name, runSearch(prog, params, { seed: 7, variants: resolveVariants(name), checker: testsOnly }).trajectoryDigest);
     assert.equal(new Set(digests.values()).size, 1, `${bench}: ${JSON.stringify(Object.fromEntries(digests))}`);
   }
+});
+
+test('determinism in window mode with the Z3 checker: same digest across variant sets', { skip: noSuite }, async () => {
+  // socket-1's window 1..9 with this seed: the prover refutes some candidates (counterexamples become window tests).
+  const prog = loadProgram(join(suiteDir, 'socket-1'));
+  const params = withParams(K2_DEFAULTS, { n: 1500, reset_win_niter: 300, win_s_list: [1], win_e_list: [9], is_win: true });
+  const digests = new Map<string, string>();
+  for (const name of ['k2-baseline', 'optimized', 'baseline+dispatch=compiled']) {
+    const checker = await fastChecker(prog, name === 'optimized');
+    try {
+      const r = runSearch(prog, params, { seed: 11, variants: resolveVariants(name), checker });
+      assert.ok(r.counters.counterexamples > 0, `${name}: counterexamples were added`);
+      digests.set(name, r.trajectoryDigest);
+    } finally { checker.dispose(); }
+  }
+  assert.equal(new Set(digests.values()).size, 1, JSON.stringify(Object.fromEntries(digests)));
+});
+
+test('window mode: whole-program and window-state counterexamples become window tests', { skip: noSuite }, () => {
+  const prog = loadProgram(join(suiteDir, 'socket-0'));
+  const params = withParams(K2_DEFAULTS, { is_win: true, win_s_list: [1], win_e_list: [6] });
+  const extra = generateInputs(prog, new Rng(99), 1)[0]!;
+  let answer: 'input' | 'state' = 'input';
+  const checker = {
+    name: 'fake', proves: true, windows: true,
+    check: () => (answer === 'input'
+      ? { verdict: 'not-equal' as const, counterexample: extra, ms: 0, cached: false }
+      : { verdict: 'not-equal' as const, windowCounterexample: { regs: [undefined, undefined, undefined, 123n], stack: [], packet: [[12, 0x86], [13, 0xdd]] as [number, number][], ctx: [], mapValues: [] }, ms: 0, cached: false }),
+  };
+  const ev = new Evaluator(prog, params, resolveVariants('optimized'), { check: () => Violation.None }, checker, newCounters());
+  for (const input of generateInputs(prog, new Rng(5))) ev.addTest(input);
+  ev.setWindow(prog.insns, 1, 6, new Rng(6));
+  const w = ev.window!;
+  assert.equal(w.tests.length, 30);
+  ev.evaluate(prog.insns);
+  assert.equal(ev.tests.length, 31);
+  assert.equal(w.tests.length, 31);
+  answer = 'state';
+  ev.evaluate(prog.insns);
+  assert.equal(w.tests.length, 32);
+  assert.equal(ev.counters.counterexamples, 2);
+  assert.equal(w.tests[31]!.pc, 1);
+  assert.equal(getReg({ lo: w.tests[31]!.snap.lo, hi: w.tests[31]!.snap.hi } as never, 3), 123n);
 });

@@ -199,6 +199,7 @@ export class Evaluator {
   /** Window tests: the candidate's window code from each entry state (k2-spec.md §4, window mode). */
   private runWindowTests(insns: readonly Insn[], w: WindowTests): boolean {
     const popcount = this.params.st_ex === 1;
+    const memSame = !w.startWrites && !w.writes(insns);
     const code = this.variants.dispatch.prepare(w.windowCode(insns), this.pooledCode);
     let session = this.pooledSession;
     if (session) { this.pooledCode = code; session.code = code; }
@@ -214,7 +215,7 @@ export class Evaluator {
         this.counters.executionErrors++;
         return false;
       }
-      const e = windowError(session.machine, tc, popcount, this.exitPenalty);
+      const e = windowError(session.machine, tc, popcount, this.exitPenalty, memSame);
       if (e === 0) passed++;
       sum += e;
     }

@@ -57,7 +57,24 @@ export class WindowTests {
     this.scratch = start.map(() => WINDOW_EXIT);
     this.prefixCode = prepare(start.map((x, i) => (i >= s && i <= winEnd && !(i === s && second[s]) ? WINDOW_EXIT : x)));
     this.startCode = prepare(this.windowCode(start).slice());
+    this.startWrites = this.writes(start);
     this.session = new Session(base);
+  }
+
+  /** Whether P's window may write memory (then memory is always compared). */
+  readonly startWrites: boolean;
+
+  /**
+   * Whether `insns`' window may write memory: stores, atomics, helper calls. When neither window
+   * does, memory after both runs equals the entry state's, and comparing it can be skipped.
+   */
+  writes(insns: readonly Insn[]): boolean {
+    const idx = this.inWindow;
+    for (let k = 0; k < idx.length; k++) {
+      const op = insns[idx[k]!]!.op;
+      if ((op & 6) === 2 || (op & 0xf7) === 0x85) return true; // ST/STX classes, call/callx
+    }
+    return false;
   }
 
   /** The window code of `insns` (a reused array: prepare it before the next call). */
@@ -138,15 +155,16 @@ function popcount32(x: number): number {
 /**
  * A candidate window run's error against test t (K2's st_ex per 64-bit register and per byte). At a
  * real exit on both sides it is exactly the whole-program error; otherwise the memory part of it
- * (r0 made to agree), plus live registers and stack bytes, plus WINDOW_EXIT_MISMATCH when the exits differ.
+ * (r0 made to agree; skipped when `memSame`: neither window writes memory), plus live registers and
+ * stack bytes, plus WINDOW_EXIT_MISMATCH when the exits differ.
  */
-export function windowError(m: Machine, t: WindowTest, popcount: boolean, exitPenalty: number): number {
+export function windowError(m: Machine, t: WindowTest, popcount: boolean, exitPenalty: number, memSame: boolean): number {
   const exit = m.windowExit, out = t.out;
   const bothReal = exit < 0 && t.exit < 0;
   // outputError's last term compares r0: expected r0 at real exits, else the candidate's own (no term).
   out.r0lo = bothReal ? t.lo[0]! : m.lo[0]!;
   out.r0hi = bothReal ? t.hi[0]! : m.hi[0]!;
-  let err = outputError(m, out, popcount, exitPenalty);
+  let err = bothReal || !memSame ? outputError(m, out, popcount, exitPenalty) : 0;
   if (bothReal) return err;
   if (exit !== t.exit) return err + WINDOW_EXIT_MISMATCH;
   const lo = m.lo, hi = m.hi, elo = t.lo, ehi = t.hi;
