@@ -34,6 +34,8 @@ export interface WindowTest {
   stackVals: Uint8Array;
   /** Memory (maps, packet, context) and, at a real exit, r0 / the tail call: as whole-program tests. */
   out: ExpectedOutput;
+  /** get_prandom_u32 values consumed: the rest of the program draws the following ones. */
+  cursor: number;
 }
 
 /** P's window tests for one window switch. */
@@ -117,6 +119,7 @@ export class WindowTests {
     this.tests.push({
       snap, pc, exit, regs: live.regs, lo: m.lo.slice(), hi: m.hi.slice(),
       stackIdx: Uint16Array.from(idx), stackVals: Uint8Array.from(idx, (j) => m.stack.bytes[top + j]!), out: captureOutput(m),
+      cursor: m.randomCursor,
     });
     return true;
   }
@@ -156,7 +159,7 @@ function popcount32(x: number): number {
  * A candidate window run's error against test t (K2's st_ex per 64-bit register and per byte). At a
  * real exit on both sides it is exactly the whole-program error; otherwise the memory part of it
  * (r0 made to agree; skipped when `memSame`: neither window writes memory), plus live registers and
- * stack bytes, plus WINDOW_EXIT_MISMATCH when the exits differ.
+ * stack bytes and the random cursor, plus WINDOW_EXIT_MISMATCH when the exits differ.
  */
 export function windowError(m: Machine, t: WindowTest, popcount: boolean, exitPenalty: number, memSame: boolean): number {
   const exit = m.windowExit, out = t.out;
@@ -167,6 +170,7 @@ export function windowError(m: Machine, t: WindowTest, popcount: boolean, exitPe
   let err = bothReal || !memSame ? outputError(m, out, popcount, exitPenalty) : 0;
   if (bothReal) return err;
   if (exit !== t.exit) return err + WINDOW_EXIT_MISMATCH;
+  if (m.randomCursor !== t.cursor) err += popcount ? popcount32(m.randomCursor ^ t.cursor) : Math.abs(m.randomCursor - t.cursor);
   const lo = m.lo, hi = m.hi, elo = t.lo, ehi = t.hi;
   for (let r = 0, bits = t.regs; bits !== 0; r++, bits >>>= 1) {
     if (!(bits & 1) || (lo[r] === elo[r] && hi[r] === ehi[r])) continue;
