@@ -90,6 +90,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   let s = 0, e = len - 1;
   let ctx: ProposalContext = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
   let windowSwitches = 0, acceptances = 0, restarts = 0;
+  let offerCur = true;
   const start = performance.now();
   const every = opts.progressEvery ?? 2048;
   let i = 0;
@@ -99,6 +100,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
       const w = windows[Math.floor(i / params.reset_win_niter) % windows.length]!;
       [s, e] = w;
       cur = best.insns.map((x) => ({ ...x }));
+      offerCur = true;
       curParts = { error: 0, perf: best.perf };
       ctx = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
       if (windowTests && (s !== 0 || e !== len - 1)) evaluator.setWindow(cur.slice(), s, e, windowInputs);
@@ -113,6 +115,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
       restarts++;
       if (params.st_start_prog !== 0) {
         cur = cur.slice();
+        offerCur = true;
         if (params.st_start_prog === 1) resampleContiguous(cur, 0, len, ctx, prop);
         else { const k = sampleInt(prop, Math.min(2, e - s + 1), e - s + 1); resampleContiguous(cur, sampleInt(prop, s, e - k + 1), k, ctx, prop); }
         curParts = evaluator.evaluate(cur);
@@ -128,12 +131,14 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     const delta = (wE * candParts.error + wP * candParts.perf) - (wE * curParts.error + wP * curParts.perf);
     const accept = u < acceptProbability(delta);
     digest.iteration(cand, cur, candParts.error, candParts.perf, accept);
-    if (accept) { cur = cand; curParts = candParts; acceptances++; }
+    if (accept) { cur = cand; curParts = candParts; acceptances++; offerCur = true; }
     if (curParts.error === 0 && curParts.perf < best.perf) {
       const ms = performance.now() - start;
       best = { insns: cur.map((x) => ({ ...x })), perf: curParts.perf, verified: opts.checker.proves && curParts.verdict === 'equal', iteration: i, ms };
     }
-    topK.offer(cur, curParts.error, curParts.perf, i, 0);
+    // Offering an unchanged current program again cannot change the list (a duplicate, or rejected
+    // again: only offers of other programs change it), so only new current programs are offered.
+    if (offerCur) { topK.offer(cur, curParts.error, curParts.perf, i, 0); offerCur = false; }
     if (opts.onProgress && i % every === 0) {
       opts.onProgress({ iteration: i, total: params.n, elapsedMs: performance.now() - start, bestPerf: best.perf, currentCost: wE * curParts.error + wP * curParts.perf });
     }
