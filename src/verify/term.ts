@@ -28,6 +28,8 @@ export interface Term {
 export const mask = (w: number): bigint => (1n << BigInt(w)) - 1n;
 export const toSigned = (v: bigint, w: number): bigint => (v >> BigInt(w - 1) ? v - (1n << BigInt(w)) : v);
 
+const LOW_BITS_OPS = new Set<string>(['bvadd', 'bvsub', 'bvmul', 'bvand', 'bvor', 'bvxor']);
+
 export class TermBuilder {
   private readonly table = new Map<string, Term>();
   private next = 0;
@@ -241,6 +243,21 @@ export class TermBuilder {
     }
     if (a.op === 'ite' && (a.args[1]!.op === 'const' || a.args[2]!.op === 'const')) {
       return this.ite(a.args[0]!, this.extract(hi, lo, a.args[1]!), this.extract(hi, lo, a.args[2]!));
+    }
+    // The low bits of a sum, product or bitwise operation depend only on the operands' low bits:
+    // 32-bit views of 64-bit values computed differently (a u32 vs a u64 load, then + 2) become the
+    // same term, so two windows that agree on them share everything downstream (socket-1's LD_IND).
+    if (lo === 0 && LOW_BITS_OPS.has(a.op)) {
+      const [x, y] = a.args as [Term, Term];
+      const ex = this.extract(hi, 0, x), ey = this.extract(hi, 0, y);
+      switch (a.op) {
+        case 'bvadd': return this.add(ex, ey);
+        case 'bvsub': return this.sub(ex, ey);
+        case 'bvmul': return this.mul(ex, ey);
+        case 'bvand': return this.and_(ex, ey);
+        case 'bvor': return this.or_(ex, ey);
+        default: return this.xor(ex, ey);
+      }
     }
     return this.mk(w, 'extract', [a], undefined, undefined, [hi, lo]);
   }
