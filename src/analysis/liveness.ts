@@ -20,7 +20,11 @@ export const STACK_BYTES = 512;
 const REGS = 11;
 const ALL_REGS = (1 << REGS) - 1;
 const ARG_REGS = 0b111110; // r1–r5
-const HELPER_LOOKUP = 1, HELPER_UPDATE = 2, HELPER_DELETE = 3, HELPER_TAIL_CALL = 12;
+const HELPER_LOOKUP = 1, HELPER_UPDATE = 2, HELPER_DELETE = 3, HELPER_PRANDOM = 7, HELPER_TAIL_CALL = 12;
+/** Argument registers the K2 helpers read (interp/helpers.ts); any other helper: r1–r5. */
+const HELPER_ARGS: ReadonlyMap<number, number> = new Map([
+  [HELPER_LOOKUP, 0b110], [HELPER_UPDATE, 0b11110], [HELPER_DELETE, 0b110], [HELPER_PRANDOM, 0], [HELPER_TAIL_CALL, 0b1110],
+]);
 
 export interface Liveness {
   /** Per slot: bit r set when register r is live before the slot. */
@@ -156,16 +160,16 @@ function backwardStep(x: Insn, spec: OpSpec | undefined, b: RegVals, maps: Reado
       io.regs |= bit(d) | bit(s) | (spec.atomic === 'cmpxchg' ? 1 : 0);
       readThrough(io.stack, b[d]!, x.off, spec.size);
       break;
-    case 'ldabs': case 'ldind':
-      io.regs &= ~1;
-      if (spec.kind === 'ldind') io.regs |= bit(s);
+    case 'ldabs': case 'ldind': // r0 ← packet bytes; r1–r5 clobbered (unreadable after it, as after a call); reads r6 (the skb)
+      io.regs &= ~(1 | ARG_REGS);
+      io.regs |= bit(6) | (spec.kind === 'ldind' ? bit(s) : 0);
       break;
     case 'jcond': io.regs |= bit(d) | (spec.usesSrcReg ? bit(s) : 0); break;
     case 'exit': io.regs = 1; io.stack.fill(0); break;
     case 'call': case 'callx': {
       if (spec.kind === 'call' && s !== 0) { io.regs = ALL_REGS; io.stack.fill(1); break; } // local calls / kfuncs: everything
       io.regs &= ~(1 | ARG_REGS);
-      io.regs |= ARG_REGS | (spec.kind === 'callx' ? bit(d) : 0);
+      io.regs |= spec.kind === 'callx' ? ARG_REGS | bit(d) : HELPER_ARGS.get(x.imm) ?? ARG_REGS;
       helperReads(spec.kind === 'call' ? x.imm : -1, b, maps, io.stack);
       break;
     }
