@@ -15,6 +15,8 @@ import { loadProgram } from '../src/ebpf/load.js';
 import { specOf } from '../src/ebpf/opcodes.js';
 import { MAP_TYPES, type MapDef, type Program } from '../src/ebpf/program.js';
 import { isNop } from '../src/search/k2-isa.js';
+import { searchWindows } from '../src/search/mcmc.js';
+import { K2_DEFAULTS, withParams } from '../src/search/params.js';
 import { sharedAvailable, sharedDir } from './paths.js';
 
 const asm = (...lines: string[]): Insn[] => assemble(lines.join('\n'));
@@ -217,4 +219,14 @@ test('autoWindows on the 11 K2 suite programs: windows inside the program, at mo
       for (let i = start; i <= end; i++) assert.ok(!isBarrier(p.insns, i, half), `${b.name}: window ${start}–${end} holds slot ${i}`);
     });
   }
+});
+
+test('the search uses automatic windows when no window lists are given, and the whole program when none is eligible', () => {
+  const straight = prog(assemble('r1 = 1\nr2 = 2\nr3 = 3\nr0 = r1\nr0 += r2\nr0 += r3\nexit'));
+  const auto = autoWindows(straight);
+  assert.ok(auto.s.length > 0);
+  assert.deepEqual(searchWindows(straight, K2_DEFAULTS), auto.s.map((s, i) => [s, auto.e[i]]));
+  assert.deepEqual(searchWindows(straight, withParams(K2_DEFAULTS, { win_s_list: [1], win_e_list: [2] })), [[1, 2]]);
+  const jumpy = prog(assemble('r0 = 1\nif r1 > 2 goto +1\nr0 = 2\nexit'));
+  assert.deepEqual(searchWindows(jumpy, K2_DEFAULTS), [[0, 3]]);
 });

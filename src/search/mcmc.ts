@@ -6,6 +6,7 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
+import { autoWindows } from '../analysis/windows.js';
 import { createSafetyChecker } from '../safety/checker.js';
 import { Evaluator, newCounters, type CostParts, type Counters } from './cost.js';
 import { TrajectoryDigest } from './digest.js';
@@ -59,6 +60,17 @@ export function stream(seed: number, which: number): Rng {
   return new Rng(((seed >>> 0) ^ Math.imul(0x9e3779b9, which + 1)) >>> 0);
 }
 
+/**
+ * The windows the chain cycles through: the given lists, else K2's automatic windows (k2-spec.md
+ * §11; K2 applies them with or without --is_win), else — no eligible run — the whole program.
+ */
+export function searchWindows(program: Program, params: K2Params): (readonly [number, number])[] {
+  if (params.win_s_list.length > 0) return params.win_s_list.map((s, i) => [s, params.win_e_list[i]!] as const);
+  const auto = autoWindows(program);
+  if (auto.s.length > 0) return auto.s.map((s, i) => [s, auto.e[i]!] as const);
+  return [[0, program.insns.length - 1] as const];
+}
+
 /** K2's Metropolis–Hastings rule: α = 1 if Δ ≤ 0, else 2^(−Δ) (base 2, no temperature). */
 export function acceptProbability(delta: number): number {
   return delta <= 0 ? 1 : Math.pow(2, -delta);
@@ -73,7 +85,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   for (const input of generateInputs(program, stream(opts.seed, STREAM.inputs))) evaluator.addTest(input);
   const prop = stream(opts.seed, STREAM.proposals);
   const mh = stream(opts.seed, STREAM.mh);
-  const windows = params.win_s_list.length > 0 ? params.win_s_list.map((s, i) => [s, params.win_e_list[i]!] as const) : [[0, len - 1] as const];
+  const windows = searchWindows(program, params);
   // Window tests need the whole machine state at the window: not with BPF-to-BPF calls (their frames live in the interpreter).
   const windowTests = params.is_win && !program.insns.some((x) => x.op === 0x85 && x.src === 1);
   const windowInputs = stream(opts.seed, STREAM.windowInputs);

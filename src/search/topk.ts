@@ -19,11 +19,12 @@ export class TopK {
   offer(insns: readonly Insn[], error: number, perf: number, iteration: number, ms: number): void {
     if (error !== 0) return;
     if (this.items.some((r) => r.perf === perf && sameSlots(r.insns, insns))) return;
-    const entry = { insns: insns.map((x) => ({ ...x })), perf, iteration, ms };
-    if (this.items.length < this.k) { this.items.push(entry); return; }
+    const copy = (): Ranked => ({ insns: insns.map((x) => ({ ...x })), perf, iteration, ms });
+    if (this.items.length < this.k) { this.items.push(copy()); return; }
     let worst = 0;
     for (let i = 1; i < this.items.length; i++) if (this.items[i]!.perf > this.items[worst]!.perf) worst = i;
-    if (perf < this.items[worst]!.perf) this.items[worst] = entry;
+    // Copy only a program that gets in (most offers lose against a full list).
+    if (perf < this.items[worst]!.perf) this.items[worst] = copy();
   }
 
   /** Sorted by perf ascending (K2's output order). */
