@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Insn } from '../src/ebpf/insn.js';
 import { loadProgram } from '../src/ebpf/load.js';
@@ -15,6 +16,9 @@ import type { RunInput } from '../src/interp/machine.js';
 import { generateInputs } from '../src/search/inputs.js';
 import { NOP } from '../src/search/k2-isa.js';
 import { Rng } from '../src/search/rng.js';
+import { newSweep, readCatalog } from '../src/bench/sweep.js';
+import { toRunnable } from '../src/interp/run.js';
+import { WindowTests } from '../src/search/window-tests.js';
 import { sharedAvailable, sharedDir } from './paths.js';
 import { differences, fastChecker, mutate } from './verify-util.js';
 
@@ -90,4 +94,27 @@ test('known window rewrites verify; wrong ones are refuted; edits outside the wi
   assert.equal(cf.check(u16, fw.insns, { start: fw.insns, s: 10, e: 13 }).verdict, 'equal');
   assert.equal(differences(fw, fw.insns, u16, inputs(fw, 1000, 3)).differ, 0);
   cf.dispose();
+});
+
+test('reach: a solver-found input gets past a map hit that random inputs never pass', { skip: noSuite }, async () => {
+  const b = benches().find((x) => x.name === 'xdp_cpumap_enqueue')!;
+  const p = load(b);
+  const c = await fastChecker(p);
+  const random = generateInputs(p, new Rng(1), 300);
+  assert.equal(new WindowTests(p, toRunnable(p), p.insns, 14, 16).addInputs(random), 0, 'random tracepoint contexts never hold a cpu index < 64');
+  const input = c.reach(p.insns, 14, 16);
+  assert.ok(input, 'the window is reachable');
+  assert.equal(new WindowTests(p, toRunnable(p), p.insns, 14, 16).addInputs([input]), 1);
+  c.dispose();
+});
+
+test('bench --iterations-from k2-native: every benchmark runs K2\'s measured -n', { skip: noSuite }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'k2lab-iter-'));
+  try {
+    const { config } = newSweep({ suite: join(suiteRoot, 'suite.json'), iterationsFrom: 'k2-native', out: join(dir, 'x') }, readCatalog());
+    const fw = config.benchmarks.find((x) => x.name === 'xdp_fw')!;
+    assert.equal(fw.iterations, 150_000);
+    assert.equal(config.iterationsFrom, 'k2-native');
+    assert.equal(config.benchmarks.length, 11);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });

@@ -13,7 +13,7 @@ import { Session, toRunnable, type Runnable } from '../interp/run.js';
 import { MAP_TYPES } from '../ebpf/program.js';
 import { SafetyViolation, Violation } from './errors.js';
 import type { EquivalenceChecker, Verdict } from './equivalence.js';
-import { generateInputs, K2_TEST_COUNT } from './inputs.js';
+import { generateInputs, K2_TEST_COUNT, mutateInput } from './inputs.js';
 import { isNop } from './k2-isa.js';
 import { captureOutput, outputError, type ExpectedOutput } from './outputs.js';
 import type { K2Params } from './params.js';
@@ -24,6 +24,8 @@ import { WindowTests, windowError } from './window-tests.js';
 export const ERROR_COST_MAX = 100000;
 /** Batches of fresh inputs tried when fewer than K2_TEST_COUNT test inputs reach a window. */
 export const WINDOW_TOPUP_BATCHES = 10;
+/** Variants of a solver-found input tried for the remaining window tests. */
+export const WINDOW_MUTANTS = 300;
 
 export interface SafetyCheckerLike { check(insns: readonly Insn[]): Violation }
 
@@ -99,6 +101,16 @@ export class Evaluator {
       for (const input of generateInputs(this.program, rng)) {
         if (w.tests.length >= K2_TEST_COUNT) break;
         w.addInputs([input]);
+      }
+    }
+    // Random inputs rarely get there (behind a map hit, a narrow bounds check): ask the prover for an
+    // input that does — canonical, so the same in every z3 implementation — and vary its data.
+    if (w.tests.length < K2_TEST_COUNT && this.checker.reach) {
+      const t0 = performance.now();
+      const seed = this.checker.reach(start, s, e);
+      this.counters.z3Ms += performance.now() - t0;
+      if (seed && w.addInputs([seed]) > 0) {
+        for (let k = 0; k < WINDOW_MUTANTS && w.tests.length < K2_TEST_COUNT; k++) w.addInputs([mutateInput(seed, rng)]);
       }
     }
     // No input reaches the window (e.g. only behind a map hit): a window prover can still fill the

@@ -53,6 +53,11 @@ export interface EquivalenceChecker {
   /** True when `check` understands a WindowQuery (otherwise it always proves the whole program). */
   readonly windows?: boolean;
   check(candidate: readonly Insn[], original: readonly Insn[], window?: WindowQuery): EquivalenceResult;
+  /**
+   * A canonical program input on which `start` reaches slots s…e (a solver can find one where
+   * random inputs never get, e.g. behind a map hit); undefined when none or unknown.
+   */
+  reach?(start: readonly Insn[], s: number, e: number): RunInput | undefined;
 }
 
 export const testsOnly: EquivalenceChecker = {

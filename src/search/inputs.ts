@@ -50,3 +50,14 @@ export function generateInputs(p: Program, rng: Rng, count = K2_TEST_COUNT): Run
   }
   return out;
 }
+
+/**
+ * A variant of `seed` with each packet byte replaced by a random one with probability 1/4: inputs
+ * near one that reaches a window mostly still reach it, with varied data (window tests topped up
+ * around a solver-found input).
+ */
+export function mutateInput(seed: RunInput, rng: Rng): RunInput {
+  const packet = seed.packet.slice();
+  for (let i = 0; i < packet.length; i++) if (rng.int(4) === 0) packet[i] = rng.int(256);
+  return { ...seed, packet };
+}

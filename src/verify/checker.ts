@@ -6,12 +6,13 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
+import type { RunInput } from '../interp/machine.js';
 import type { EquivalenceChecker, EquivalenceResult, WindowQuery } from '../search/equivalence.js';
 import { liveAt, liveness } from '../analysis/liveness.js';
 import { EquivalenceCache } from './cache.js';
 import { confirm, toRunInput } from './counterexample.js';
 import { runQuery, SolverError, type QueryResult, type SmtSession } from './query.js';
-import { runWindowQuery, type Liveness } from './window.js';
+import { runReachQuery, runWindowQuery, type Liveness } from './window.js';
 
 /** One implementation of the `z3` axis: hands out a session per query and takes it back. */
 export interface Z3Impl {
@@ -45,6 +46,8 @@ export interface Z3Stats {
   unsupported: number;
   solverErrors: number;
   cacheHits: number;
+  /** Inputs asked for that reach a window (window tests where random inputs never get there). */
+  reachQueries: number;
   ms: number;
 }
 
@@ -52,14 +55,16 @@ export interface Z3Checker extends EquivalenceChecker {
   readonly stats: Z3Stats;
   /** The last query's detail (reason for "unknown", solver checks). */
   readonly last: QueryResult | undefined;
+  reach(start: readonly Insn[], s: number, e: number): RunInput | undefined;
   dispose(): void;
 }
 
 export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Checker {
   const cache = opts.cache ? new EquivalenceCache() : undefined;
   const rlimit = opts.rlimit ?? DEFAULT_RLIMIT;
-  const stats: Z3Stats = { queries: 0, solverChecks: 0, equal: 0, notEqual: 0, unsafe: 0, unknown: 0, encodingMismatches: 0, unsupported: 0, solverErrors: 0, cacheHits: 0, ms: 0 };
+  const stats: Z3Stats = { queries: 0, solverChecks: 0, equal: 0, notEqual: 0, unsafe: 0, unknown: 0, encodingMismatches: 0, unsupported: 0, solverErrors: 0, cacheHits: 0, reachQueries: 0, ms: 0 };
   let last: QueryResult | undefined;
+  const reached = new Map<string, RunInput | undefined>();
   // Liveness of the current window's start program (it changes only at window switches).
   let liveFor: readonly Insn[] | undefined, live: Liveness | undefined;
   const livenessOf = (start: readonly Insn[]): Liveness => {
@@ -124,6 +129,24 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
       else stats.unknown++;
       cache?.set(candidate, result, scope);
       return { ...result, ms };
+    },
+    reach(start: readonly Insn[], s: number, e: number): RunInput | undefined {
+      const key = `${startId(start)}:${s}:${e}`;
+      if (reached.has(key)) return reached.get(key);
+      const session = opts.impl.open();
+      let q: QueryResult;
+      try {
+        q = runReachQuery(session, program, start, s, e, { rlimit });
+        opts.impl.release(session, q.depth);
+      } catch (err) {
+        opts.impl.release(session, -1);
+        if (!(err instanceof SolverError)) throw err;
+        q = { verdict: 'unknown', checks: 0, depth: 0 };
+      }
+      stats.reachQueries++;
+      const input = q.verdict === 'not-equal' ? toRunInput(q) : undefined;
+      reached.set(key, input);
+      return input;
     },
     dispose: () => opts.impl.dispose(),
   };

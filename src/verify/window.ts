@@ -113,3 +113,26 @@ export function runWindowQuery(session: SmtSession, program: Program, start: rea
   const assume = tb.and(tb.not(tb.or(...prefixFaults)), tb.not(o.fault));
   return solve(session, env, { assume, unsafe: c.fault, differ: tb.and(tb.not(c.fault), tb.or(...parts)) }, opts);
 }
+
+/**
+ * A program input on which `start` reaches slot s…e (for window tests when random inputs never get
+ * there, e.g. behind a map hit or a narrow bounds check): "not-equal" with canonical input values
+ * when one exists, "equal" when the window is unreachable, else "unknown".
+ */
+export function runReachQuery(session: SmtSession, program: Program, start: readonly Insn[], s: number, e: number, opts: QueryOptions): QueryResult {
+  const env = new SymEnv(program, prandomCalls(start));
+  const tb = env.tb;
+  const n = start.length;
+  const faults: Term[] = [];
+  const entry: Term[] = [];
+  try {
+    const incoming: Incoming = Array.from({ length: n + 1 }, () => []);
+    if (s === 0) entry.push(tb.T); else incoming[0]!.push({ c: tb.T, s: initialState(env) });
+    const sink: FaultSink = { fault: (f) => { if (f !== tb.F) faults.push(f); } };
+    encodeSlots(env, start, 0, s, incoming, [], sink, (t, f) => { if (t <= e) entry.push(f); });
+  } catch (err) {
+    if (err instanceof Unsupported) return { verdict: 'unknown', reason: err.message, checks: 0, depth: 0 };
+    throw err;
+  }
+  return solve(session, env, { assume: tb.not(tb.or(...faults)), unsafe: tb.F, differ: tb.or(...entry) }, opts);
+}
