@@ -43,6 +43,8 @@ export interface SweepConfig {
   reps: number;
   warmup: number;
   iterationsScale: number;
+  /** 'k2-native': each benchmark's -n is K2's from k2-native.md (× iterationsScale). */
+  iterationsFrom?: 'k2-native';
   seed: number;
   fast: boolean;
   shard: Shard | null;

@@ -61,7 +61,7 @@ export function reportBlocks(x: ReportContext): Block[] {
     `Suite: ${c.suite} (${c.benchmarks.length} benchmark${c.benchmarks.length === 1 ? '' : 's'}${c.fast ? ', fast mode' : ''})`,
     `Variant sets: ${c.variantSets.join(', ')}; runtime profiles: ${c.runtimeProfiles.map((p) => `${p.name}${p.nodeFlags.length ? ` (${p.nodeFlags.join(' ')})` : ''}`).join(', ')}`,
     ...(c.optimizeArgs?.length ? [`Extra optimize arguments: \`${c.optimizeArgs.join(' ')}\``] : []),
-    `Repetitions: ${c.reps} measured + ${c.warmup} warm-up (discarded) per benchmark × variant × profile, each its own process, interleaved; seed ${c.seed}; iterations = iterations_timing × ${c.iterationsScale}`,
+    `Repetitions: ${c.reps} measured + ${c.warmup} warm-up (discarded) per benchmark × variant × profile, each its own process, interleaved; seed ${c.seed}; iterations = ${c.iterationsFrom === 'k2-native' ? "K2's -n from k2-native.md" : 'iterations_timing'} × ${c.iterationsScale}`,
     `Runs: ${a.measured} measured, ${a.failures.length} failed, ${a.warmups} warm-up${x.missing ? `; ${x.missing} planned run(s) missing (interrupted or partial sweep: \`k2lab bench --resume\` completes it)` : ''}`,
     ...(m ? [`Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}; Node ${x.env?.node} (V8 ${x.env?.v8})`] : []),
     `Git commit: ${x.env?.gitCommit ?? c.gitCommit ?? 'unknown'}${x.env?.gitDirty ? ' (with uncommitted changes)' : ''}`,
@@ -110,7 +110,7 @@ export function reportBlocks(x: ReportContext): Block[] {
         const ours = vs.map((v) => a.summary.find((s) => s.benchmark === n.benchmark && s.variantSet === v && s.runtimeProfile === a.baseline.runtimeProfile)?.mean ?? NaN);
         return [n.benchmark, fmtInt(n.iterations), `${fmtInt(n.wallMean)} (${n.wallPerSecond.map(fmtInt).join(' / ')})`, fmtInt(n.searchCpuMean), ...ours.flatMap((o) => [fmtInt(o), fmtRatio(o / n.wallMean)])];
       }), [false, true, true, true, ...vs.flatMap(() => [true, true])]));
-    b.push({ kind: 'p', text: `K2 itself (C++, -O3), measured separately on a machine of the same kind, from ${x.native.file}: iterations/s of wall time of whole K2 runs (mean of its runs). Ours: mean candidates/s of the search (one candidate per iteration) in the ${a.baseline.runtimeProfile} profile with ${c.iterationsScale === 1 ? 'the suite\'s iteration counts' : `iterations × ${c.iterationsScale}`}; K2's -n differs, so read the ratio as a speed comparison, not identical work.` });
+    b.push({ kind: 'p', text: `K2 itself (C++, -O3), measured separately on a machine of the same kind, from ${x.native.file}: iterations/s of wall time of whole K2 runs (mean of its runs). Ours: mean candidates/s of the search (one candidate per iteration) in the ${a.baseline.runtimeProfile} profile${c.iterationsFrom === 'k2-native' && c.iterationsScale === 1 ? " with K2's own -n per benchmark (the same number of iterations as K2's measured runs)." : ` with ${c.iterationsFrom === 'k2-native' ? "K2's -n" : "the suite's iteration counts"}${c.iterationsScale === 1 ? '' : ` × ${c.iterationsScale}`}; K2's -n differs, so read the ratio as a speed comparison, not identical work.`}` });
   }
 
   if (a.failures.length) {

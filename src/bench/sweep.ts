@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { nativeReference } from './native.js';
 import { InputError } from '../ebpf/errors.js';
 import { repoRoot } from '../paths.js';
 import { finishSession, gitCommit, recordSession, startSession } from './environment.js';
@@ -25,6 +26,8 @@ export interface BenchOptions {
   reps?: number;
   warmup?: number;
   iterationsScale?: number;
+  /** Where -n comes from: the suite's iterations_timing, or K2's measured -n (k2-native.md). */
+  iterationsFrom?: 'suite' | 'k2-native';
   seed?: number;
   fast?: boolean;
   out?: string;
@@ -87,8 +90,16 @@ export function newSweep(o: BenchOptions, catalog: Catalog): { dir: string; conf
   const suite = loadSuite(suiteFile);
   const sel = selectBenchmarks(suite, splitList(o.bench), o.fast === true);
   const scale = o.iterationsScale ?? (o.fast ? FAST_ITERATIONS_SCALE : 1);
+  const native = o.iterationsFrom === 'k2-native' ? nativeReference(suiteFile, sel.benchmarks) : undefined;
+  if (native === null) throw new InputError(`--iterations-from k2-native: no k2-native.md with rows for these benchmarks (looked beside ${suiteFile} and in ../shared)`);
   const benchmarks: PlanBenchmark[] = sel.benchmarks.map((b) => {
-    const p: PlanBenchmark = { name: b.name, program: b.program, iterations: scaledIterations(b, scale) };
+    let iterations = scaledIterations(b, scale);
+    if (native) {
+      const n = native.rows.find((r) => r.benchmark === b.name)?.iterations;
+      if (!n) throw new InputError(`--iterations-from k2-native: ${native.file} has no -n for '${b.name}'`);
+      iterations = Math.max(1, Math.round(n * scale));
+    }
+    const p: PlanBenchmark = { name: b.name, program: b.program, iterations };
     if (b.progType) p.progType = b.progType;
     if (b.section) p.section = b.section;
     if (b.instructions !== undefined) p.instructions = b.instructions;
@@ -104,7 +115,7 @@ export function newSweep(o: BenchOptions, catalog: Catalog): { dir: string; conf
   }
   const config: SweepConfig = {
     format: 'k2lab-sweep/1', runId, suite: suite.file, benchmarks, variantSets: sets, runtimeProfiles: profiles,
-    reps: o.reps ?? (o.fast ? 3 : DEFAULT_REPS), warmup: o.warmup ?? 1, iterationsScale: scale, seed: o.seed ?? 1, fast: o.fast === true,
+    reps: o.reps ?? (o.fast ? 3 : DEFAULT_REPS), warmup: o.warmup ?? 1, iterationsScale: scale, ...(native ? { iterationsFrom: 'k2-native' as const } : {}), seed: o.seed ?? 1, fast: o.fast === true,
     shard, timeLimitPerRunS: o.timeLimitPerRun ?? DEFAULT_TIME_LIMIT_S, createdAt: new Date().toISOString(), gitCommit: gitCommit(),
     ...(optimizeArgs.length ? { optimizeArgs } : {}),
   };
@@ -112,7 +123,7 @@ export function newSweep(o: BenchOptions, catalog: Catalog): { dir: string; conf
 }
 
 const PLAN_FLAGS: [keyof BenchOptions, string][] = [['suite', '--suite'], ['bench', '--bench'], ['variants', '--variants'], ['runtimeProfiles', '--runtime-profile'],
-  ['reps', '--reps'], ['warmup', '--warmup'], ['iterationsScale', '--iterations-scale'], ['seed', '--seed'], ['out', '--out'], ['shard', '--shard'], ['optimizeArgs', '--optimize-args']];
+  ['reps', '--reps'], ['warmup', '--warmup'], ['iterationsScale', '--iterations-scale'], ['iterationsFrom', '--iterations-from'], ['seed', '--seed'], ['out', '--out'], ['shard', '--shard'], ['optimizeArgs', '--optimize-args']];
 
 export function resumeSweep(o: BenchOptions): { dir: string; config: SweepConfig; note?: string } {
   const dir = resolve(o.resume!);

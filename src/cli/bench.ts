@@ -12,7 +12,7 @@ import type { BenchOptions } from '../bench/sweep.js';
 
 interface Args {
   suite?: string; bench?: string[]; variants?: string[]; 'runtime-profile'?: string[]; reps?: number; warmup?: number;
-  'iterations-scale'?: number; seed?: number; fast: boolean; out?: string; resume?: string; shard?: string; jobs?: number;
+  'iterations-scale'?: number; 'iterations-from'?: string; seed?: number; fast: boolean; out?: string; resume?: string; shard?: string; jobs?: number;
   'time-limit-per-run'?: number; 'retry-failed': boolean; 'optimize-args'?: string;
 }
 
@@ -27,6 +27,7 @@ export const benchCommand: CommandModule<object, Args> = {
     .option('reps', { type: 'number', describe: `measured repetitions per benchmark × variant × profile (default ${DEFAULT_REPS}; 3 with --fast)` })
     .option('warmup', { type: 'number', describe: 'warm-up runs per benchmark × variant × profile, discarded (default 1)' })
     .option('iterations-scale', { type: 'number', describe: `multiply each benchmark's iterations_timing (default 1; ${FAST_ITERATIONS_SCALE} with --fast)` })
+    .option('iterations-from', { type: 'string', choices: ['suite', 'k2-native'], describe: "each benchmark's -n: the suite's iterations_timing (default) or K2's -n in ../shared/k2-native.md (same work as K2's measured runs); × --iterations-scale" })
     .option('seed', { type: 'number', describe: 'seed of every run (default 1): the same seed gives every variant the same trajectory' })
     .option('fast', { type: 'boolean', default: false, describe: 'the suite\'s fast-mode benchmarks × 3 repetitions, short runs' })
     .option('out', { type: 'string', describe: 'result folder (default results/<run-id>)' })
@@ -46,7 +47,8 @@ export const benchCommand: CommandModule<object, Args> = {
       ...(a.variants !== undefined ? { variants: a.variants.map(String) } : {}),
       ...(a['runtime-profile'] !== undefined ? { runtimeProfiles: a['runtime-profile'].map(String) } : {}),
       ...(a.reps !== undefined ? { reps: a.reps } : {}), ...(a.warmup !== undefined ? { warmup: a.warmup } : {}),
-      ...(a['iterations-scale'] !== undefined ? { iterationsScale: a['iterations-scale'] } : {}), ...(a.seed !== undefined ? { seed: a.seed } : {}),
+      ...(a['iterations-scale'] !== undefined ? { iterationsScale: a['iterations-scale'] } : {}),
+      ...(a['iterations-from'] !== undefined ? { iterationsFrom: a['iterations-from'] as 'suite' | 'k2-native' } : {}), ...(a.seed !== undefined ? { seed: a.seed } : {}),
       ...(a.out !== undefined ? { out: a.out } : {}), ...(a.resume !== undefined ? { resume: a.resume } : {}),
       ...(a.shard !== undefined ? { shard: String(a.shard) } : {}), ...(a.jobs !== undefined ? { jobs: a.jobs } : {}),
       ...(a['time-limit-per-run'] !== undefined ? { timeLimitPerRun: a['time-limit-per-run'] } : {}),
