@@ -19,7 +19,7 @@ import type { Program } from '../ebpf/program.js';
 import { close as kernelClose, kernelUnavailableReason, loadProgram as kernelLoad } from '../kernel/index.js';
 import { loadProgram, readInputFile } from '../ebpf/load.js';
 import { testsOnly, type EquivalenceChecker } from '../search/equivalence.js';
-import type { Z3Checker } from '../verify/checker.js';
+import { DEFAULT_RLIMIT, type Z3Checker } from '../verify/checker.js';
 import { createChecker, nativeAvailable } from '../../variants/z3/index.js';
 import { runSearch, type Progress } from '../search/mcmc.js';
 import { K2_DEFAULTS, PARAM_NAMES, withParams, type K2Params } from '../search/params.js';
@@ -111,7 +111,8 @@ export const optimizeCommand: CommandModule<object, Args> = {
     if (showProgress) process.stderr.write('\n');
     z3?.dispose();
     // A final whole-program proof of each program that may be written or reported as optimized.
-    const finalChecker = a.checker === 'z3' && result.best.perf < result.originalPerf && result.best.verified ? await createChecker(prog, variants.z3, a['z3-rlimit']) : undefined;
+    // One query per written program: it may spend ten times a search query's resource limit.
+    const finalChecker = a.checker === 'z3' && result.best.perf < result.originalPerf && result.best.verified ? await createChecker(prog, variants.z3, 10 * (a['z3-rlimit'] ?? DEFAULT_RLIMIT)) : undefined;
     const proofs = new Map<readonly Insn[], Proof>();
     const proofOf = (insns: readonly Insn[]): Proof => {
       let pr = proofs.get(insns);
