@@ -55,6 +55,10 @@ export const XDP_MD = { data: 0, dataEnd: 4, dataMeta: 8, ingressIfindex: 12, rx
 export interface MachineSnapshot {
   lo: Int32Array;
   hi: Int32Array;
+  /**
+   * The outermost stack frame (the 512 bytes below r10). Snapshots are taken outside BPF-to-BPF
+   * calls (window mode excludes programs with them), where no other frame is in use.
+   */
   stack: Uint8Array;
   /** Packet region bytes [0, end − base), data bounds and the region's end. */
   packet: Uint8Array | undefined;
@@ -222,7 +226,7 @@ export class Machine {
   snapshot(): MachineSnapshot {
     const p = this.packet;
     return {
-      lo: this.lo.slice(), hi: this.hi.slice(), stack: this.stack.bytes.slice(),
+      lo: this.lo.slice(), hi: this.hi.slice(), stack: this.stack.bytes.slice(this.stack.bytes.length - STACK_FRAME),
       packet: p ? p.bytes.slice(0, p.end - p.base) : undefined, dataStart: this.dataStart, dataEnd: this.dataEnd, packetEnd: p ? p.end : 0,
       ctx: this.ctx && this.ctx !== p ? this.ctx.bytes.slice() : undefined,
       maps: this.maps.map((m) => m.snapshot()), sideEffects: cloneSideEffects(this.sideEffects),
@@ -234,7 +238,7 @@ export class Machine {
   restore(snap: MachineSnapshot): void {
     this.lo.set(snap.lo);
     this.hi.set(snap.hi);
-    this.stack.bytes.set(snap.stack);
+    this.stack.bytes.set(snap.stack, this.stack.bytes.length - STACK_FRAME);
     const p = this.packet;
     if (p && snap.packet) {
       if (p.bytes.length < snap.packet.length) { p.bytes = new Uint8Array(snap.packet.length); p.view = new DataView(p.bytes.buffer); }

@@ -99,8 +99,7 @@ export class SymEnv {
   }
 
   private input(name: string, bits: number, dflt: bigint): Term {
-    const t = this.tb.var(name, bits);
-    this.decls.push(`(declare-const ${name} ${sortText(bits)})`);
+    const t = this.tb.var(name, bits); // declared by the SmtWriter where a formula first uses it
     this.inputs.push({ term: t, dflt });
     return t;
   }

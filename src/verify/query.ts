@@ -198,7 +198,9 @@ export function solve(session: SmtSession, env: SymEnv, f: Formulas, opts: Query
     }
     return val;
   };
-  decide(env.inputs.map((v) => ({ ...v, name: v.term.name! })));
+  // Inputs no formula mentions take their defaults without asking.
+  for (const v of env.inputs) if (!w.used.has(v.term.name!)) values.set(v.term.name!, v.dflt);
+  decide(env.inputs.filter((v) => w.used.has(v.term.name!)).map((v) => ({ ...v, name: v.term.name! })));
   // Map contents at the keys the programs used (their values are now fixed by the inputs).
   const uses = env.keyUses;
   const keyVals = new Map<number, bigint>();

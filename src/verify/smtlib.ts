@@ -22,11 +22,24 @@ export function literal(t: Term): string {
 /** Emits definitions incrementally: terms already defined in this session are referenced by name. */
 export class SmtWriter {
   private readonly defined = new Set<number>();
+  /**
+   * Input variables the formulas mention, declared on first use: a query declares only what it
+   * reads (a few dozen packet bytes, not the whole packet), and the canonical counterexample only
+   * has to decide those.
+   */
+  readonly used = new Set<string>();
 
   /** The reference text of a term, after appending definitions of its not-yet-defined subterms to `out`. */
   ref(t: Term, out: string[]): string {
+    if (t.op === 'var') this.declare(t, out);
     this.define(t, out);
     return this.name(t);
+  }
+
+  private declare(v: Term, out: string[]): void {
+    if (this.used.has(v.name!)) return;
+    this.used.add(v.name!);
+    out.push(`(declare-const ${v.name} ${sortText(v.sort)})`);
   }
 
   private name(t: Term): string {
@@ -49,6 +62,7 @@ export class SmtWriter {
       for (const a of t.args) stack.push(a);
     }
     pending.sort((a, b) => a.id - b.id);
+    for (const t of pending) for (const a of t.args) if (a.op === 'var') this.declare(a, out);
     for (const t of pending) {
       out.push(`(define-fun t${t.id} () ${sortText(t.sort)} ${this.body(t)})`);
       this.defined.add(t.id);
