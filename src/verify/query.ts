@@ -123,7 +123,11 @@ export function runQuery(session: SmtSession, program: Program, original: readon
 }
 
 /** A query: under `assume` (and the environment's preconditions), can `unsafe` or `differ` hold? */
-export interface Formulas { assume: Term; unsafe: Term; differ: Term }
+export interface Formulas {
+  assume: Term; unsafe: Term; differ: Term;
+  /** Only the verdict is wanted (an over-approximating first try): no counterexample. */
+  verdictOnly?: boolean;
+}
 
 /**
  * Asks the safety question, then the equivalence question, then builds a solver-independent
@@ -161,6 +165,7 @@ export function solve(session: SmtSession, env: SymEnv, f: Formulas, opts: Query
     if (r === 'unsat') return { verdict: 'equal', checks, depth };
     verdict = 'not-equal';
   }
+  if (f.verdictOnly) return { verdict, checks, depth };
   // 3. A canonical counterexample: decided by sat/unsat answers only, never by the solver's model.
   const values = new Map<string, bigint>();
   const tryFix = (eqs: Term[]): boolean => {

@@ -14,9 +14,9 @@ import type { Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
 import { encodeSlots, initialState, mergeEdges, prandomCalls, type Edge, type Incoming } from './encode.js';
 import { STACK_SIZE, SymEnv } from './env.js';
-import { Unsupported, type FaultSink } from './memory.js';
+import { inferAlts, Unsupported, type FaultSink } from './memory.js';
 import { memoryDiffers, outputsDiffer, solve, type QueryOptions, type QueryResult, type SmtSession } from './query.js';
-import type { SymState } from './state.js';
+import { cloneState, type SymState } from './state.js';
 import type { Term } from './term.js';
 
 /** What is live when control reaches a slot after the window (from the start program's liveness). */
@@ -93,12 +93,69 @@ export function runWindowQuery(session: SmtSession, program: Program, start: rea
     const sink: FaultSink = { fault: (f) => { if (f !== tb.F) prefixFaults.push(f); } };
     // Exits before the window and jumps over it are the same in both programs.
     encodeSlots(env, start, 0, s, incoming, [], sink, (t, f, st) => { if (t <= e) entries[t]!.push({ c: f, s: st }); });
+    // First, cheaply: the windows from an abstract entry state (K2's approach). "equal" there holds
+    // for every state the prefix can leave, so it is a proof; anything else falls back to the exact query.
+    const abstract = abstractEntries(env, entries, s, e);
+    if (abstract) {
+      const q = tryAbstract(session, env, start, candidate, s, e, abstract, live, opts);
+      if (q) return q;
+    }
     o = runWindow(env, start, s, e, entries);
     c = runWindow(env, candidate, s, e, entries);
   } catch (err) {
     if (err instanceof Unsupported) return { verdict: 'unknown', reason: err.message, checks: 0, depth: 0 };
     throw err;
   }
+  const assume = tb.and(tb.not(tb.or(...prefixFaults)), tb.not(o.fault));
+  return solve(session, env, { assume, unsafe: c.fault, differ: tb.and(tb.not(c.fault), windowsDiffer(env, o, c, live)) }, opts);
+}
+
+/**
+ * The entry state with every register and stack byte that is neither a constant nor a pointer
+ * replaced by a fresh variable, and no path condition: a superset of the states the prefix can
+ * leave. Only for windows entered at one slot.
+ */
+function abstractEntries(env: SymEnv, entries: Incoming, s: number, e: number): Incoming | undefined {
+  const tb = env.tb;
+  let slot = -1;
+  for (let t = s; t <= e; t++) {
+    if (entries[t]!.length === 0) continue;
+    if (slot >= 0) return undefined;
+    slot = t;
+  }
+  if (slot < 0) return undefined;
+  const st = cloneState(mergeEdges(env, entries[slot]!));
+  for (let r = 0; r <= 10; r++) {
+    const reg = st.regs[r]!;
+    if (reg.v.op === 'const' || reg.alts || inferAlts(env, reg.v)) continue;
+    st.regs[r] = { v: tb.var(`a_r${r}`, 64) };
+  }
+  for (const [k, b] of st.stack) if (b.op !== 'const') st.stack.set(k, tb.var(`a_s${k}`, 8));
+  const out: Incoming = entries.map(() => []);
+  out[slot]!.push({ c: tb.T, s: st });
+  return out;
+}
+
+/** The abstract query: its "equal", or undefined (ask the exact query) after popping its scopes. */
+function tryAbstract(session: SmtSession, env: SymEnv, start: readonly Insn[], candidate: readonly Insn[], s: number, e: number, entries: Incoming, live: Liveness, opts: QueryOptions): QueryResult | undefined {
+  const tb = env.tb;
+  let o: WindowRun, c: WindowRun;
+  try {
+    o = runWindow(env, start, s, e, entries);
+    c = runWindow(env, candidate, s, e, entries);
+  } catch (err) {
+    if (err instanceof Unsupported) return undefined;
+    throw err;
+  }
+  const q = solve(session, env, { assume: tb.not(o.fault), unsafe: c.fault, differ: tb.and(tb.not(c.fault), windowsDiffer(env, o, c, live)), verdictOnly: true }, opts);
+  if (q.verdict === 'equal') return q;
+  if (q.depth > 0) session.send(`(pop ${q.depth})`);
+  return undefined;
+}
+
+/** Some way the two window runs differ observably (exit slot, exit condition, live state, output). */
+function windowsDiffer(env: SymEnv, o: WindowRun, c: WindowRun, live: Liveness): Term {
+  const tb = env.tb;
   const parts: Term[] = [];
   const targets = [...new Set([...o.leaves.keys(), ...c.leaves.keys()])].sort((x, y) => x - y);
   for (const t of targets) {
@@ -110,8 +167,7 @@ export function runWindowQuery(session: SmtSession, program: Program, start: rea
   const xo = orOf(env, o.exits), xc = orOf(env, c.exits);
   parts.push(tb.not(tb.eq(xo, xc)));
   if (o.exits.length > 0 && c.exits.length > 0) parts.push(tb.and(xo, xc, outputsDiffer(env, mergeEdges(env, o.exits), mergeEdges(env, c.exits))));
-  const assume = tb.and(tb.not(tb.or(...prefixFaults)), tb.not(o.fault));
-  return solve(session, env, { assume, unsafe: c.fault, differ: tb.and(tb.not(c.fault), tb.or(...parts)) }, opts);
+  return tb.or(...parts);
 }
 
 /**
