@@ -14,7 +14,9 @@ for (const b of suite.benchmarks) {
   const ref = b.k2_reference ?? {};
   const found = [out, ...extra].map((d) => join(d, 'runs', `${b.name}.json`)).filter((x) => existsSync(x));
   const runs = found.map((x) => JSON.parse(readFileSync(x, 'utf8')));
-  const f = found[runs.reduce((bi, r, i) => (r.bestInsnCount < runs[bi].bestInsnCount ? i : bi), 0)] ?? join(out, 'runs', `${b.name}.json`);
+  // Fewest instructions; among equals, a whole-program proof over a chain of window proofs.
+  const rank = (r) => r.bestInsnCount * 2 + (r.proof === undefined || r.proof === 'whole-program (Z3)' ? 0 : 1);
+  const f = found[runs.reduce((bi, r, i) => (rank(r) < rank(runs[bi]) ? i : bi), 0)] ?? join(out, 'runs', `${b.name}.json`);
   if (!existsSync(f)) { rows.push(`| ${b.name} | ${ref.clang_O2_instructions ?? b.instructions} | ${ref.k2_instructions ?? '–'} | no result (run failed or unfinished: runs/${b.name}.txt) | | | | | | | | |`); continue; }
   const r = JSON.parse(readFileSync(f, 'utf8'));
   const z3share = r.z3 && r.wallMs > 0 ? `${(100 * r.z3.ms / r.wallMs).toFixed(1)}%` : '–';
@@ -38,5 +40,13 @@ const lines = [
   ...rows,
   '',
   `Smaller program found for ${smaller} of ${suite.benchmarks.length}` + (withK2 > 0 ? `; at most K2's count on ${atMostK2} of ${withK2}.` : '.'),
+  '',
+  'Run folders (`scripts/quality.sh SUITE DIR JOBS LIMIT SEED SCALE [BENCH…]`; the seed and `-n` of each run are in the table, the commit here):',
+  '',
+  ...[out, ...extra].map((d) => {
+    const rs = suite.benchmarks.map((b) => join(d, 'runs', `${b.name}.json`)).filter((x) => existsSync(x)).map((x) => JSON.parse(readFileSync(x, 'utf8')));
+    const commits = [...new Set(rs.map((r) => (r.gitCommit ?? '?').slice(0, 10)))].join(', ');
+    return `- \`${d}\`: ${rs.length} benchmark${rs.length === 1 ? '' : 's'} (${rs.map((r) => r.benchmark).join(', ')}), commit ${commits}`;
+  }),
 ];
 console.log(lines.join('\n'));
