@@ -124,13 +124,18 @@ function abstractEntries(env: SymEnv, entries: Incoming, s: number, e: number): 
     slot = t;
   }
   if (slot < 0) return undefined;
-  const st = cloneState(mergeEdges(env, entries[slot]!));
+  const edges = entries[slot]!;
+  const st = cloneState(mergeEdges(env, edges));
+  let abstracted = edges.length > 1 || edges[0]!.c !== tb.T;
   for (let r = 0; r <= 10; r++) {
     const reg = st.regs[r]!;
     if (reg.v.op === 'const' || reg.alts || inferAlts(env, reg.v)) continue;
     st.regs[r] = { v: tb.var(`a_r${r}`, 64) };
+    abstracted = true;
   }
-  for (const [k, b] of st.stack) if (b.op !== 'const') st.stack.set(k, tb.var(`a_s${k}`, 8));
+  for (const [k, b] of st.stack) if (b.op !== 'const') { st.stack.set(k, tb.var(`a_s${k}`, 8)); abstracted = true; }
+  // Nothing to abstract (a window near the start): the abstract query would be the exact one.
+  if (!abstracted) return undefined;
   const out: Incoming = entries.map(() => []);
   out[slot]!.push({ c: tb.T, s: st });
   return out;
