@@ -216,6 +216,14 @@ export class TermBuilder {
   }
   private shift(op: 'bvshl' | 'bvlshr' | 'bvashr', a: Term, b: Term): Term {
     if (b.op === 'const' && b.val === 0n) return a;
+    // Shifts by a constant as bit moves, so the zero-extension idiom (x << 32) >> 32 of a value
+    // that fits in 32 bits is that value again — the same term in both programs, nothing to prove.
+    if (b.op === 'const' && a.op !== 'const' && op !== 'bvashr') {
+      const w = a.sort;
+      const c = b.val! >= BigInt(w) ? w : Number(b.val!);
+      if (c >= w) return this.bv(0, w);
+      return op === 'bvshl' ? this.concat(this.extract(w - 1 - c, 0, a), this.bv(0, c)) : this.zext(this.extract(w - 1, c, a), c);
+    }
     return this.bin(op, a, b);
   }
   shl(a: Term, b: Term): Term { return this.shift('bvshl', a, b); }
