@@ -130,8 +130,9 @@ export interface Formulas {
 }
 
 /**
- * Asks the safety question, then the equivalence question, then builds a solver-independent
- * counterexample from sat/unsat answers alone.
+ * Asks whether the candidate can fail or differ (one check, usually "no": equal); if it can, the
+ * safety question, then the equivalence question, then builds a solver-independent counterexample
+ * from sat/unsat answers alone.
  */
 export function solve(session: SmtSession, env: SymEnv, f: Formulas, opts: QueryOptions): QueryResult {
   const tb = env.tb;
@@ -151,6 +152,11 @@ export function solve(session: SmtSession, env: SymEnv, f: Formulas, opts: Query
     checks++;
     return parseSat(answer);
   };
+  // 0. Both questions at once: most candidates that pass every test are equal, and then one check
+  // answers both. Otherwise they are asked apart, to tell unsafe from not equal.
+  if (check(tb.or(f.unsafe, f.differ)) === 'unsat') return { verdict: 'equal', checks, depth };
+  out.push('(pop 1)');
+  depth--;
   // 1. Safety: can the candidate fail where the original does not?
   let verdict: RawVerdict;
   const unsafe = check(f.unsafe);
