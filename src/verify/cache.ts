@@ -90,7 +90,12 @@ export function canonicalForm(insns: readonly Insn[]): Insn[] {
 }
 
 export function canonicalKey(insns: readonly Insn[]): string {
-  return canonicalForm(insns).map((x) => `${x.op},${x.dst},${x.src},${x.off},${x.imm}`).join(';');
+  return slotsKey(canonicalForm(insns));
+}
+
+/** The program exactly as it is, slot by slot, as a string key. */
+export function slotsKey(insns: readonly Insn[]): string {
+  return insns.map((x) => `${x.op},${x.dst},${x.src},${x.off},${x.imm}`).join(';');
 }
 
 /** Results by canonical form (verdict and counterexample), per original program. */

@@ -9,7 +9,7 @@ import type { Program } from '../ebpf/program.js';
 import type { RunInput } from '../interp/machine.js';
 import type { EquivalenceChecker, EquivalenceResult, WindowQuery } from '../search/equivalence.js';
 import { liveAt, liveness } from '../analysis/liveness.js';
-import { EquivalenceCache } from './cache.js';
+import { EquivalenceCache, slotsKey } from './cache.js';
 import { confirm, toRunInput } from './counterexample.js';
 import { runQuery, SolverError, type QueryResult, type SmtSession } from './query.js';
 import { runReachQuery, runWindowQuery, type Liveness } from './window.js';
@@ -64,6 +64,20 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
   const rlimit = opts.rlimit ?? DEFAULT_RLIMIT;
   const stats: Z3Stats = { queries: 0, solverChecks: 0, equal: 0, notEqual: 0, unsafe: 0, unknown: 0, encodingMismatches: 0, unsupported: 0, solverErrors: 0, cacheHits: 0, reachQueries: 0, ms: 0 };
   let last: QueryResult | undefined;
+  /** One query on a session of the implementation; a solver error (e.g. inside get-value) is "unknown". */
+  const ask = (run: (session: SmtSession) => QueryResult): QueryResult => {
+    const session = opts.impl.open();
+    try {
+      const q = run(session);
+      opts.impl.release(session, q.depth);
+      return q;
+    } catch (e) {
+      opts.impl.release(session, -1);
+      if (!(e instanceof SolverError)) throw e;
+      stats.solverErrors++;
+      return { verdict: 'unknown', reason: e.message, checks: 0, depth: 0 };
+    }
+  };
   const reached = new Map<string, RunInput | undefined>();
   // Liveness of the current window's start program (it changes only at window switches).
   let liveFor: readonly Insn[] | undefined, live: Liveness | undefined;
@@ -89,19 +103,9 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
       if (hit) { stats.cacheHits++; return { ...hit, ms: 0, cached: true }; }
       const t0 = performance.now();
       stats.queries++;
-      const session = opts.impl.open();
-      let q: QueryResult;
-      try {
-        q = window
-          ? runWindowQuery(session, program, window.start, candidate, window.s, window.e, livenessOf(window.start), { rlimit })
-          : runQuery(session, program, original, candidate, { rlimit });
-        opts.impl.release(session, q.depth);
-      } catch (e) {
-        if (!(e instanceof SolverError)) { opts.impl.release(session, -1); throw e; }
-        opts.impl.release(session, -1);
-        stats.solverErrors++;
-        q = { verdict: 'unknown', reason: e.message, checks: 0, depth: 0 };
-      }
+      const q = ask((session) => window
+        ? runWindowQuery(session, program, window.start, candidate, window.s, window.e, livenessOf(window.start), { rlimit })
+        : runQuery(session, program, original, candidate, { rlimit }));
       last = q;
       stats.solverChecks += q.checks;
       let result: EquivalenceResult;
@@ -133,16 +137,7 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
     reach(start: readonly Insn[], s: number, e: number): RunInput | undefined {
       const key = `${startId(start)}:${s}:${e}`;
       if (reached.has(key)) return reached.get(key);
-      const session = opts.impl.open();
-      let q: QueryResult;
-      try {
-        q = runReachQuery(session, program, start, s, e, { rlimit });
-        opts.impl.release(session, q.depth);
-      } catch (err) {
-        opts.impl.release(session, -1);
-        if (!(err instanceof SolverError)) throw err;
-        q = { verdict: 'unknown', checks: 0, depth: 0 };
-      }
+      const q = ask((session) => runReachQuery(session, program, start, s, e, { rlimit }));
       stats.reachQueries++;
       const input = q.verdict === 'not-equal' ? toRunInput(q) : undefined;
       reached.set(key, input);
@@ -153,15 +148,10 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
   return checker;
 }
 
-/** A short, stable identity of a window's start program (for cache scopes). */
+/** The identity of a window's start program for cache scopes: the program itself, slot by slot. */
 const startIds = new WeakMap<readonly Insn[], string>();
 function startId(insns: readonly Insn[]): string {
   let id = startIds.get(insns);
-  if (id === undefined) {
-    let h = 0x811c9dc5;
-    for (const x of insns) for (const v of [x.op, x.dst, x.src, x.off, x.imm]) h = Math.imul(h ^ (v & 0xffff) ^ (v >>> 16), 0x01000193) >>> 0;
-    id = h.toString(16);
-    startIds.set(insns, id);
-  }
+  if (id === undefined) { id = slotsKey(insns); startIds.set(insns, id); }
   return id;
 }

@@ -15,7 +15,8 @@ import type { Program } from '../ebpf/program.js';
 import { encodeSlots, initialState, mergeEdges, prandomCalls, type Edge, type Incoming } from './encode.js';
 import { STACK_SIZE, SymEnv } from './env.js';
 import { inferAlts, Unsupported, type FaultSink } from './memory.js';
-import { memoryDiffers, outputsDiffer, solve, type QueryOptions, type QueryResult, type SmtSession } from './query.js';
+import { STACK_FRAME } from '../interp/memory.js';
+import { memoryDiffers, outputsDiffer, solve, type Formulas, type QueryOptions, type QueryResult, type SmtSession } from './query.js';
 import { cloneState, type SymState } from './state.js';
 import type { Term } from './term.js';
 
@@ -30,8 +31,6 @@ export interface LiveAt {
 export type Liveness = (slot: number) => LiveAt;
 
 interface WindowRun { fault: Term; leaves: Map<number, Edge[]>; exits: Edge[] }
-
-const FRAME = 512;
 
 function runWindow(env: SymEnv, insns: readonly Insn[], s: number, e: number, entries: Incoming): WindowRun {
   const tb = env.tb;
@@ -56,7 +55,7 @@ function liveStateDiffers(env: SymEnv, a: SymState, b: SymState, live: LiveAt): 
     if ((live.regs >> r) & 1 && a.regs[r]!.v !== b.regs[r]!.v) parts.push(tb.not(tb.eq(a.regs[r]!.v, b.regs[r]!.v)));
   }
   const keys = new Set<number>([...a.stack.keys(), ...b.stack.keys()]);
-  const frameBottom = STACK_SIZE - FRAME;
+  const frameBottom = STACK_SIZE - STACK_FRAME;
   for (const k of [...keys].sort((x, y) => x - y)) {
     const i = k - frameBottom;
     if (live.stack && i >= 0 && !live.stack[i]) continue;
@@ -78,8 +77,7 @@ export function runWindowQuery(session: SmtSession, program: Program, start: rea
   const env = new SymEnv(program, Math.max(prandomCalls(start), prandomCalls(candidate)));
   const tb = env.tb;
   const n = start.length;
-  let o: WindowRun, c: WindowRun;
-  const prefixFaults: Term[] = [];
+  let f: Formulas;
   try {
     if (candidate.length !== n) throw new Unsupported('window query on programs of different lengths');
     for (let i = 0; i < n; i++) {
@@ -87,27 +85,46 @@ export function runWindowQuery(session: SmtSession, program: Program, start: rea
       const x = start[i]!, y = candidate[i]!;
       if (x.op !== y.op || x.dst !== y.dst || x.src !== y.src || x.off !== y.off || x.imm !== y.imm) throw new Unsupported(`the programs differ outside the window (slot ${i})`);
     }
-    const incoming: Incoming = Array.from({ length: n + 1 }, () => []);
-    const entries: Incoming = Array.from({ length: n + 1 }, () => []);
-    (s === 0 ? entries : incoming)[0]!.push({ c: tb.T, s: initialState(env) });
-    const sink: FaultSink = { fault: (f) => { if (f !== tb.F) prefixFaults.push(f); } };
-    // Exits before the window and jumps over it are the same in both programs.
-    encodeSlots(env, start, 0, s, incoming, [], sink, (t, f, st) => { if (t <= e) entries[t]!.push({ c: f, s: st }); });
+    const prefix = encodePrefix(env, start, s, e);
     // First, cheaply: the windows from an abstract entry state (K2's approach). "equal" there holds
     // for every state the prefix can leave, so it is a proof; anything else falls back to the exact query.
-    const abstract = abstractEntries(env, entries, s, e);
+    const abstract = abstractEntries(env, prefix.entries, s, e);
     if (abstract) {
       const q = tryAbstract(session, env, start, candidate, s, e, abstract, live, opts);
       if (q) return q;
     }
-    o = runWindow(env, start, s, e, entries);
-    c = runWindow(env, candidate, s, e, entries);
+    f = windowFormulas(env, start, candidate, s, e, prefix.entries, live);
+    f.assume = tb.and(tb.not(prefix.faults), f.assume);
   } catch (err) {
     if (err instanceof Unsupported) return { verdict: 'unknown', reason: err.message, checks: 0, depth: 0 };
     throw err;
   }
-  const assume = tb.and(tb.not(tb.or(...prefixFaults)), tb.not(o.fault));
-  return solve(session, env, { assume, unsafe: c.fault, differ: tb.and(tb.not(c.fault), windowsDiffer(env, o, c, live)) }, opts);
+  return solve(session, env, f, opts);
+}
+
+/**
+ * `start`'s slots [0, s) encoded once from the program input: the edges entering the window at each
+ * of its slots, and the condition under which the prefix faults. Exits before the window and jumps
+ * over it are the same in both programs and need nothing.
+ */
+function encodePrefix(env: SymEnv, start: readonly Insn[], s: number, e: number): { entries: Incoming; faults: Term } {
+  const tb = env.tb;
+  const n = start.length;
+  const faults: Term[] = [];
+  const incoming: Incoming = Array.from({ length: n + 1 }, () => []);
+  const entries: Incoming = Array.from({ length: n + 1 }, () => []);
+  (s === 0 ? entries : incoming)[0]!.push({ c: tb.T, s: initialState(env) });
+  const sink: FaultSink = { fault: (f) => { if (f !== tb.F) faults.push(f); } };
+  encodeSlots(env, start, 0, s, incoming, [], sink, (t, c, st) => { if (t <= e) entries[t]!.push({ c, s: st }); });
+  return { entries, faults: tb.or(...faults) };
+}
+
+/** Both windows from `entries`: the candidate can fail, or the windows differ, where the start's does not fail. */
+function windowFormulas(env: SymEnv, start: readonly Insn[], candidate: readonly Insn[], s: number, e: number, entries: Incoming, live: Liveness): Formulas {
+  const tb = env.tb;
+  const o = runWindow(env, start, s, e, entries);
+  const c = runWindow(env, candidate, s, e, entries);
+  return { assume: tb.not(o.fault), unsafe: c.fault, differ: tb.and(tb.not(c.fault), windowsDiffer(env, o, c, live)) };
 }
 
 /**
@@ -143,16 +160,14 @@ function abstractEntries(env: SymEnv, entries: Incoming, s: number, e: number): 
 
 /** The abstract query: its "equal", or undefined (ask the exact query) after popping its scopes. */
 function tryAbstract(session: SmtSession, env: SymEnv, start: readonly Insn[], candidate: readonly Insn[], s: number, e: number, entries: Incoming, live: Liveness, opts: QueryOptions): QueryResult | undefined {
-  const tb = env.tb;
-  let o: WindowRun, c: WindowRun;
+  let f: Formulas;
   try {
-    o = runWindow(env, start, s, e, entries);
-    c = runWindow(env, candidate, s, e, entries);
+    f = windowFormulas(env, start, candidate, s, e, entries, live);
   } catch (err) {
-    if (err instanceof Unsupported) return undefined;
+    if (err instanceof Unsupported) return undefined; // e.g. a pointer the abstraction lost: ask exactly
     throw err;
   }
-  const q = solve(session, env, { assume: tb.not(o.fault), unsafe: c.fault, differ: tb.and(tb.not(c.fault), windowsDiffer(env, o, c, live)), verdictOnly: true }, opts);
+  const q = solve(session, env, { ...f, verdictOnly: true }, opts);
   if (q.verdict === 'equal') return q;
   if (q.depth > 0) session.send(`(pop ${q.depth})`);
   return undefined;
@@ -183,17 +198,13 @@ function windowsDiffer(env: SymEnv, o: WindowRun, c: WindowRun, live: Liveness):
 export function runReachQuery(session: SmtSession, program: Program, start: readonly Insn[], s: number, e: number, opts: QueryOptions): QueryResult {
   const env = new SymEnv(program, prandomCalls(start));
   const tb = env.tb;
-  const n = start.length;
-  const faults: Term[] = [];
-  const entry: Term[] = [];
+  let prefix: { entries: Incoming; faults: Term };
   try {
-    const incoming: Incoming = Array.from({ length: n + 1 }, () => []);
-    if (s === 0) entry.push(tb.T); else incoming[0]!.push({ c: tb.T, s: initialState(env) });
-    const sink: FaultSink = { fault: (f) => { if (f !== tb.F) faults.push(f); } };
-    encodeSlots(env, start, 0, s, incoming, [], sink, (t, f) => { if (t <= e) entry.push(f); });
+    prefix = encodePrefix(env, start, s, e);
   } catch (err) {
     if (err instanceof Unsupported) return { verdict: 'unknown', reason: err.message, checks: 0, depth: 0 };
     throw err;
   }
-  return solve(session, env, { assume: tb.not(tb.or(...faults)), unsafe: tb.F, differ: tb.or(...entry) }, opts);
+  const entry = tb.or(...prefix.entries.slice(s, e + 1).map((edges) => orOf(env, edges)));
+  return solve(session, env, { assume: tb.not(prefix.faults), unsafe: tb.F, differ: entry }, opts);
 }
