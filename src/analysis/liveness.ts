@@ -15,8 +15,10 @@
 import type { Insn } from '../ebpf/insn.js';
 import { specOf, type OpSpec } from '../ebpf/opcodes.js';
 import type { MapDef } from '../ebpf/program.js';
+import { STACK_FRAME } from '../interp/memory.js';
 
-export const STACK_BYTES = 512;
+/** One stack frame: the bytes below r10 a program may use. */
+export const STACK_BYTES = STACK_FRAME;
 const REGS = 11;
 const ALL_REGS = (1 << REGS) - 1;
 const ARG_REGS = 0b111110; // r1–r5

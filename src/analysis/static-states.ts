@@ -12,6 +12,7 @@
 import { secondHalfMask, type Insn } from '../ebpf/insn.js';
 import { CALL_KIND, PSEUDO, specOf, type OpSpec } from '../ebpf/opcodes.js';
 import { contextModelOf, type Program } from '../ebpf/program.js';
+import { STACK_FRAME } from '../interp/memory.js';
 import { isNop } from '../search/k2-isa.js';
 
 export type AbsKind = 'scalar' | 'const' | 'stack' | 'ctx' | 'pkt' | 'pkt_end' | 'map_ptr' | 'map_value_or_null' | 'map_value';
@@ -44,7 +45,7 @@ export interface StaticStates {
 /** What the analysis needs to know about the program besides its instructions (a Program fits). */
 export type AnalysisTarget = Pick<Program, 'progType' | 'k2InputType'> & { maps?: Program['maps'] };
 
-export const STACK_SIZE = 512;
+export const STACK_SIZE = STACK_FRAME;
 const REGS = 11;
 const MAP_LOOKUP = 1;
 const TAIL_CALL = 12;

@@ -7,6 +7,7 @@
 import type { Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
 import { autoWindows } from '../analysis/windows.js';
+import { specOf } from '../ebpf/opcodes.js';
 import { createSafetyChecker } from '../safety/checker.js';
 import { Evaluator, newCounters, type CostParts, type Counters } from './cost.js';
 import { TrajectoryDigest } from './digest.js';
@@ -87,7 +88,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   const mh = stream(opts.seed, STREAM.mh);
   const windows = searchWindows(program, params);
   // Window tests need the whole machine state at the window: not with BPF-to-BPF calls (their frames live in the interpreter).
-  const windowTests = params.is_win && !program.insns.some((x) => x.op === 0x85 && x.src === 1);
+  const windowTests = params.is_win && !program.insns.some((x) => specOf(x.op, x.src, x.off, x.imm)?.name === 'call_local');
   const windowInputs = stream(opts.seed, STREAM.windowInputs);
   const mapFds = program.maps.map((m) => m.fd);
   const originalPerf = evaluator.perfCost(program.insns);

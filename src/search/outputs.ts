@@ -49,19 +49,19 @@ function imageOf(s: MapState): MapImage {
   return { arrayLike: s.arrayLike, sparse: s.sparse, bytes: s.arrayLike && !s.sparse ? arena.slice(0, hi) : new Uint8Array(0), entries, valueSize: vs };
 }
 
-function popcount32(x: number): number {
+export function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 /** One list entry's error: |a − b| or popcount(a ^ b) on a 64-bit pair. */
-function term64(popcount: boolean, alo: number, ahi: number, blo: number, bhi: number): number {
+export function term64(popcount: boolean, alo: number, ahi: number, blo: number, bhi: number): number {
   if (popcount) return popcount32(alo ^ blo) + popcount32(ahi ^ bhi);
   return Math.abs((ahi * 0x1_0000_0000 + (alo >>> 0)) - (bhi * 0x1_0000_0000 + (blo >>> 0)));
 }
 
-function byteTerm(popcount: boolean, a: number, b: number): number {
+export function byteTerm(popcount: boolean, a: number, b: number): number {
   return popcount ? popcount32(a ^ b) : Math.abs(a - b);
 }
 

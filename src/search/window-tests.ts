@@ -14,7 +14,7 @@ import { WINDOW_EXIT, prepare, type PreparedCode } from '../interp/interpreter.j
 import { SKB, setReg, type Machine, type MachineSnapshot, type RunInput } from '../interp/machine.js';
 import { Session, type Runnable } from '../interp/run.js';
 import type { WindowState } from './equivalence.js';
-import { captureOutput, outputError, type ExpectedOutput } from './outputs.js';
+import { byteTerm, captureOutput, outputError, popcount32, term64, type ExpectedOutput } from './outputs.js';
 
 /** Added when a candidate's window leaves at another slot (or exits/tail-calls where P does not). */
 export const WINDOW_EXIT_MISMATCH = 64;
@@ -149,12 +149,6 @@ export function applyWindowState(m: Machine, ws: WindowState): void {
   }
 }
 
-function popcount32(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-}
-
 /**
  * A candidate window run's error against test t (K2's st_ex per 64-bit register and per byte). At a
  * real exit on both sides it is exactly the whole-program error; otherwise the memory part of it
@@ -174,13 +168,12 @@ export function windowError(m: Machine, t: WindowTest, popcount: boolean, exitPe
   const lo = m.lo, hi = m.hi, elo = t.lo, ehi = t.hi;
   for (let r = 0, bits = t.regs; bits !== 0; r++, bits >>>= 1) {
     if (!(bits & 1) || (lo[r] === elo[r] && hi[r] === ehi[r])) continue;
-    err += popcount ? popcount32(lo[r]! ^ elo[r]!) + popcount32(hi[r]! ^ ehi[r]!)
-      : Math.abs((hi[r]! * 0x1_0000_0000 + (lo[r]! >>> 0)) - (ehi[r]! * 0x1_0000_0000 + (elo[r]! >>> 0)));
+    err += term64(popcount, lo[r]!, hi[r]!, elo[r]!, ehi[r]!);
   }
   const stack = m.stack.bytes, top = stack.length - STACK_BYTES, idx = t.stackIdx, vals = t.stackVals;
   for (let k = 0; k < idx.length; k++) {
     const a = stack[top + idx[k]!]!, b = vals[k]!;
-    if (a !== b) err += popcount ? popcount32(a ^ b) : Math.abs(a - b);
+    if (a !== b) err += byteTerm(popcount, a, b);
   }
   return err;
 }
