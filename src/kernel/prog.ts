@@ -109,6 +109,8 @@ export function relocate(insns: readonly Insn[], maps: readonly KernelMap[]): In
   return out;
 }
 
+const MAX_INTERRUPTED_LOADS = 8;
+
 interface RawLoad { accepted: true; fd: number; log: string }
 
 /** BPF_PROG_LOAD of ready instructions (map fds already real), growing the log buffer on ENOSPC. */
@@ -121,7 +123,7 @@ export function loadInsns(name: string, progType: ProgType, insns: readonly Insn
   try {
     text.bytes.set(code);
     license.bytes.set([0x47, 0x50, 0x4c, 0]); // "GPL": GPL-only helpers stay callable
-    for (let logSize = logLevel > 0 ? LOG_START : 0; ;) {
+    for (let logSize = logLevel > 0 ? LOG_START : 0, interrupted = 0; ;) {
       if (log) freeNative(log);
       log = logSize > 0 ? allocNative(logSize) : undefined;
       clearAttr(attr);
@@ -135,10 +137,12 @@ export function loadInsns(name: string, progType: ProgType, insns: readonly Insn
         setU64(attr, PROG_LOAD.logBuf, log.addr);
       }
       setName(attr, PROG_LOAD.name, name);
-      const r = bpf('PROG_LOAD', attr, PROG_LOAD.size, [1, 7, 13, 14, 22, 28, 95, 524]);
+      const r = bpf('PROG_LOAD', attr, PROG_LOAD.size, [1, 7, 11, 13, 14, 22, 28, 95, 524]);
       const logText = log ? readLog(log) : '';
       if (r >= 0) return { accepted: true, fd: r, log: logText };
       const errno = -r;
+      // EAGAIN: a signal (a profiler's SIGPROF, say) interrupted the verifier; libbpf retries too.
+      if (errno === 11 && interrupted++ < MAX_INTERRUPTED_LOADS) continue;
       if (errno === 28 && log && logSize < LOG_MAX) {
         const needed = attr.view.getUint32(PROG_LOAD.logTrueSize, true);
         logSize = Math.min(LOG_MAX, Math.max(logSize * 4, needed + 1));

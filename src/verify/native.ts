@@ -1,14 +1,18 @@
 /**
- * The native `z3` binary kept running as a child (`z3 -in`), spoken to in SMT-LIB2 over a pipe —
- * synchronously: a worker thread owns the child and its pipes; the search thread posts commands and
- * blocks in Atomics.wait until the worker has read the answer up to an echoed end marker.
+ * The native `z3` binary kept running as a child (`z3 -in`), spoken to in SMT-LIB2 — synchronously,
+ * over two named pipes the search thread itself writes and reads with blocking calls: a round trip
+ * is the solver's time plus a few microseconds (a worker thread relaying over a MessagePort and an
+ * Atomics.wait cost ~0.3 ms per command batch, as much as a typical window query's solving).
  */
-import { spawnSync } from 'node:child_process';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SmtSession } from './query.js';
 import { SESSION_PRELUDE } from './wasm.js';
 
 export const END_MARK = '@@k2lab-end@@';
+const END_LINE = END_MARK + '\n';
 
 /** Whether a native z3 binary is on PATH (and its version line). */
 export function nativeZ3Version(binary = 'z3'): string | undefined {
@@ -20,39 +24,75 @@ export function nativeZ3Version(binary = 'z3'): string | undefined {
   }
 }
 
+/** A blocking call, again when a signal (a profiler's SIGPROF, say) interrupted it. */
+function retrying(call: () => number): number {
+  for (;;) {
+    try {
+      return call();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EINTR' && (e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
 export class NativeZ3 implements SmtSession {
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
-  private readonly flag: Int32Array;
+  private readonly toZ3: number;
+  private readonly fromZ3: number;
+  private readonly buf = Buffer.allocUnsafe(1 << 16);
+  private pending = '';
+  private dead: string | undefined;
   private closed = false;
 
   constructor(binary = 'z3') {
-    const sab = new SharedArrayBuffer(4);
-    this.flag = new Int32Array(sab);
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    this.worker = new Worker(new URL('./native-worker.js', import.meta.url), { workerData: { sab, port: port2, binary, endMark: END_MARK }, transferList: [port2] });
-    this.worker.unref();
+    const dir = mkdtempSync(join(tmpdir(), 'k2lab-z3-'));
+    try {
+      const input = join(dir, 'in'), output = join(dir, 'out');
+      const mk = spawnSync('mkfifo', [input, output], { encoding: 'utf8' });
+      if (mk.status !== 0) throw new Error(`native z3: mkfifo failed: ${(mk.stderr || String(mk.error)).trim()}`);
+      // The shell opens the FIFOs in the same order as we do below, so neither side waits forever;
+      // if z3 cannot start, the shell exits, its ends close, and the first read sees end-of-file.
+      const child = spawn('sh', ['-c', 'exec "$0" -in <"$1" >"$2"', binary, input, output], { stdio: 'ignore' });
+      child.on('error', (e) => { this.dead = String(e); });
+      child.unref();
+      this.toZ3 = openSync(input, 'w');
+      this.fromZ3 = openSync(output, 'r');
+    } finally {
+      rmSync(dir, { recursive: true, force: true }); // the open FIFOs live on unnamed
+    }
     this.send(SESSION_PRELUDE);
+  }
+
+  /** Commands with no answer to wait for (a pop): they go out with the next send. */
+  queue(commands: string): void {
+    this.pending += commands + '\n';
   }
 
   send(commands: string): string {
     if (this.closed) throw new Error('native z3 already closed');
-    Atomics.store(this.flag, 0, 0);
-    this.port.postMessage(commands);
-    while (Atomics.load(this.flag, 0) === 0) Atomics.wait(this.flag, 0, 0, 60_000);
-    const msg = receiveMessageOnPort(this.port);
-    if (!msg) throw new Error('native z3: no answer from the worker');
-    const m = msg.message as { ok: boolean; text: string };
-    if (!m.ok) throw new Error(`native z3: ${m.text}`);
-    return m.text;
+    if (this.dead) throw new Error(`native z3: ${this.dead}`);
+    const text = `${this.pending}${commands}\n(echo "${END_MARK}")\n`;
+    this.pending = '';
+    try {
+      const bytes = Buffer.from(text, 'latin1');
+      for (let off = 0; off < bytes.length;) off += retrying(() => writeSync(this.toZ3, bytes, off));
+      let answer = '';
+      for (;;) {
+        const n = retrying(() => readSync(this.fromZ3, this.buf, 0, this.buf.length, null));
+        if (n === 0) throw new Error('z3 exited');
+        answer += this.buf.toString('latin1', 0, n);
+        if (answer.endsWith(END_LINE)) return answer.slice(0, answer.length - END_LINE.length);
+      }
+    } catch (e) {
+      this.dead = (e as Error).message;
+      throw new Error(`native z3: ${this.dead}`);
+    }
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.port.postMessage(null);
-    this.port.close();
-    void this.worker.terminate();
+    // z3 reads end-of-file on its input and exits.
+    closeSync(this.toZ3);
+    closeSync(this.fromZ3);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `native-process`: the native `z3` binary (Debian package `z3`) kept running as a child process,
  * spoken to in SMT-LIB2 over a pipe (as K2's z3server), one push/pop scope per query; answers are
- * awaited synchronously (see src/verify/native.ts).
+ * awaited synchronously (see src/verify/native.ts), and a query's pops travel with the next one.
  */
 import { InputError } from '../../src/ebpf/errors.js';
 import type { Z3Impl } from '../../src/verify/checker.js';
@@ -15,7 +15,7 @@ export async function nativeProcess(binary = 'z3'): Promise<Z3Impl> {
     open: () => z3,
     release: (s, depth) => {
       if (depth < 0) { z3.close(); z3 = new NativeZ3(binary); return; }
-      if (depth > 0) s.send(`(pop ${depth})`);
+      if (depth > 0) z3.queue(`(pop ${depth})`); // sent with the next query: one round trip fewer
     },
     dispose: () => z3.close(),
   };
