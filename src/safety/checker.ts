@@ -6,7 +6,7 @@
  */
 import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
 import { OPS, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
-import { Violation, type ErrorStrategy } from '../search/errors.js';
+import { SafetyViolation, Violation, type ErrorStrategy } from '../search/errors.js';
 import { checkAlu } from './alu.js';
 import { checkJcondOperands, refineEdge } from './branch.js';
 import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';
@@ -32,6 +32,15 @@ export interface SafetyCheckerOptions {
 export interface SafetyChecker {
   /** Checks slots [0, n) of `insns` (n defaults to its length): Violation.None (0) when safe. */
   check(insns: readonly Insn[], n?: number): Violation;
+  /**
+   * Window mode: the next candidates are `start` with slots [s, e] rewritten. The checker keeps
+   * `start`'s analysis up to slot s and its per-slot encoding checks outside the window, and
+   * re-checks only the window's encodings and the flow from s on — same verdict as a whole check.
+   * A candidate that differs elsewhere (or puts a 64-bit load in the window) is checked whole.
+   */
+  focus(start: readonly Insn[], s: number, e: number): void;
+  /** Back to whole checks only. */
+  unfocus(): void;
 }
 
 export function createSafetyChecker(prog: ProgramLike, opts: SafetyCheckerOptions): SafetyChecker {
@@ -75,6 +84,12 @@ class Checker implements Core, SafetyChecker {
   private pendSt: (SafetyState | undefined)[] = [];
   private pendT: (TypeState | undefined)[] = [];
   private capacity = 0;
+  /** Window mode: `start`'s analysis at the window's first slot (see focus()). */
+  private focused: Focus | undefined;
+  /** The per-slot encoding arrays hold `focused.start`'s outside the window (no whole check since). */
+  private arraysFocused = false;
+  /** Whether the flow was live where flowFrom() stopped early. */
+  private liveAtStop = false;
 
   constructor(info: ProgInfo, opts: SafetyCheckerOptions) {
     this.info = info;
@@ -88,6 +103,87 @@ class Checker implements Core, SafetyChecker {
   }
 
   check(insns: readonly Insn[], n: number = insns.length): Violation {
+    const f = this.focused;
+    if (f !== undefined && n === f.n && insns.length === n && sameOutside(insns, f)) return this.checkWindow(insns, f);
+    this.arraysFocused = false;
+    this.prepare(n);
+    if (n === 0) return this.errors.fail(Violation.NoExit, 0, 'empty program');
+    const v = this.structure(insns, n);
+    return v !== Violation.None ? v : this.flow(insns, n);
+  }
+
+  focus(start: readonly Insn[], s: number, e: number): void {
+    this.focused = undefined;
+    const n = start.length;
+    if (!(s > 0 && s <= e && e < n)) return;
+    for (let i = s - 1; i <= e; i++) if (start[i]!.op === LDDW_OPCODE) return;
+    this.prepare(n);
+    try {
+      if (this.structure(start, n) !== Violation.None) return;
+      this.initFlow();
+      if (this.flowFrom(start, n, 0, true, s) !== Violation.None) return;
+    } catch (e) {
+      if (e instanceof SafetyViolation) return; // `exceptions`: an unsafe start is simply not focused
+      throw e;
+    }
+    const pending: Focus['pending'] = [];
+    for (let i = s; i < n; i++) {
+      if (this.reached[i] !== this.epoch) continue;
+      const st = this.impl.create();
+      st.copyFrom(this.pendSt[i]!);
+      pending.push({ slot: i, st, t: Float64Array.from(this.pendT[i]!) });
+    }
+    const st = this.impl.create();
+    st.copyFrom(this.st);
+    this.focused = {
+      start: start.slice(), s, e, n, live: this.liveAtStop, st, t: Float64Array.from(this.t), pending,
+      symMin: Float64Array.from(this.syms.min), symMax: Float64Array.from(this.syms.max),
+      specs: this.specs.slice(0, n), groups: this.groups.slice(0, n), targets: this.targets.slice(0, n), half: this.half.slice(0, n),
+    };
+    this.arraysFocused = true;
+  }
+
+  unfocus(): void {
+    this.focused = undefined;
+  }
+
+  /** A candidate that is `f.start` outside [s, e]: the window's encodings, then the flow from s. */
+  private checkWindow(insns: readonly Insn[], f: Focus): Violation {
+    const { s, e, n } = f;
+    for (let i = s; i <= e; i++) {
+      if (insns[i]!.op === LDDW_OPCODE) { this.focused = undefined; const v = this.check(insns, n); this.focused = f; return v; }
+    }
+    this.prepare(n);
+    if (!this.arraysFocused) {
+      for (let i = 0; i < n; i++) this.specs[i] = f.specs[i];
+      this.groups.set(f.groups);
+      this.targets.set(f.targets);
+      this.half.set(f.half);
+      this.arraysFocused = this.pooled;
+    }
+    // Outside the window every slot passed pass 1 in `start`, so the first failure is the window's.
+    for (let i = s; i <= e; i++) {
+      const v = this.checkSlot(insns, i, n);
+      if (v !== Violation.None) return v;
+    }
+    this.st.copyFrom(f.st);
+    this.t.set(f.t);
+    for (const p of f.pending) {
+      this.reached[p.slot] = this.epoch;
+      if (this.pendSt[p.slot] === undefined) {
+        this.pendSt[p.slot] = this.impl.create();
+        this.pendT[p.slot] = newTypeState();
+      }
+      this.pendSt[p.slot]!.copyFrom(p.st);
+      this.pendT[p.slot]!.set(p.t);
+    }
+    this.syms.min.set(f.symMin);
+    this.syms.max.set(f.symMax);
+    return this.flowFrom(insns, n, s, f.live, n);
+  }
+
+  /** Per-check states and arrays: allocated afresh (`fresh`) or grown and reused (`pooled`); a new epoch. */
+  private prepare(n: number): void {
     if (this.pooled) {
       if (n > this.capacity) this.allocate(Math.max(n, 2 * this.capacity));
       if (this.epoch === EPOCH_LIMIT) { this.reached.fill(0); this.epoch = 0; }
@@ -98,9 +194,6 @@ class Checker implements Core, SafetyChecker {
       this.allocate(n);
     }
     this.epoch++;
-    if (n === 0) return this.errors.fail(Violation.NoExit, 0, 'empty program');
-    const v = this.structure(insns, n);
-    return v !== Violation.None ? v : this.flow(insns, n);
   }
 
   /** Per-slot arrays. Pending states are created at a slot's first incoming jump (and kept when pooled). */
@@ -118,11 +211,12 @@ class Checker implements Core, SafetyChecker {
     this.pendSt = pendSt;
     this.pendT = pendT;
     this.capacity = size;
+    this.arraysFocused = false;
   }
 
   /** Pass 1: known rows, registers, r10 read-only, LDDW shape and map fds, jump targets. */
   private structure(insns: readonly Insn[], n: number): Violation {
-    const half = this.half, specs = this.specs, groups = this.groups, targets = this.targets, fail = this.errors;
+    const half = this.half, fail = this.errors;
     let prevLddw = false;
     for (let i = 0; i < n; i++) {
       const h: boolean = prevLddw;
@@ -131,59 +225,77 @@ class Checker implements Core, SafetyChecker {
     }
     if (prevLddw) return fail.fail(Violation.InvalidInstruction, n - 1, '64-bit immediate load is missing its second half');
     for (let i = 0; i < n; i++) {
-      const ins = insns[i]!;
-      specs[i] = undefined;
-      if (half[i]) {
-        if (ins.op !== 0 || ins.dst !== 0 || ins.src !== 0 || ins.off !== 0) return fail.fail(Violation.InvalidInstruction, i, 'malformed second half of a 64-bit immediate load');
-        continue;
-      }
-      if (ins.op === 0) continue; // K2's NOP
-      const s = specOf(ins.op, ins.src, ins.off, ins.imm);
-      if (!s) return fail.fail(Violation.InvalidInstruction, i, `unknown instruction (opcode 0x${ins.op.toString(16)})`);
-      const g = GROUP[s.id]! as Group;
-      if (ins.dst > MAX_REG || (ins.src > MAX_REG && g !== Group.Lddw && g !== Group.Call)) return fail.fail(Violation.InvalidInstruction, i, 'register number above r10');
-      if ((s.writesDst && ins.dst === 10) || (g === Group.Atomic && s.fetch && s.atomic !== 'cmpxchg' && ins.src === 10)) {
-        return fail.fail(Violation.ReadOnlyR10, i, 'r10 is read-only');
-      }
-      switch (g) {
-        case Group.Jcond: case Group.Ja: {
-          const target = i + 1 + (s.kind === 'ja32' ? ins.imm : ins.off);
-          if (target <= i) return fail.fail(Violation.BackEdge, i, `backward jump to ${target}`);
-          if (target >= n) return fail.fail(Violation.JumpTarget, i, `jump to ${target}, past the end (${n} slots)`);
-          if (half[target]) return fail.fail(Violation.JumpTarget, i, `jump into the second half of a 64-bit load (${target})`);
-          targets[i] = target;
-          break;
-        }
-        case Group.Call:
-          if (ins.src !== 0) return fail.fail(Violation.InvalidInstruction, i, 'BPF-to-BPF and kfunc calls are not supported');
-          break;
-        case Group.Unsupported:
-          return fail.fail(Violation.InvalidInstruction, i, `${s.name} is not supported`);
-        case Group.Lddw:
-          if (ins.src > PSEUDO_MAP_VALUE) return fail.fail(Violation.InvalidInstruction, i, `64-bit load with pseudo source ${ins.src} is not supported`);
-          if (ins.src !== 0 && !this.info.fdIndex.has(ins.imm)) return fail.fail(Violation.InvalidInstruction, i, `no map with fd ${ins.imm}`);
-          break;
-        case Group.LdPacket:
-          if (this.info.model !== 'skb' && this.info.model !== 'raw') return fail.fail(Violation.InvalidInstruction, i, 'LD_ABS/LD_IND need a socket-buffer or raw context');
-          break;
-        default:
-          break;
-      }
-      specs[i] = s;
-      groups[i] = g;
+      const v = this.checkSlot(insns, i, n);
+      if (v !== Violation.None) return v;
     }
+    return Violation.None;
+  }
+
+  /** Pass 1 for one slot (its `half` flag already set): records its row, group and jump target. */
+  private checkSlot(insns: readonly Insn[], i: number, n: number): Violation {
+    const half = this.half, specs = this.specs, groups = this.groups, targets = this.targets, fail = this.errors;
+    const ins = insns[i]!;
+    specs[i] = undefined;
+    if (half[i]) {
+      if (ins.op !== 0 || ins.dst !== 0 || ins.src !== 0 || ins.off !== 0) return fail.fail(Violation.InvalidInstruction, i, 'malformed second half of a 64-bit immediate load');
+      return Violation.None;
+    }
+    if (ins.op === 0) return Violation.None; // K2's NOP
+    const s = specOf(ins.op, ins.src, ins.off, ins.imm);
+    if (!s) return fail.fail(Violation.InvalidInstruction, i, `unknown instruction (opcode 0x${ins.op.toString(16)})`);
+    const g = GROUP[s.id]! as Group;
+    if (ins.dst > MAX_REG || (ins.src > MAX_REG && g !== Group.Lddw && g !== Group.Call)) return fail.fail(Violation.InvalidInstruction, i, 'register number above r10');
+    if ((s.writesDst && ins.dst === 10) || (g === Group.Atomic && s.fetch && s.atomic !== 'cmpxchg' && ins.src === 10)) {
+      return fail.fail(Violation.ReadOnlyR10, i, 'r10 is read-only');
+    }
+    switch (g) {
+      case Group.Jcond: case Group.Ja: {
+        const target = i + 1 + (s.kind === 'ja32' ? ins.imm : ins.off);
+        if (target <= i) return fail.fail(Violation.BackEdge, i, `backward jump to ${target}`);
+        if (target >= n) return fail.fail(Violation.JumpTarget, i, `jump to ${target}, past the end (${n} slots)`);
+        if (half[target]) return fail.fail(Violation.JumpTarget, i, `jump into the second half of a 64-bit load (${target})`);
+        targets[i] = target;
+        break;
+      }
+      case Group.Call:
+        if (ins.src !== 0) return fail.fail(Violation.InvalidInstruction, i, 'BPF-to-BPF and kfunc calls are not supported');
+        break;
+      case Group.Unsupported:
+        return fail.fail(Violation.InvalidInstruction, i, `${s.name} is not supported`);
+      case Group.Lddw:
+        if (ins.src > PSEUDO_MAP_VALUE) return fail.fail(Violation.InvalidInstruction, i, `64-bit load with pseudo source ${ins.src} is not supported`);
+        if (ins.src !== 0 && !this.info.fdIndex.has(ins.imm)) return fail.fail(Violation.InvalidInstruction, i, `no map with fd ${ins.imm}`);
+        break;
+      case Group.LdPacket:
+        if (this.info.model !== 'skb' && this.info.model !== 'raw') return fail.fail(Violation.InvalidInstruction, i, 'LD_ABS/LD_IND need a socket-buffer or raw context');
+        break;
+      default:
+        break;
+    }
+    specs[i] = s;
+    groups[i] = g;
     return Violation.None;
   }
 
   /** Pass 2: the data flow in slot order. */
   private flow(insns: readonly Insn[], n: number): Violation {
+    this.initFlow();
+    return this.flowFrom(insns, n, 0, true, n);
+  }
+
+  /** The state on entry: r1 (the context) and r10 readable. */
+  private initFlow(): void {
+    this.st.clear();
+    this.st.setRegReadable(1, true);
+    this.st.setRegReadable(10, true);
+    initTypes(this.t, this.info.model !== 'none');
+  }
+
+  /** The flow through slots [from, stop) of n, from the current state (`live`: reachable at `from`). */
+  private flowFrom(insns: readonly Insn[], n: number, from: number, live: boolean, stop: number): Violation {
     const st = this.st, t = this.t, reached = this.reached, epoch = this.epoch, groups = this.groups, specs = this.specs;
-    st.clear();
-    st.setRegReadable(1, true);
-    st.setRegReadable(10, true);
-    initTypes(t, this.info.model !== 'none');
-    let live = true;
-    for (let i = 0; i < n; i++) {
+    let i = from;
+    for (; i < stop; i++) {
       if (reached[i] === epoch) {
         if (live) {
           st.meet(this.pendSt[i]!);
@@ -247,6 +359,11 @@ class Checker implements Core, SafetyChecker {
       }
       if (v !== Violation.None) return v;
     }
+    if (stop < n) {
+      // Stopped early (focus()): an LDDW just before `stop` was excluded, so i === stop here.
+      this.liveAtStop = live;
+      return Violation.None;
+    }
     if (live) return this.errors.fail(Violation.NoExit, n - 1, 'execution can fall off the end of the program');
     return Violation.None;
   }
@@ -299,4 +416,24 @@ class Checker implements Core, SafetyChecker {
     setReg(t, 0, Kind.Scalar, 0, 0, 0);
     return Violation.None;
   }
+}
+
+/** `start`'s analysis at slot s of a window [s, e] (see SafetyChecker.focus). */
+interface Focus {
+  start: readonly Insn[]; s: number; e: number; n: number;
+  /** Whether slot s is reachable along the fall-through edge, and the state there. */
+  live: boolean; st: SafetyState; t: TypeState;
+  /** Pending in-states of the slots ≥ s that jumps before s reach. */
+  pending: { slot: number; st: SafetyState; t: TypeState }[];
+  symMin: Float64Array; symMax: Float64Array;
+  /** Pass 1's per-slot results for `start`. */
+  specs: (OpSpec | undefined)[]; groups: Uint8Array; targets: Int32Array; half: Uint8Array;
+}
+
+/** Whether `insns` holds `f.start`'s instruction objects outside the window (candidates copy them). */
+function sameOutside(insns: readonly Insn[], f: Focus): boolean {
+  const start = f.start;
+  for (let i = 0; i < f.s; i++) if (insns[i] !== start[i]) return false;
+  for (let i = f.e + 1; i < f.n; i++) if (insns[i] !== start[i]) return false;
+  return true;
 }

@@ -27,7 +27,12 @@ export const WINDOW_TOPUP_BATCHES = 10;
 /** Variants of a solver-found input tried for the remaining window tests. */
 export const WINDOW_MUTANTS = 300;
 
-export interface SafetyCheckerLike { check(insns: readonly Insn[]): Violation }
+export interface SafetyCheckerLike {
+  check(insns: readonly Insn[]): Violation;
+  /** Candidates will be `start` rewritten in [s, e] only (the checker may keep `start`'s analysis). */
+  focus?(start: readonly Insn[], s: number, e: number): void;
+  unfocus?(): void;
+}
 
 export interface TestCase { input: RunInput; expected: ExpectedOutput }
 
@@ -95,6 +100,7 @@ export class Evaluator {
    * Returns the number of window tests.
    */
   setWindow(start: readonly Insn[], s: number, e: number, rng: Rng): number {
+    this.safety.focus?.(start, s, e);
     const w = new WindowTests(this.program, this.base, start, s, e);
     w.addInputs(this.tests.map((t) => t.input));
     for (let b = 0; b < WINDOW_TOPUP_BATCHES && w.tests.length < K2_TEST_COUNT; b++) {
@@ -120,6 +126,7 @@ export class Evaluator {
   }
 
   clearWindow(): void {
+    this.safety.unfocus?.();
     this.window = undefined;
   }
 
