@@ -95,6 +95,8 @@ test('categories come from module paths', () => {
   assert.equal(categoryOfModule('variants/errors/exceptions.ts'), 'inherit');
   assert.equal(categoryOfModule('src/search/mcmc.ts'), 'other');
   assert.equal(categoryOfModule('node:internal/modules/esm/loader'), 'other');
+  // Blocking reads (the native z3's answers) count for their caller.
+  assert.equal(categoryOfModule('node:fs'), 'inherit');
   // The dist path of a file whose map is missing still lands in the right place.
   assert.equal(categoryOfModule('dist/src/interp/run.js'), 'interpreter');
 });

@@ -39,6 +39,8 @@ const RULES: readonly (readonly [RegExp, Category | 'inherit'])[] = [
   [/(^|\/)src\/search\/(cost|outputs|equivalence)\.[cm]?[jt]s$/, 'cost'],
   [/(^|\/)variants\/(errors|allocation)\//, 'inherit'],
   [/(^|\/)src\/search\/(errors|variants)\.[cm]?[jt]s$/, 'inherit'],
+  // Blocking file and pipe I/O (the native z3's answers are read with readSync) is its caller's time.
+  [/^node:(internal\/)?fs(\/|$)/, 'inherit'],
 ];
 
 export function categoryOfModule(module: string): Category | 'inherit' {
