@@ -1,7 +1,7 @@
 /**
  * The z3 axis: every implementation (fresh-solver, reused-solver, native-process when the z3 binary
  * exists) gives identical verdicts and identical canonical counterexamples on a recorded set of
- * queries; an optimize run with the Z3 checker is deterministic, with the cache on or off.
+ * queries (and the one-shot whole-program proof agrees with them); an optimize run with the Z3 checker is deterministic, with the cache on or off.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,12 +36,15 @@ test(`every z3 implementation gives the same verdicts and counterexamples (${IMP
     answers.push(queries.map((q) => {
       const c = createZ3Checker(rawProgram(q.prog), { impl: z, cache: false });
       const r = c.check(q.cand, q.prog);
+      // The one-shot (non-incremental) proof agrees with the query: proved exactly when equal.
+      assert.equal(c.provedEqual(q.cand, q.prog), r.verdict === 'equal', `${impl}: provedEqual vs check (${r.verdict})`);
       return JSON.stringify({ v: r.verdict, cx: r.counterexample ? inputToJson(r.counterexample) : null });
     }));
     z.dispose();
   }
   for (let k = 1; k < answers.length; k++) assert.deepEqual(answers[k], answers[0], `${IMPLS[k]} vs ${IMPLS[0]}`);
   assert.ok(answers[0]!.some((a) => a.includes('"not-equal"')), 'the recorded set has refutations');
+  assert.ok(answers[0]!.some((a) => a.includes('"v":"equal"')), 'the recorded set has proofs');
 });
 
 test('optimize with the Z3 checker is deterministic: same digest twice, cache on/off, across implementations', { skip: noSuite }, async () => {

@@ -11,7 +11,7 @@ import type { EquivalenceChecker, EquivalenceResult, WindowQuery } from '../sear
 import { liveAt, liveness } from '../analysis/liveness.js';
 import { EquivalenceCache, slotsKey } from './cache.js';
 import { confirm, toRunInput } from './counterexample.js';
-import { runQuery, SolverError, type QueryResult, type SmtSession } from './query.js';
+import { provedEqualOnce, runQuery, SolverError, type QueryResult, type SmtSession } from './query.js';
 import { runReachQuery, runWindowQuery, type Liveness } from './window.js';
 
 /** One implementation of the `z3` axis: hands out a session per query and takes it back. */
@@ -21,6 +21,8 @@ export interface Z3Impl {
   open(): SmtSession;
   /** Ends the query; `depth` open push levels are left on the session. */
   release(s: SmtSession, depth: number): void;
+  /** A session of its own for one non-incremental check (see provedEqualOnce); closed after. */
+  isolated(): SmtSession & { close(): void };
   dispose(): void;
 }
 
@@ -56,6 +58,12 @@ export interface Z3Checker extends EquivalenceChecker {
   /** The last query's detail (reason for "unknown", solver checks). */
   readonly last: QueryResult | undefined;
   reach(start: readonly Insn[], s: number, e: number): RunInput | undefined;
+  /**
+   * A whole-program proof in one non-incremental check on a session of its own: true when proved
+   * equal; false says nothing (ask check() for the verdict and a counterexample). For one-off proofs
+   * (the final proof, `k2lab verify`), not the search: a new session per query costs a solver start.
+   */
+  provedEqual(candidate: readonly Insn[], original: readonly Insn[]): boolean;
   dispose(): void;
 }
 
@@ -142,6 +150,20 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
       const input = q.verdict === 'not-equal' ? toRunInput(q) : undefined;
       reached.set(key, input);
       return input;
+    },
+    provedEqual(candidate: readonly Insn[], original: readonly Insn[]): boolean {
+      const t0 = performance.now();
+      const session = opts.impl.isolated();
+      try {
+        return provedEqualOnce(session, program, original, candidate, { rlimit });
+      } catch (e) {
+        if (!(e instanceof SolverError)) throw e;
+        stats.solverErrors++;
+        return false;
+      } finally {
+        session.close();
+        stats.ms += performance.now() - t0;
+      }
     },
     dispose: () => opts.impl.dispose(),
   };

@@ -107,6 +107,28 @@ function parseSat(answer: string): 'sat' | 'unsat' | 'unknown' {
 
 /** Runs the whole query on a fresh scope of `session` (the caller pops or discards it). */
 export function runQuery(session: SmtSession, program: Program, original: readonly Insn[], candidate: readonly Insn[], opts: QueryOptions): QueryResult {
+  const q = wholeProgramFormulas(program, original, candidate);
+  return 'reason' in q ? { verdict: 'unknown', reason: q.reason, checks: 0, depth: 0 } : solve(session, q.env, q.f, opts);
+}
+
+/**
+ * "Can the candidate fail or differ?" as one check on a session of its own, asserted at the base level
+ * (no push): Z3 then picks its non-incremental bit-vector tactic instead of the incremental core, which
+ * on large whole-program queries is one to two orders of magnitude faster (xdp1's final proof: 11.7 s →
+ * 0.3 s in Z3 4.8.12). True only for "unsat" (equal); the session is spent afterwards.
+ */
+export function provedEqualOnce(session: SmtSession, program: Program, original: readonly Insn[], candidate: readonly Insn[], opts: QueryOptions): boolean {
+  const q = wholeProgramFormulas(program, original, candidate);
+  if ('reason' in q) return false;
+  const tb = q.env.tb, w = new SmtWriter();
+  const out: string[] = [`(set-option :rlimit ${opts.rlimit})`, ...q.env.decls];
+  out.push(`(assert ${w.ref(tb.and(...q.env.pre, q.f.assume), out)})`);
+  out.push(`(assert ${w.ref(tb.or(q.f.unsafe, q.f.differ), out)})`, '(check-sat)');
+  return parseSat(session.send(out.join('\n'))) === 'unsat';
+}
+
+/** The whole-program query's formulas, or why there are none. */
+function wholeProgramFormulas(program: Program, original: readonly Insn[], candidate: readonly Insn[]): { env: SymEnv; f: Formulas } | { reason: string } {
   const env = new SymEnv(program, Math.max(prandomCalls(original), prandomCalls(candidate)));
   const tb = env.tb;
   let o: Encoded, c: Encoded;
@@ -114,12 +136,12 @@ export function runQuery(session: SmtSession, program: Program, original: readon
     o = encodeProgram(env, original);
     c = encodeProgram(env, candidate);
   } catch (e) {
-    if (e instanceof Unsupported) return { verdict: 'unknown', reason: e.message, checks: 0, depth: 0 };
+    if (e instanceof Unsupported) return { reason: e.message };
     throw e;
   }
-  if (!o.final) return { verdict: 'unknown', reason: 'the original never exits normally', checks: 0, depth: 0 };
+  if (!o.final) return { reason: 'the original never exits normally' };
   const diff = c.final ? tb.and(tb.not(c.fault), outputsDiffer(env, o.final, c.final)) : tb.F;
-  return solve(session, env, { assume: tb.not(o.fault), unsafe: c.fault, differ: diff }, opts);
+  return { env, f: { assume: tb.not(o.fault), unsafe: c.fault, differ: diff } };
 }
 
 /** A query: under `assume` (and the environment's preconditions), can `unsafe` or `differ` hold? */

@@ -11,6 +11,7 @@ export async function freshSolver(): Promise<Z3Impl> {
     name: 'fresh-solver',
     open: () => new WasmContext(z),
     release: (s) => (s as WasmContext).close(),
+    isolated: () => new WasmContext(z),
     dispose: () => undefined,
   };
 }

@@ -17,6 +17,7 @@ export async function nativeProcess(binary = 'z3'): Promise<Z3Impl> {
       if (depth < 0) { z3.close(); z3 = new NativeZ3(binary); return; }
       if (depth > 0) z3.queue(`(pop ${depth})`); // sent with the next query: one round trip fewer
     },
+    isolated: () => new NativeZ3(binary),
     dispose: () => z3.close(),
   };
 }

@@ -16,6 +16,7 @@ export async function reusedSolver(): Promise<Z3Impl> {
       if (depth < 0) { ctx.close(); ctx = new WasmContext(z); return; }
       if (depth > 0) s.send(`(pop ${depth})`);
     },
+    isolated: () => new WasmContext(z),
     dispose: () => ctx.close(),
   };
 }
