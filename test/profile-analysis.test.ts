@@ -89,6 +89,7 @@ test('categories come from module paths', () => {
   assert.equal(categoryOfModule('src/search/sampling.ts'), 'proposals');
   assert.equal(categoryOfModule('src/search/cost.ts'), 'cost');
   assert.equal(categoryOfModule('src/search/outputs.ts'), 'cost');
+  assert.equal(categoryOfModule('src/search/window-tests.ts'), 'cost');
   assert.equal(categoryOfModule('src/verify/encode.ts'), 'z3');
   assert.equal(categoryOfModule('node_modules/z3-solver/build/z3-built.js'), 'z3');
   assert.equal(categoryOfModule('wasm://wasm/z3-built.wasm-085478b6'), 'z3');

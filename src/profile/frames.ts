@@ -18,7 +18,7 @@ export const CATEGORY_LABEL: Record<Category, string> = {
   interpreter: 'interpreter (src/interp, variants/dispatch)',
   safety: 'safety checker (src/safety, variants/safety-state)',
   proposals: 'proposals (src/search/proposals*, sampling, k2-isa, rng)',
-  cost: 'cost (src/search/cost, outputs, equivalence)',
+  cost: 'cost (src/search/cost, outputs, equivalence, window-tests)',
   other: 'other',
 };
 
@@ -36,7 +36,7 @@ const RULES: readonly (readonly [RegExp, Category | 'inherit'])[] = [
   [/(^|\/)src\/safety\//, 'safety'],
   [/(^|\/)variants\/safety-state\//, 'safety'],
   [/(^|\/)src\/search\/(proposals[^/]*|sampling|k2-isa|rng)\.[cm]?[jt]s$/, 'proposals'],
-  [/(^|\/)src\/search\/(cost|outputs|equivalence)\.[cm]?[jt]s$/, 'cost'],
+  [/(^|\/)src\/search\/(cost|outputs|equivalence|window-tests)\.[cm]?[jt]s$/, 'cost'],
   [/(^|\/)variants\/(errors|allocation)\//, 'inherit'],
   [/(^|\/)src\/search\/(errors|variants)\.[cm]?[jt]s$/, 'inherit'],
   // Blocking file and pipe I/O (the native z3's answers are read with readSync) is its caller's time.
