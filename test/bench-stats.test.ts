@@ -67,7 +67,7 @@ test('bootstrap ratio CIs: deterministic, cover the true ratio, significant only
 test('analysis: speed-up cells against k2-baseline, profiles labelled, warm-ups and failures left out', () => {
   const rows: Row[] = [];
   const add = (benchmark: string, variantSet: string, runtimeProfile: string, cps: number, extra: Partial<Row> = {}): void => {
-    rows.push({ benchmark, variantSet, runtimeProfile, warmup: false, status: 'ok', candidatesPerSecond: cps, wallMs: 1, peakRssBytes: 1, gcMs: 0,
+    rows.push({ benchmark, variantSet, runtimeProfile, warmup: false, status: 'ok', candidatesPerSecond: cps, wallMs: 1, processRate: cps / 2, peakRssBytes: 1, gcMs: 0,
       trajectoryDigest: 'd', bestInsnCount: 9, originalInsnCount: 10, ...extra });
   };
   for (const b of ['a', 'b']) {
@@ -82,7 +82,9 @@ test('analysis: speed-up cells against k2-baseline, profiles labelled, warm-ups 
   assert.equal(opt.rows.length, 2);
   assert.ok(opt.rows.every((r) => r.sameTrajectory && r.n === 3));
   assert.equal(a.failures.length, 2);
-  assert.equal(a.summary.find((s) => s.benchmark === 'a' && s.variantSet === 'optimized' && s.runtimeProfile === 'default')?.failed, 1);
+  const cell = a.summary.find((s) => s.benchmark === 'a' && s.variantSet === 'optimized' && s.runtimeProfile === 'default')!;
+  assert.equal(cell.failed, 1);
+  close(cell.meanProcessRate, 100, 1e-12, 'whole-process rate: mean of the measured runs only');
 });
 
 test('CSV: what csv-stringify writes, parseCsv reads back', () => {

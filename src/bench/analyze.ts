@@ -16,6 +16,8 @@ export interface Row {
   key?: string;
   candidatesPerSecond: number;
   wallMs: number;
+  /** Iterations per second of the whole child process (start-up, final proof and all): K2's own measure. */
+  processRate: number;
   peakRssBytes: number;
   gcMs: number;
   trajectoryDigest: string;
@@ -40,6 +42,8 @@ export interface SummaryRow extends Cell, Describe {
   meanWallMs: number;
   meanPeakRssMiB: number;
   meanGcMs: number;
+  /** Mean iterations per second of whole child processes (NaN when not recorded). */
+  meanProcessRate: number;
   /** Distinct trajectory digests among the cell's runs (1 when every repetition did the same work). */
   digests: number;
   originalInsnCount: number | null;
@@ -122,6 +126,7 @@ export function analyze(rows: readonly Row[], order: Order): Analysis {
     summary.push({
       ...c, ...describe(okValues(rs)), failed: rs.length - ok.length,
       meanWallMs: avg(ok.map((r) => r.wallMs)), meanPeakRssMiB: avg(ok.map((r) => r.peakRssBytes / 1048576)), meanGcMs: avg(ok.map((r) => r.gcMs)),
+      meanProcessRate: avg(ok.map((r) => r.processRate)),
       digests: new Set(ok.map((r) => r.trajectoryDigest)).size,
       originalInsnCount: ok[0]?.originalInsnCount ?? null, bestInsnCount: ok.length ? Math.min(...ok.map((r) => r.bestInsnCount)) : null,
     });
@@ -166,12 +171,12 @@ export function analyze(rows: readonly Row[], order: Order): Analysis {
 }
 
 /** A run record (with its RunReport) as an analysis row. */
-export function rowOfRecord(r: { benchmark: string; variantSet: string; runtimeProfile: string; warmup: boolean; status: string; reason: string | null; key: string; report: Record<string, unknown> | null }): Row {
+export function rowOfRecord(r: { benchmark: string; variantSet: string; runtimeProfile: string; warmup: boolean; status: string; reason: string | null; key: string; processMs: number; report: Record<string, unknown> | null }): Row {
   const rep = r.report ?? {};
   const num = (k: string): number => (typeof rep[k] === 'number' ? (rep[k] as number) : NaN);
   return {
     benchmark: r.benchmark, variantSet: r.variantSet, runtimeProfile: r.runtimeProfile, warmup: r.warmup, status: r.status, reason: r.reason, key: r.key,
-    candidatesPerSecond: num('candidatesPerSecond'), wallMs: num('wallMs'), peakRssBytes: num('peakRssBytes'), gcMs: num('gcMs'),
+    candidatesPerSecond: num('candidatesPerSecond'), wallMs: num('wallMs'), processRate: num('iterations') / (r.processMs / 1000), peakRssBytes: num('peakRssBytes'), gcMs: num('gcMs'),
     trajectoryDigest: typeof rep.trajectoryDigest === 'string' ? rep.trajectoryDigest : '', bestInsnCount: num('bestInsnCount'), originalInsnCount: num('originalInsnCount'),
   };
 }
@@ -182,6 +187,6 @@ export function rowOfCsv(o: Record<string, string>): Row {
   return {
     benchmark: o.benchmark ?? '', variantSet: o.variantSet ?? '', runtimeProfile: o.runtimeProfile ?? '', warmup: o.warmup === 'true',
     status: o.status ?? '', reason: o.reason || null, key: o.key ?? '', candidatesPerSecond: num('candidatesPerSecond'), wallMs: num('wallMs'),
-    peakRssBytes: num('peakRssBytes'), gcMs: num('gcMs'), trajectoryDigest: o.trajectoryDigest ?? '', bestInsnCount: num('bestInsnCount'), originalInsnCount: num('originalInsnCount'),
+    processRate: num('iterations') / (num('processMs') / 1000), peakRssBytes: num('peakRssBytes'), gcMs: num('gcMs'), trajectoryDigest: o.trajectoryDigest ?? '', bestInsnCount: num('bestInsnCount'), originalInsnCount: num('originalInsnCount'),
   };
 }

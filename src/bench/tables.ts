@@ -48,10 +48,10 @@ const round = (x: number, digits: number): number | string => (Number.isFinite(x
 
 export function summaryCsv(a: Analysis): string {
   const head = ['benchmark', 'variantSet', 'runtimeProfile', 'n', 'failed', 'mean', 'median', 'stdev', 'cv', 'ciLow', 'ciHigh', 'min', 'max',
-    'meanWallMs', 'meanPeakRssMiB', 'meanGcMs', 'trajectoryDigests', 'originalInsnCount', 'bestInsnCount'];
+    'meanWallMs', 'meanPeakRssMiB', 'meanGcMs', 'meanProcessRate', 'trajectoryDigests', 'originalInsnCount', 'bestInsnCount'];
   const rows = a.summary.map((s) => [s.benchmark, s.variantSet, s.runtimeProfile, s.n, s.failed, round(s.mean, 2), round(s.median, 2), round(s.stdev, 2),
     round(s.cv, 5), round(s.ciLow, 2), round(s.ciHigh, 2), round(s.min, 2), round(s.max, 2), round(s.meanWallMs, 1), round(s.meanPeakRssMiB, 1),
-    round(s.meanGcMs, 1), s.digests, s.originalInsnCount ?? '', s.bestInsnCount ?? '']);
+    round(s.meanGcMs, 1), round(s.meanProcessRate, 2), s.digests, s.originalInsnCount ?? '', s.bestInsnCount ?? '']);
   return stringify([head, ...rows]);
 }
 
