@@ -104,7 +104,7 @@ class Checker implements Core, SafetyChecker {
 
   check(insns: readonly Insn[], n: number = insns.length): Violation {
     const f = this.focused;
-    if (f !== undefined && n === f.n && insns.length === n && sameOutside(insns, f)) return this.checkWindow(insns, f);
+    if (f !== undefined && n === f.n && insns.length === n && fitsFocus(insns, f)) return this.checkWindow(insns, f);
     this.arraysFocused = false;
     this.prepare(n);
     if (n === 0) return this.errors.fail(Violation.NoExit, 0, 'empty program');
@@ -150,9 +150,6 @@ class Checker implements Core, SafetyChecker {
   /** A candidate that is `f.start` outside [s, e]: the window's encodings, then the flow from s. */
   private checkWindow(insns: readonly Insn[], f: Focus): Violation {
     const { s, e, n } = f;
-    for (let i = s; i <= e; i++) {
-      if (insns[i]!.op === LDDW_OPCODE) { this.focused = undefined; const v = this.check(insns, n); this.focused = f; return v; }
-    }
     this.prepare(n);
     if (!this.arraysFocused) {
       for (let i = 0; i < n; i++) this.specs[i] = f.specs[i];
@@ -168,15 +165,7 @@ class Checker implements Core, SafetyChecker {
     }
     this.st.copyFrom(f.st);
     this.t.set(f.t);
-    for (const p of f.pending) {
-      this.reached[p.slot] = this.epoch;
-      if (this.pendSt[p.slot] === undefined) {
-        this.pendSt[p.slot] = this.impl.create();
-        this.pendT[p.slot] = newTypeState();
-      }
-      this.pendSt[p.slot]!.copyFrom(p.st);
-      this.pendT[p.slot]!.set(p.t);
-    }
+    for (const p of f.pending) this.setPending(p.slot, p.st, p.t);
     this.syms.min.set(f.symMin);
     this.syms.max.set(f.symMax);
     return this.flowFrom(insns, n, s, f.live, n);
@@ -371,18 +360,23 @@ class Checker implements Core, SafetyChecker {
   /** Merges the current state (with types `tt`) into the pending in-state of `target`. */
   private jumpTo(target: number, tt: TypeState): void {
     if (this.reached[target] !== this.epoch) {
-      this.reached[target] = this.epoch;
-      if (this.pendSt[target] === undefined) {
-        this.pendSt[target] = this.impl.create();
-        this.pendT[target] = newTypeState();
-      }
-      this.pendSt[target]!.copyFrom(this.st);
-      this.pendT[target]!.set(tt);
+      this.setPending(target, this.st, tt);
     } else {
       const ps = this.pendSt[target]!;
       ps.meet(this.st);
       mergeTypes(this.pendT[target]!, tt, target, ps, this.syms);
     }
+  }
+
+  /** The first pending in-state of `slot` in this check: a copy of (st, tt). */
+  private setPending(slot: number, st: SafetyState, tt: TypeState): void {
+    this.reached[slot] = this.epoch;
+    if (this.pendSt[slot] === undefined) {
+      this.pendSt[slot] = this.impl.create();
+      this.pendT[slot] = newTypeState();
+    }
+    this.pendSt[slot]!.copyFrom(st);
+    this.pendT[slot]!.set(tt);
   }
 
   private lddw(ins: Insn, second: Insn): void {
@@ -430,10 +424,14 @@ interface Focus {
   specs: (OpSpec | undefined)[]; groups: Uint8Array; targets: Int32Array; half: Uint8Array;
 }
 
-/** Whether `insns` holds `f.start`'s instruction objects outside the window (candidates copy them). */
-function sameOutside(insns: readonly Insn[], f: Focus): boolean {
+/**
+ * Whether `insns` holds `f.start`'s instruction objects outside the window (candidates copy them)
+ * and no 64-bit load inside it (which would change which slots are second halves).
+ */
+function fitsFocus(insns: readonly Insn[], f: Focus): boolean {
   const start = f.start;
   for (let i = 0; i < f.s; i++) if (insns[i] !== start[i]) return false;
+  for (let i = f.s; i <= f.e; i++) if (insns[i]!.op === LDDW_OPCODE) return false;
   for (let i = f.e + 1; i < f.n; i++) if (insns[i] !== start[i]) return false;
   return true;
 }
