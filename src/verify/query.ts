@@ -120,10 +120,9 @@ export function runQuery(session: SmtSession, program: Program, original: readon
 export function provedEqualOnce(session: SmtSession, program: Program, original: readonly Insn[], candidate: readonly Insn[], opts: QueryOptions): boolean {
   const q = wholeProgramFormulas(program, original, candidate);
   if ('reason' in q) return false;
-  const tb = q.env.tb, w = new SmtWriter();
-  const out: string[] = [`(set-option :rlimit ${opts.rlimit})`, ...q.env.decls];
-  out.push(`(assert ${w.ref(tb.and(...q.env.pre, q.f.assume), out)})`);
-  out.push(`(assert ${w.ref(tb.or(q.f.unsafe, q.f.differ), out)})`, '(check-sat)');
+  const w = new SmtWriter(), out: string[] = [];
+  writeAssumptions(w, out, q.env, q.f, opts);
+  out.push(`(assert ${w.ref(failOrDiffer(q.env, q.f), out)})`, '(check-sat)');
   return parseSat(session.send(out.join('\n'))) === 'unsat';
 }
 
@@ -144,6 +143,15 @@ function wholeProgramFormulas(program: Program, original: readonly Insn[], candi
   return { env, f: { assume: tb.not(o.fault), unsafe: c.fault, differ: diff } };
 }
 
+/** A query's setup: its resource limit, the declarations, and what it assumes (preconditions, `assume`). */
+function writeAssumptions(w: SmtWriter, out: string[], env: SymEnv, f: Formulas, opts: QueryOptions): void {
+  out.push(`(set-option :rlimit ${opts.rlimit})`, ...env.decls);
+  out.push(`(assert ${w.ref(env.tb.and(...env.pre, f.assume), out)})`);
+}
+
+/** Every query's first question: can the candidate fail or differ? */
+const failOrDiffer = (env: SymEnv, f: Formulas): Term => env.tb.or(f.unsafe, f.differ);
+
 /** A query: under `assume` (and the environment's preconditions), can `unsafe` or `differ` hold? */
 export interface Formulas {
   assume: Term; unsafe: Term; differ: Term;
@@ -159,11 +167,10 @@ export interface Formulas {
 export function solve(session: SmtSession, env: SymEnv, f: Formulas, opts: QueryOptions): QueryResult {
   const tb = env.tb;
   const w = new SmtWriter();
-  const out: string[] = ['(push 1)', `(set-option :rlimit ${opts.rlimit})`, ...env.decls];
+  const out: string[] = ['(push 1)'];
+  writeAssumptions(w, out, env, f, opts);
   let depth = 1;
   const ref = (t: Term): string => w.ref(t, out);
-  const preText = ref(tb.and(...env.pre, f.assume));
-  out.push(`(assert ${preText})`);
   let checks = 0;
   const check = (extra: Term): 'sat' | 'unsat' | 'unknown' => {
     const r = ref(extra);
@@ -176,7 +183,7 @@ export function solve(session: SmtSession, env: SymEnv, f: Formulas, opts: Query
   };
   // 0. Both questions at once: most candidates that pass every test are equal, and then one check
   // answers both. Otherwise they are asked apart, to tell unsafe from not equal.
-  if (check(tb.or(f.unsafe, f.differ)) === 'unsat') return { verdict: 'equal', checks, depth };
+  if (check(failOrDiffer(env, f)) === 'unsat') return { verdict: 'equal', checks, depth };
   out.push('(pop 1)');
   depth--;
   // 1. Safety: can the candidate fail where the original does not?
