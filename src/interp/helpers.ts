@@ -12,11 +12,8 @@ import { REGION_BASE } from './memory.js';
 export type HelperFn = (m: Machine) => void;
 export type HelperTable = readonly (HelperFn | undefined)[];
 
-export const HELPER_IDS = {
-  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_prandom_u32: 7,
-  get_smp_processor_id: 8, tail_call: 12, get_current_pid_tgid: 14, redirect: 23, perf_event_output: 25,
-  xdp_adjust_head: 44, redirect_map: 51,
-} as const;
+export { HELPER_IDS } from '../ebpf/helpers.js';
+import { HELPER_IDS } from '../ebpf/helpers.js';
 
 const XDP_ACTION = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
 const TC_ACT_REDIRECT = 7;
