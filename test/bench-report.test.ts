@@ -13,7 +13,7 @@ import { recordSession, startSession, finishSession } from '../src/bench/environ
 import { writeOutputs } from '../src/bench/outputs.js';
 import { fullPlan, type SweepConfig } from '../src/bench/plan.js';
 import { newRecord, writeConfig, writeRecord, type ChildReport } from '../src/bench/store.js';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/common/rng.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROME_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];

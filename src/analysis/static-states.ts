@@ -13,7 +13,7 @@ import { secondHalfMask, type Insn } from '../ebpf/insn.js';
 import { CALL_KIND, PSEUDO, specOf, type OpSpec } from '../ebpf/opcodes.js';
 import { contextModelOf, type Program } from '../ebpf/program.js';
 import { STACK_FRAME } from '../interp/memory.js';
-import { isNop } from '../search/k2-isa.js';
+import { isNop } from '../ebpf/k2-isa.js';
 
 export type AbsKind = 'scalar' | 'const' | 'stack' | 'ctx' | 'pkt' | 'pkt_end' | 'map_ptr' | 'map_value_or_null' | 'map_value';
 

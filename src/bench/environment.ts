@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { arch, cpus, hostname, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../paths.js';
+import { repoRoot } from '../common/paths.js';
 import type { SweepConfig } from './plan.js';
 import { writeAtomic } from './store.js';
 

@@ -3,7 +3,7 @@
  * mean, and percentile-bootstrap confidence intervals of a ratio of means (and of a geometric mean
  * of such ratios across benchmarks), all deterministic: the bootstrap draws from a fixed seed.
  */
-import { Rng } from '../search/rng.js';
+import { Rng } from '../common/rng.js';
 
 export interface Describe {
   n: number;

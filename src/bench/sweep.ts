@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { nativeReference } from './native.js';
 import { InputError } from '../ebpf/errors.js';
-import { repoRoot } from '../paths.js';
+import { repoRoot } from '../common/paths.js';
 import { finishSession, gitCommit, recordSession, startSession } from './environment.js';
 import { writeOutputs, type Outputs } from './outputs.js';
 import { DEFAULT_REPS, DEFAULT_TIME_LIMIT_S, DEFAULT_VARIANTS, FAST_ITERATIONS_SCALE, parseOptimizeArgs, parseShard, planFor, shardBenchmarks, type PlanBenchmark, type RunSpec, type SweepConfig } from './plan.js';

@@ -24,7 +24,7 @@ export function withProgramFlags<T>(y: Argv<T>) {
     .option('section', { type: 'string', describe: 'ELF section (program) to load from an object with several' });
 }
 
-export { writeFileAtomic } from '../io.js';
+export { writeFileAtomic } from '../common/atomic-write.js';
 
 export function parseHexArg(flag: string, text: string): Uint8Array {
   const t = text.replace(/^0x/i, '').replace(/[\s:]/g, '');

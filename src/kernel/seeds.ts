@@ -6,7 +6,7 @@
  */
 import type { MapDef } from '../ebpf/program.js';
 import { hex } from '../interp/maps.js';
-import type { Rng } from '../search/rng.js';
+import type { Rng } from '../common/rng.js';
 import { isArrayMap, isDataMap } from './maps.js';
 
 export type MapSeeds = Map<number, [string, string][]>;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InputError } from '../ebpf/errors.js';
-import { repoRoot } from '../paths.js';
+import { repoRoot } from '../common/paths.js';
 import { writeFileAtomic } from '../cli/common.js';
 import { analyze, bySelf, pct, type Analysis } from './analyze.js';
 import { readThreads } from './cpuprofile.js';

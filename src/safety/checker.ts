@@ -6,7 +6,7 @@
  */
 import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
 import { OPS, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
-import { SafetyViolation, Violation, type ErrorStrategy } from '../search/errors.js';
+import { SafetyViolation, Violation, type ErrorStrategy } from '../ebpf/violations.js';
 import { checkAlu } from './alu.js';
 import { checkJcondOperands, refineEdge } from './branch.js';
 import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';

@@ -5,7 +5,7 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { OpSpec } from '../ebpf/opcodes.js';
-import { Violation } from '../search/errors.js';
+import { Violation } from '../ebpf/violations.js';
 import { CTX_DENIED, PacketAccess, ctxLoad, ctxStoreAllowed } from './context.js';
 import type { Core } from './core.js';
 import { STACK_SIZE } from './state.js';

@@ -7,7 +7,7 @@
 import type { Insn } from '../ebpf/insn.js';
 import { contextModelOf, defaultInputSize, type Program } from '../ebpf/program.js';
 import type { RunInput } from '../interp/machine.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
 
 export const K2_TEST_COUNT = 30;
 

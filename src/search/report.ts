@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { disassemble } from '../ebpf/disasm.js';
 import { encodeProgram, type Insn } from '../ebpf/insn.js';
-import { repoRoot } from '../paths.js';
+import { repoRoot } from '../common/paths.js';
 import type { Counters } from './cost.js';
-import { realInsnCount } from './k2-isa.js';
+import { realInsnCount } from '../ebpf/k2-isa.js';
 import type { SearchResult } from './mcmc.js';
 import { describeVariants, type VariantSet } from './variants.js';
 

@@ -3,7 +3,7 @@
  * one VariantSet at start and never names an implementation; implementations live in variants/.
  */
 import type { SafetyStateImpl } from '../safety/state.js';
-import type { ErrorStrategy } from './errors.js';
+import type { ErrorStrategy } from '../ebpf/violations.js';
 import type { Insn } from '../ebpf/insn.js';
 import type { PreparedCode } from '../interp/interpreter.js';
 
