@@ -13,7 +13,7 @@ import { buildTree, parseCpuProfile, type CallFrame, type CpuProfile, type Threa
 import { diffMd, functionChanges } from '../src/profile/diff.js';
 import { diffFlameSvg, flameSvg } from '../src/profile/flame.js';
 import { categoryOfModule, FrameResolver } from '../src/profile/frames.js';
-import { topFunctionsCsv, topFunctionsMd } from '../src/profile/report.js';
+import { topFunctionsCsv, topFunctionsMd } from '../src/profile/top-functions.js';
 import { decodeVlq, SourceMap } from '../src/profile/sourcemap.js';
 import { InputError } from '../src/ebpf/errors.js';
 import { repoRoot } from './paths.js';
@@ -88,8 +88,8 @@ test('categories come from module paths', () => {
   assert.equal(categoryOfModule('src/search/proposals-fast.ts'), 'proposals');
   assert.equal(categoryOfModule('src/search/sampling.ts'), 'proposals');
   assert.equal(categoryOfModule('src/search/cost.ts'), 'cost');
-  assert.equal(categoryOfModule('src/search/outputs.ts'), 'cost');
-  assert.equal(categoryOfModule('src/search/window-tests.ts'), 'cost');
+  assert.equal(categoryOfModule('src/search/output-error.ts'), 'cost');
+  assert.equal(categoryOfModule('src/search/window-evaluation.ts'), 'cost');
   assert.equal(categoryOfModule('src/verify/encode.ts'), 'z3');
   assert.equal(categoryOfModule('node_modules/z3-solver/build/z3-built.js'), 'z3');
   assert.equal(categoryOfModule('wasm://wasm/z3-built.wasm-085478b6'), 'z3');

@@ -18,7 +18,7 @@ import { NOP } from '../src/ebpf/k2-isa.js';
 import { Rng } from '../src/common/rng.js';
 import { newSweep, readCatalog } from '../src/bench/sweep.js';
 import { toRunnable } from '../src/interp/run.js';
-import { WindowTests } from '../src/search/window-tests.js';
+import { WindowTests } from '../src/search/window-evaluation.js';
 import { sharedAvailable, sharedDir } from './paths.js';
 import { differences, fastChecker, mutate } from './verify-util.js';
 

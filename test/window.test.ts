@@ -20,7 +20,7 @@ import { generateInputs } from '../src/search/inputs.js';
 import { runSearch } from '../src/search/mcmc.js';
 import { K2_DEFAULTS, withParams } from '../src/search/params.js';
 import { Rng } from '../src/common/rng.js';
-import { WindowTests, windowError } from '../src/search/window-tests.js';
+import { WindowTests, windowError } from '../src/search/window-evaluation.js';
 import { SETS, resolveVariants } from '../variants/sets.js';
 import { compiledDispatch } from '../variants/dispatch/compiled.js';
 import { switchDispatch } from '../variants/dispatch/switch.js';

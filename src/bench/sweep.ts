@@ -10,7 +10,7 @@ import { nativeReference } from './native.js';
 import { InputError } from '../ebpf/errors.js';
 import { repoRoot } from '../common/paths.js';
 import { finishSession, gitCommit, recordSession, startSession } from './environment.js';
-import { writeOutputs, type Outputs } from './outputs.js';
+import { writeOutputs, type Outputs } from './result-files.js';
 import { DEFAULT_REPS, DEFAULT_TIME_LIMIT_S, DEFAULT_VARIANTS, FAST_ITERATIONS_SCALE, parseOptimizeArgs, parseShard, planFor, shardBenchmarks, type PlanBenchmark, type RunSpec, type SweepConfig } from './plan.js';
 import { Progress } from './progress.js';
 import { CLI_PATH, startRun } from './runner.js';

@@ -18,7 +18,7 @@ export const CATEGORY_LABEL: Record<Category, string> = {
   interpreter: 'interpreter (src/interp, variants/dispatch)',
   safety: 'safety checker (src/safety, variants/safety-state)',
   proposals: 'proposals (src/search/proposals*, sampling; src/ebpf/k2-isa, src/common/rng)',
-  cost: 'cost (src/search/cost, outputs, equivalence, window-tests)',
+  cost: 'cost (src/search/cost, output-error, equivalence, window-evaluation)',
   other: 'other',
 };
 
@@ -37,7 +37,7 @@ const RULES: readonly (readonly [RegExp, Category | 'inherit'])[] = [
   [/(^|\/)variants\/safety-state\//, 'safety'],
   [/(^|\/)src\/search\/(proposals[^/]*|sampling)\.[cm]?[jt]s$/, 'proposals'],
   [/(^|\/)src\/(ebpf\/k2-isa|common\/rng)\.[cm]?[jt]s$/, 'proposals'],
-  [/(^|\/)src\/search\/(cost|outputs|equivalence|window-tests)\.[cm]?[jt]s$/, 'cost'],
+  [/(^|\/)src\/search\/(cost|output-error|equivalence|window-evaluation)\.[cm]?[jt]s$/, 'cost'],
   [/(^|\/)variants\/(errors|allocation)\//, 'inherit'],
   [/(^|\/)src\/(search\/variants|ebpf\/violations)\.[cm]?[jt]s$/, 'inherit'],
   // Blocking file and pipe I/O (the native z3's answers are read with readSync) is its caller's time.

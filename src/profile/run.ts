@@ -13,7 +13,7 @@ import { readThreads } from './cpuprofile.js';
 import { diffMd, functionChanges } from './diff.js';
 import { diffFlameSvg, flameSvg } from './flame.js';
 import { CATEGORIES, FrameResolver } from './frames.js';
-import { categoryShares, topFunctionsCsv, topFunctionsMd, whereTimeGoesMd } from './report.js';
+import { categoryShares, topFunctionsCsv, topFunctionsMd, whereTimeGoesMd } from './top-functions.js';
 import { scaledIterations, type ProfileBenchmark } from './suite.js';
 import { run0x, runClinic, runCpuProf, type OptimizerCommand, type Tool } from './tools.js';
 

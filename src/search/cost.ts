@@ -15,11 +15,11 @@ import { SafetyViolation, Violation } from '../ebpf/violations.js';
 import type { EquivalenceChecker, Verdict } from './equivalence.js';
 import { generateInputs, K2_TEST_COUNT, mutateInput } from './inputs.js';
 import { isNop } from '../ebpf/k2-isa.js';
-import { captureOutput, outputError, type ExpectedOutput } from './outputs.js';
+import { captureOutput, outputError, type ExpectedOutput } from './output-error.js';
 import type { K2Params } from './params.js';
 import type { Rng } from '../common/rng.js';
 import type { VariantSet } from './variants.js';
-import { WindowTests, windowError } from './window-tests.js';
+import { WindowTests, windowError } from './window-evaluation.js';
 
 export const ERROR_COST_MAX = 100000;
 /** Batches of fresh inputs tried when fewer than K2_TEST_COUNT test inputs reach a window. */

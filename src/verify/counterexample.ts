@@ -8,7 +8,7 @@ import type { Program } from '../ebpf/program.js';
 import type { RunInput } from '../interp/machine.js';
 import { hex } from '../interp/maps.js';
 import { Session, toRunnable, type RunResult } from '../interp/run.js';
-import { captureOutput, outputError } from '../search/outputs.js';
+import { captureOutput, outputError } from '../search/output-error.js';
 import type { QueryResult } from './query.js';
 
 export function toRunInput(q: QueryResult): RunInput {

@@ -14,7 +14,7 @@ import { WINDOW_EXIT, prepare, type PreparedCode } from '../interp/interpreter.j
 import { SKB, setReg, type Machine, type MachineSnapshot, type RunInput } from '../interp/machine.js';
 import { Session, type Runnable } from '../interp/run.js';
 import type { WindowState } from './equivalence.js';
-import { byteTerm, captureOutput, outputError, popcount32, term64, type ExpectedOutput } from './outputs.js';
+import { byteTerm, captureOutput, outputError, popcount32, term64, type ExpectedOutput } from './output-error.js';
 
 /** Added when a candidate's window leaves at another slot (or exits/tail-calls where P does not). */
 export const WINDOW_EXIT_MISMATCH = 64;
