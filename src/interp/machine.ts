@@ -3,6 +3,7 @@
  * the address space with its regions, the maps, the input that time/randomness come from, and the
  * observable side effects. Building the context that r1 points at per program type lives here too.
  */
+import { fromHex } from '../ebpf/hex.js';
 import type { ContextModel, MapDef } from '../ebpf/program.js';
 import { MapState, type MapSnapshot } from './maps.js';
 import { MAX_FRAMES, Memory, REGION_BASE, STACK_FRAME, makeRegion, type Region } from './memory.js';
@@ -130,7 +131,7 @@ export class Machine {
       for (const [fd, entries] of input.mapSeeds) {
         const m = this.mapsByFd.get(fd);
         if (!m) throw new Error(`map seed for unknown map fd ${fd}`);
-        for (const [k, v] of entries) m.update(hexBytes(k, m.def.keySize), hexBytes(v, m.def.valueSize), 0);
+        for (const [k, v] of entries) m.update(fromHex(k, 'map seed key', m.def.keySize), fromHex(v, 'map seed value', m.def.valueSize), 0);
       }
     }
     this.sideEffects = {};
@@ -314,10 +315,3 @@ export function setReg(m: Machine, r: number, v: bigint): void {
   m.hi[r] = Number(u >> 32n) | 0;
 }
 
-function hexBytes(s: string, size: number): Uint8Array {
-  const t = s.replace(/^0x/i, '');
-  if (t.length !== size * 2 || /[^0-9a-f]/i.test(t)) throw new Error(`map seed '${s}' is not ${size} bytes of hex`);
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}

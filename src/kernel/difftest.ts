@@ -5,7 +5,7 @@
  */
 import { InputError } from '../ebpf/errors.js';
 import type { Program } from '../ebpf/program.js';
-import { hex } from '../interp/maps.js';
+import { hex } from '../ebpf/hex.js';
 import { Session, toRunnable, type MapSnapshot, type RunResult } from '../interp/run.js';
 import { Rng } from '../common/rng.js';
 import { allowedCpus, pinToCpu } from './ffi.js';
