@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InputError } from '../ebpf/errors.js';
 import { repoRoot } from '../common/paths.js';
-import { writeFileAtomic } from '../cli/common.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { analyze, bySelf, pct, type Analysis } from './analyze.js';
 import { readThreads } from './cpuprofile.js';
 import { diffMd, functionChanges } from './diff.js';
