@@ -6,7 +6,8 @@
 import { fromHex } from '../ebpf/hex.js';
 import type { ContextModel, MapDef } from '../ebpf/program.js';
 import { MapState, type MapSnapshot } from './maps.js';
-import { MAX_FRAMES, Memory, REGION_BASE, STACK_FRAME, makeRegion, type Region } from './memory.js';
+import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../ebpf/abi.js';
+import { Memory, REGION_BASE, makeRegion, type Region } from './memory.js';
 
 /** One test input. Time, randomness and CPU come from here so runs are deterministic. */
 export interface RunInput {
@@ -107,7 +108,7 @@ export class Machine {
 
   /** Regions are created once; `reset` refills them for each input (no allocation when sizes fit). */
   constructor(readonly model: ContextModel, readonly progKind: 'xdp' | 'tc' | 'other', mapDefs: readonly MapDef[]) {
-    this.stack = this.mem.add(makeRegion('stack', REGION_BASE.stack, new Uint8Array(STACK_FRAME * MAX_FRAMES), true));
+    this.stack = this.mem.add(makeRegion('stack', REGION_BASE.stack, new Uint8Array(STACK_FRAME_BYTES * MAX_CALL_FRAMES), true));
     this.maps = mapDefs.map((d, i) => new MapState(d, i));
     for (const m of this.maps) {
       this.mapsByFd.set(m.def.fd, m);
@@ -140,7 +141,7 @@ export class Machine {
     this.insnCount = 0;
     this.windowExit = -1;
     this.buildContext();
-    this.lo[10] = REGION_BASE.stack + STACK_FRAME * MAX_FRAMES;
+    this.lo[10] = REGION_BASE.stack + STACK_FRAME_BYTES * MAX_CALL_FRAMES;
   }
 
   /** Copies `data` into the packet region at `at`, growing its buffer only when needed. */
@@ -227,7 +228,7 @@ export class Machine {
   snapshot(): MachineSnapshot {
     const p = this.packet;
     return {
-      lo: this.lo.slice(), hi: this.hi.slice(), stack: this.stack.bytes.slice(this.stack.bytes.length - STACK_FRAME),
+      lo: this.lo.slice(), hi: this.hi.slice(), stack: this.stack.bytes.slice(this.stack.bytes.length - STACK_FRAME_BYTES),
       packet: p ? p.bytes.slice(0, p.end - p.base) : undefined, dataStart: this.dataStart, dataEnd: this.dataEnd, packetEnd: p ? p.end : 0,
       ctx: this.ctx && this.ctx !== p ? this.ctx.bytes.slice() : undefined,
       maps: this.maps.map((m) => m.snapshot()), sideEffects: cloneSideEffects(this.sideEffects),
@@ -239,7 +240,7 @@ export class Machine {
   restore(snap: MachineSnapshot): void {
     this.lo.set(snap.lo);
     this.hi.set(snap.hi);
-    this.stack.bytes.set(snap.stack, this.stack.bytes.length - STACK_FRAME);
+    this.stack.bytes.set(snap.stack, this.stack.bytes.length - STACK_FRAME_BYTES);
     const p = this.packet;
     if (p && snap.packet) {
       if (p.bytes.length < snap.packet.length) { p.bytes = new Uint8Array(snap.packet.length); p.view = new DataView(p.bytes.buffer); }
