@@ -14,7 +14,7 @@ import { secondHalfMask, type Insn } from '../src/ebpf/insn.js';
 import { loadProgram } from '../src/ebpf/load.js';
 import { specOf } from '../src/ebpf/opcodes.js';
 import { MAP_TYPES, type MapDef, type Program } from '../src/ebpf/program.js';
-import { isNop } from '../src/search/k2-isa.js';
+import { isNop } from '../src/ebpf/k2-isa.js';
 import { searchWindows } from '../src/search/mcmc.js';
 import { K2_DEFAULTS, withParams } from '../src/search/params.js';
 import { sharedAvailable, sharedDir } from './paths.js';

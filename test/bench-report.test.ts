@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { recordSession, startSession, finishSession } from '../src/bench/environment.js';
-import { writeOutputs } from '../src/bench/outputs.js';
+import { writeOutputs } from '../src/bench/result-files.js';
 import { fullPlan, type SweepConfig } from '../src/bench/plan.js';
 import { newRecord, writeConfig, writeRecord, type ChildReport } from '../src/bench/store.js';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/common/rng.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROME_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];

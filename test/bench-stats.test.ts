@@ -91,6 +91,7 @@ test('CSV: what csv-stringify writes, parseCsv reads back', () => {
   const data = [['key', 'reason', 'n'], ['a/b/default/r0', 'exit status 1: "quoted", with, commas', '3'], ['x', 'two\nlines', ''], ['', '', '']];
   assert.deepEqual(parseCsv(stringify(data)), data);
   assert.deepEqual(parseCsv('a,b\r\n1,2\r\n'), [['a', 'b'], ['1', '2']]);
+  assert.throws(() => parseCsv('a,"b\n1,2\n'), (e: Error) => e instanceof InputError && /not valid CSV/.test(e.message));
 });
 
 test("K2 native figures are parsed from the markdown table, not hard-coded", () => {

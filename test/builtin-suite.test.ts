@@ -20,11 +20,11 @@ import { runProgram, Session, toRunnable, type RunResult } from '../src/interp/r
 import { difftest } from '../src/kernel/difftest.js';
 import { close, kernelUnavailableReason, loadProgram as kernelLoad } from '../src/kernel/index.js';
 import { createSafetyChecker } from '../src/safety/checker.js';
-import { Violation } from '../src/search/errors.js';
-import { k2OpOf } from '../src/search/k2-isa.js';
+import { Violation } from '../src/ebpf/violations.js';
+import { k2OpOf } from '../src/ebpf/k2-isa.js';
 import { checkWindows, K2_DEFAULTS, withParams } from '../src/search/params.js';
 import { resolveVariants } from '../variants/sets.js';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/common/rng.js';
 import { repoRoot, sharedAvailable, sharedDir } from './paths.js';
 
 const dir = join(repoRoot, 'suites', 'builtin');

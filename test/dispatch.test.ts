@@ -19,7 +19,7 @@ import type { RunInput } from '../src/interp/machine.js';
 import { Session, toRunnable, type RunOptions, type RunResult, type Runnable } from '../src/interp/run.js';
 import { generateInputs } from '../src/search/inputs.js';
 import { buildPools, chooseMove, propose, type ProposalContext } from '../src/search/proposals.js';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/common/rng.js';
 import { compiledDispatch } from '../variants/dispatch/compiled.js';
 import { switchDispatch } from '../variants/dispatch/switch.js';
 import { repoRoot, sharedDir } from './paths.js';

@@ -118,7 +118,8 @@ test('maps: seeded identically on every CPU, read back per CPU, reset to a new s
     assert.throws(() => seedMaps(l, new Map([[77, []]])), /unknown map fd 77/);
     const t = testRun(l, { packet: new Uint8Array(14), repeat: 100 });
     assert.equal(t.r0, 2n);
-    assert.ok(t.durationNs >= 0);
+    // The kernel's mean ns per run of 8 instructions: a wrong attr offset reads 0 or garbage.
+    assert.ok(Number.isInteger(t.durationNs) && t.durationNs > 0 && t.durationNs < 1_000_000, `durationNs ${t.durationNs}`);
   } finally {
     close(l);
     close(l); // idempotent

@@ -13,8 +13,8 @@ import { buildTree, parseCpuProfile, type CallFrame, type CpuProfile, type Threa
 import { diffMd, functionChanges } from '../src/profile/diff.js';
 import { diffFlameSvg, flameSvg } from '../src/profile/flame.js';
 import { categoryOfModule, FrameResolver } from '../src/profile/frames.js';
-import { topFunctionsCsv, topFunctionsMd } from '../src/profile/report.js';
-import { decodeVlq, SourceMap } from '../src/profile/sourcemap.js';
+import { topFunctionsCsv, topFunctionsMd } from '../src/profile/top-functions.js';
+import { SourceMap } from '../src/profile/sourcemap.js';
 import { InputError } from '../src/ebpf/errors.js';
 import { repoRoot } from './paths.js';
 
@@ -56,17 +56,15 @@ function thread(p: CpuProfile, label = 'main'): ThreadProfile {
 
 const resolver = (): FrameResolver => new FrameResolver(FAKE);
 
-test('source maps: VLQ groups and lookups in a hand-made map', () => {
-  assert.deepEqual(decodeVlq('AAAA'), [0, 0, 0, 0]);
-  assert.deepEqual(decodeVlq('AAgBD'), [0, 0, 16, -1]);
-  assert.deepEqual(decodeVlq('2HwBD'), [123, 24, -1]);
-  assert.throws(() => decodeVlq('A!'), /bad base64/);
+test('source maps: lookups in a hand-made map', () => {
   // Line 0: col 0 → a.ts 0:0, col 10 → a.ts 4:2; line 1 empty; line 2: col 4 → b.ts 9:0.
   const map = new SourceMap({ sources: ['a.ts', 'b.ts'], mappings: 'AAAA,UAIE;;ICKF' }, '/src');
   assert.deepEqual(map.lookup(0, 3), { source: '/src/a.ts', line: 0, column: 0 });
   assert.deepEqual(map.lookup(0, 50), { source: '/src/a.ts', line: 4, column: 2 });
   assert.equal(map.lookup(1, 0), undefined);
   assert.deepEqual(map.lookup(2, 0), { source: '/src/b.ts', line: 9, column: 0 }); // before the first segment: that segment
+  assert.deepEqual(map.lookup(2, 99), { source: '/src/b.ts', line: 9, column: 0 });
+  assert.equal(map.lookup(3, 0), undefined); // past the last line: nothing, not line 2's segment
 });
 
 test('source maps: a function in compiled dist/ maps to its line in the .ts source', () => {
@@ -88,8 +86,8 @@ test('categories come from module paths', () => {
   assert.equal(categoryOfModule('src/search/proposals-fast.ts'), 'proposals');
   assert.equal(categoryOfModule('src/search/sampling.ts'), 'proposals');
   assert.equal(categoryOfModule('src/search/cost.ts'), 'cost');
-  assert.equal(categoryOfModule('src/search/outputs.ts'), 'cost');
-  assert.equal(categoryOfModule('src/search/window-tests.ts'), 'cost');
+  assert.equal(categoryOfModule('src/search/output-error.ts'), 'cost');
+  assert.equal(categoryOfModule('src/search/window-evaluation.ts'), 'cost');
   assert.equal(categoryOfModule('src/verify/encode.ts'), 'z3');
   assert.equal(categoryOfModule('node_modules/z3-solver/build/z3-built.js'), 'z3');
   assert.equal(categoryOfModule('wasm://wasm/z3-built.wasm-085478b6'), 'z3');

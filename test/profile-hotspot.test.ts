@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze, bySelf, pct } from '../src/profile/analyze.js';
 import { readThreads } from '../src/profile/cpuprofile.js';
-import { topFunctionsCsv, topFunctionsMd } from '../src/profile/report.js';
+import { topFunctionsCsv, topFunctionsMd } from '../src/profile/top-functions.js';
 import { repoRoot } from './paths.js';
 
 test('a deliberately hot function comes first in the top-functions table, with its .ts line', () => {

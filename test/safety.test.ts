@@ -12,7 +12,7 @@ import type { Insn } from '../src/ebpf/insn.js';
 import { loadProgram } from '../src/ebpf/load.js';
 import { MAP_TYPES, type MapDef } from '../src/ebpf/program.js';
 import { createSafetyChecker, type AllocationMode, type ProgramLike, type SafetyChecker } from '../src/safety/checker.js';
-import { SafetyViolation, Violation, type ErrorStrategy } from '../src/search/errors.js';
+import { SafetyViolation, Violation, type ErrorStrategy } from '../src/ebpf/violations.js';
 import { exceptions } from '../variants/errors/exceptions.js';
 import { resultCodes } from '../variants/errors/result-codes.js';
 import { bitset } from '../variants/safety-state/bitset.js';

@@ -8,8 +8,8 @@ import { OPS, type OpSpec } from '../src/ebpf/opcodes.js';
 import type { Program } from '../src/ebpf/program.js';
 import type { RunInput } from '../src/interp/machine.js';
 import { Session, toRunnable } from '../src/interp/run.js';
-import { captureOutput, outputError } from '../src/search/outputs.js';
-import type { Rng } from '../src/search/rng.js';
+import { captureOutput, outputError } from '../src/search/output-error.js';
+import type { Rng } from '../src/common/rng.js';
 import { createZ3Checker, type Z3Checker } from '../src/verify/checker.js';
 import { createZ3Impl, nativeAvailable } from '../variants/z3/index.js';
 

@@ -10,7 +10,7 @@ import type { Insn } from '../src/ebpf/insn.js';
 import { loadProgram } from '../src/ebpf/load.js';
 import { runSearch } from '../src/search/mcmc.js';
 import { withParams, K2_DEFAULTS } from '../src/search/params.js';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/common/rng.js';
 import { createZ3Checker } from '../src/verify/checker.js';
 import { resolveVariants } from '../variants/sets.js';
 import { createZ3Impl } from '../variants/z3/index.js';

@@ -14,11 +14,11 @@ import { loadProgram } from '../src/ebpf/load.js';
 import { defaultInputSize, type Program } from '../src/ebpf/program.js';
 import type { RunInput } from '../src/interp/machine.js';
 import { generateInputs } from '../src/search/inputs.js';
-import { NOP } from '../src/search/k2-isa.js';
-import { Rng } from '../src/search/rng.js';
+import { NOP } from '../src/ebpf/k2-isa.js';
+import { Rng } from '../src/common/rng.js';
 import { newSweep, readCatalog } from '../src/bench/sweep.js';
 import { toRunnable } from '../src/interp/run.js';
-import { WindowTests } from '../src/search/window-tests.js';
+import { WindowTests } from '../src/search/window-evaluation.js';
 import { sharedAvailable, sharedDir } from './paths.js';
 import { differences, fastChecker, mutate } from './verify-util.js';
 

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../src/ebpf/errors.js';
 import { AXES, type Axis, type AllocationImpl, type DispatchImpl, type VariantSet, type Z3Choice } from '../src/search/variants.js';
-import type { ErrorStrategy } from '../src/search/errors.js';
+import type { ErrorStrategy } from '../src/ebpf/violations.js';
 import type { SafetyStateImpl } from '../src/safety/state.js';
 import { fresh } from './allocation/fresh.js';
 import { pooled } from './allocation/pooled.js';

@@ -15,10 +15,8 @@
 import type { Insn } from '../ebpf/insn.js';
 import { specOf, type OpSpec } from '../ebpf/opcodes.js';
 import type { MapDef } from '../ebpf/program.js';
-import { STACK_FRAME } from '../interp/memory.js';
+import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
 
-/** One stack frame: the bytes below r10 a program may use. */
-export const STACK_BYTES = STACK_FRAME;
 const REGS = 11;
 const ALL_REGS = (1 << REGS) - 1;
 const ARG_REGS = 0b111110; // r1–r5
@@ -122,7 +120,7 @@ function transfer(b: RegVals, x: Insn, spec: OpSpec | undefined, loadVal: Val): 
 
 /** Marks the `size` bytes at stack offset `off` (r10-relative) in `bytes`; returns false when out of frame. */
 function markRange(bytes: Uint8Array, off: number, size: number, v: 0 | 1): void {
-  const lo = Math.max(0, STACK_BYTES + off), hi = Math.min(STACK_BYTES, STACK_BYTES + off + size);
+  const lo = Math.max(0, STACK_FRAME_BYTES + off), hi = Math.min(STACK_FRAME_BYTES, STACK_FRAME_BYTES + off + size);
   if (lo < hi) bytes.fill(v, lo, hi);
 }
 
@@ -202,8 +200,8 @@ export function liveness(insns: readonly Insn[], maps: readonly MapDef[]): Liven
   const vals = valueClasses(insns, specs);
   const byFd = new Map(maps.map((m) => [m.fd, m]));
   const regs = new Uint16Array(n);
-  const stack = Array.from({ length: n }, () => new Uint8Array(STACK_BYTES));
-  const io = { regs: 0, stack: new Uint8Array(STACK_BYTES) };
+  const stack = Array.from({ length: n }, () => new Uint8Array(STACK_FRAME_BYTES));
+  const io = { regs: 0, stack: new Uint8Array(STACK_FRAME_BYTES) };
   const fallback: RegVals = new Array<Val>(REGS).fill(U);
   // Forward jumps only in practice: one reverse sweep; repeat while anything changes (backward jumps).
   for (let changed = true; changed;) {
@@ -215,7 +213,7 @@ export function liveness(insns: readonly Insn[], maps: readonly MapDef[]): Liven
         if (t < 0 || t >= n) continue;
         io.regs |= regs[t]!;
         const st = stack[t]!;
-        for (let j = 0; j < STACK_BYTES; j++) io.stack[j]! |= st[j]!;
+        for (let j = 0; j < STACK_FRAME_BYTES; j++) io.stack[j]! |= st[j]!;
       }
       backwardStep(insns[i]!, specs[i], vals[i] ?? fallback, byFd, io);
       if (io.regs !== regs[i] || !equalBytes(io.stack, stack[i]!)) { regs[i] = io.regs; stack[i]!.set(io.stack); changed = true; }
@@ -230,7 +228,7 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-const NONE_STACK = new Uint8Array(STACK_BYTES);
+const NONE_STACK = new Uint8Array(STACK_FRAME_BYTES);
 
 /** Live state where a window run stopped at `slot` (past the end: nothing is live). */
 export function liveAt(lv: Liveness, slot: number): { regs: number; stack: Uint8Array } {
@@ -241,6 +239,6 @@ export function liveAt(lv: Liveness, slot: number): { regs: number; stack: Uint8
 /** The live stack bytes of a slot as a sorted index list (what window tests compare). */
 export function liveStackBytes(lv: Liveness, slot: number): number[] {
   const st = liveAt(lv, slot).stack, out: number[] = [];
-  for (let j = 0; j < STACK_BYTES; j++) if (st[j]) out.push(j);
+  for (let j = 0; j < STACK_FRAME_BYTES; j++) if (st[j]) out.push(j);
   return out;
 }

@@ -12,8 +12,9 @@
 import { secondHalfMask, type Insn } from '../ebpf/insn.js';
 import { CALL_KIND, PSEUDO, specOf, type OpSpec } from '../ebpf/opcodes.js';
 import { contextModelOf, type Program } from '../ebpf/program.js';
-import { STACK_FRAME } from '../interp/memory.js';
-import { isNop } from '../search/k2-isa.js';
+import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
+import { HELPER_IDS } from '../ebpf/helpers.js';
+import { isNop } from '../ebpf/k2-isa.js';
 
 export type AbsKind = 'scalar' | 'const' | 'stack' | 'ctx' | 'pkt' | 'pkt_end' | 'map_ptr' | 'map_value_or_null' | 'map_value';
 
@@ -45,10 +46,7 @@ export interface StaticStates {
 /** What the analysis needs to know about the program besides its instructions (a Program fits). */
 export type AnalysisTarget = Pick<Program, 'progType' | 'k2InputType'> & { maps?: Program['maps'] };
 
-export const STACK_SIZE = STACK_FRAME;
 const REGS = 11;
-const MAP_LOOKUP = 1;
-const TAIL_CALL = 12;
 /** More states than this for one register at a block entry collapse to scalar, so loops terminate. */
 const MAX_STATES = 16;
 
@@ -64,7 +62,7 @@ function dedupe(states: readonly AbsState[]): AbsState[] {
 }
 
 export const isTailCall = (ins: Insn, spec: OpSpec | undefined): boolean =>
-  spec?.kind === 'call' && ins.src === CALL_KIND.HELPER && ins.imm === TAIL_CALL;
+  spec?.kind === 'call' && ins.src === CALL_KIND.HELPER && ins.imm === HELPER_IDS.tail_call;
 
 /** The instruction's row, or undefined when it acts as a NOP here (`ja +0`, second LDDW half, unknown opcode). */
 function rowsOf(insns: readonly Insn[]): (OpSpec | undefined)[] {
@@ -164,7 +162,7 @@ function step(regs: (readonly AbsState[] | undefined)[], insns: readonly Insn[],
     case 'lddw': regs[ins.dst] = [lddwState(ins, insns[i + 1], env)]; return;
     case 'ldx': regs[ins.dst] = [xdpContextLoad(ins, spec, regs, env) ?? SCALAR]; return;
     case 'call': case 'callx': {
-      const maps = spec.kind === 'call' && ins.src === CALL_KIND.HELPER && ins.imm === MAP_LOOKUP
+      const maps = spec.kind === 'call' && ins.src === CALL_KIND.HELPER && ins.imm === HELPER_IDS.map_lookup_elem
         ? (regs[1] ?? []).filter((s) => s.kind === 'map_ptr') : [];
       regs[0] = maps.length > 0 ? dedupe(maps.map((s) => ({ kind: 'map_value_or_null', off: 0, map: s.map! }))) : [SCALAR];
       for (let r = 1; r <= 5; r++) regs[r] = undefined; // caller-saved: clobbered by the helper
@@ -213,7 +211,7 @@ export function analyzeStates(insns: readonly Insn[], target: AnalysisTarget): S
     xdp: contextModelOf(target.progType, target.k2InputType) === 'xdp',
     mapIndexOfFd: new Map((target.maps ?? []).map((m, k) => [m.fd, k])),
   };
-  const start: RegStates = NO_STATE.map((_, r) => r === 1 ? [{ kind: 'ctx', off: 0 } as AbsState] : r === 10 ? [{ kind: 'stack', off: STACK_SIZE } as AbsState] : undefined);
+  const start: RegStates = NO_STATE.map((_, r) => r === 1 ? [{ kind: 'ctx', off: 0 } as AbsState] : r === 10 ? [{ kind: 'stack', off: STACK_FRAME_BYTES } as AbsState] : undefined);
   const before: RegStates[] = insns.map(() => NO_STATE);
   const entry: (RegStates | undefined)[] = blocks.map(() => undefined);
   const saturated = blocks.map(() => new Uint8Array(REGS));

@@ -6,7 +6,7 @@
 import type { Insn } from '../ebpf/insn.js';
 import { specOf } from '../ebpf/opcodes.js';
 import type { Program } from '../ebpf/program.js';
-import { isNop, k2OpOf } from '../search/k2-isa.js';
+import { isNop, k2OpOf } from '../ebpf/k2-isa.js';
 import { analyzeStates, type AbsKind, type RegStates, type StaticStates } from './static-states.js';
 
 export const MAX_WINDOW = 4;

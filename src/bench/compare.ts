@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { InputError } from '../ebpf/errors.js';
+import { InputError, inFile } from '../ebpf/errors.js';
 import { rowOfCsv, type Row } from './analyze.js';
 import { bootstrapAcross, bootstrapRatio, mean, seedFor, type RatioCI } from './stats.js';
 import { csvObjects, fmtCI, fmtInt, fmtRatio, METHOD } from './tables.js';
@@ -43,7 +43,7 @@ interface Loaded { rows: Row[]; raw: Record<string, string>[] }
 function load(path: string): Loaded {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'runs.csv') : path;
   if (!existsSync(file)) throw new InputError(`${path}: no runs.csv (not a k2lab result folder)`);
-  const raw = csvObjects(readFileSync(file, 'utf8'));
+  const raw = inFile(file, () => csvObjects(readFileSync(file, 'utf8')));
   if (raw.length > 0 && !('candidatesPerSecond' in raw[0]! && 'benchmark' in raw[0]!)) throw new InputError(`${file}: not a k2lab runs.csv (no benchmark / candidatesPerSecond columns)`);
   return { rows: raw.map(rowOfCsv), raw };
 }

@@ -3,11 +3,10 @@
  * V8, each runtime profile's flags, git commit) and, per session (a run, a resume, a shard), the
  * load average before and after, so a reader can tell a quiet machine from a busy one.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { arch, cpus, hostname, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../paths.js';
+import { git, gitCommit } from '../common/git.js';
 import type { SweepConfig } from './plan.js';
 import { writeAtomic } from './store.js';
 
@@ -52,18 +51,6 @@ export function machine(): Machine {
     host: hostname(), cpuModel: c[0]?.model.trim() ?? 'unknown', cores: c.length, memoryBytes: totalmem(),
     os: `${osType()} ${release()}`, arch: arch(), cpuGovernor: governor,
   };
-}
-
-function git(args: string[]): string | null {
-  try {
-    return execFileSync('git', args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    return null;
-  }
-}
-
-export function gitCommit(): string | null {
-  return git(['rev-parse', 'HEAD']);
 }
 
 const round2 = (xs: number[]): number[] => xs.map((x) => Math.round(x * 100) / 100);

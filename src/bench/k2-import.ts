@@ -4,8 +4,9 @@
  * copied to `DEST/programs/`, and `DEST/suite.json` with K2 parameters read from K2's own run script
  * (the `bm_default.sh` form: `bm_file=…`, `output_dir=…/NAME/…`, `k2_cmd="… --flag value …"`).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { InputError } from '../ebpf/errors.js';
 import { loadProgram } from '../ebpf/load.js';
 import { parseDescFile } from '../ebpf/k2-files.js';
@@ -189,12 +190,5 @@ function readText(file: string): string {
 function writeJson(file: string, data: unknown): void {
   // One space of indent, as the manifests in suites/ and ../shared are written.
   const text = JSON.stringify(data, null, 1) + '\n';
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSyncAtomic(file, text);
-}
-
-function writeFileSyncAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  writeFileAtomic(file, text, { mkdir: true });
 }

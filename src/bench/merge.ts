@@ -7,7 +7,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InputError } from '../ebpf/errors.js';
 import { mergeEnvironments, readEnvironment } from './environment.js';
-import { writeOutputs, type Outputs } from './outputs.js';
+import { writeOutputs, type Outputs } from './result-files.js';
 import { planHash, type SweepConfig } from './plan.js';
 import { readConfig, readRecords, RUNS_DIR, writeAtomic, writeConfig, writeRecord, type RunRecord } from './store.js';
 

@@ -7,7 +7,7 @@ import type { Program } from '../ebpf/program.js';
 import { defaultInputSize } from '../ebpf/program.js';
 import type { RunInput } from '../interp/machine.js';
 import { Session, runProgram, toRunnable } from '../interp/run.js';
-import { Rng } from '../search/rng.js';
+import { Rng } from '../common/rng.js';
 
 export interface InterpBenchRow {
   program: string;

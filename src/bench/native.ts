@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { repoRoot } from '../paths.js';
+import { repoRoot } from '../common/paths.js';
 
 export interface NativeRow {
   benchmark: string;

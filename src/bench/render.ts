@@ -3,7 +3,7 @@
  * HTML page (report.html: inline CSS and inline SVG charts, no script, no network), which opens
  * offline in any browser.
  */
-import type { Block } from './report.js';
+import type { Block } from './report-blocks.js';
 
 const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 

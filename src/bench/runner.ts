@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../paths.js';
+import { repoRoot } from '../common/paths.js';
 import type { PlanBenchmark, RunSpec, SweepConfig } from './plan.js';
 import { newRecord, type ChildReport, type RunRecord } from './store.js';
 

@@ -3,7 +3,7 @@
  * mean, and percentile-bootstrap confidence intervals of a ratio of means (and of a geometric mean
  * of such ratios across benchmarks), all deterministic: the bootstrap draws from a fixed seed.
  */
-import { Rng } from '../search/rng.js';
+import { Rng } from '../common/rng.js';
 
 export interface Describe {
   n: number;
@@ -61,6 +61,9 @@ export function describe(xs: readonly number[], level = 0.95): Describe {
   };
 }
 
+// Student's t by hand (ln Γ, the incomplete beta, bisection for the quantile): the library that
+// does it (@stdlib's t quantile) was measured at 224 packages / 26 MB installed for this one
+// function, so it stays out; bench-stats.test.ts checks these against tabulated quantiles.
 /** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, 9 terms; ~15 significant digits). */
 function lnGamma(x: number): number {
   const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,

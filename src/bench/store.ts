@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { InputError } from '../ebpf/errors.js';
-import { writeFileAtomic } from '../io.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { keyFileName, validateConfig, type RunSpec, type SweepConfig } from './plan.js';
 
 /** The fields of a RunReport (DESIGN.md §6) the runner reads; the rest is kept as it came. */

@@ -1,40 +1,21 @@
 /**
- * Tables as files: summary.csv and speedups.csv (written with csv-stringify), a small RFC 4180 CSV
- * reader for runs.csv (what `compare` reads), and the number formats every table and chart shares.
+ * Tables as files: summary.csv and speedups.csv (written with csv-stringify), runs.csv read back
+ * with csv-parse (what `compare` reads), and the number formats every table and chart shares.
  */
+import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { InputError } from '../ebpf/errors.js';
 import type { Analysis } from './analyze.js';
 
 export const METHOD = 'percentile bootstrap, 10,000 resamples, fixed seed';
 
-/** RFC 4180: quoted fields, doubled quotes, CRLF or LF line ends. Returns records of strings. */
+/** RFC 4180 records of strings (csv-parse, csv-stringify's sibling); malformed CSV is an InputError. */
 export function parseCsv(text: string): string[][] {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
-        quoted = false; i++; continue;
-      }
-      field += ch; i++; continue;
-    }
-    if (ch === '"') { quoted = true; i++; continue; }
-    if (ch === ',') { row.push(field); field = ''; i++; continue; }
-    if (ch === '\n' || ch === '\r') {
-      row.push(field); field = '';
-      out.push(row); row = [];
-      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      continue;
-    }
-    field += ch; i++;
+  try {
+    return parse(text, { relax_column_count: true }) as string[][];
+  } catch (e) {
+    throw new InputError(`not valid CSV (${(e as Error).message})`);
   }
-  if (field !== '' || row.length > 0) { row.push(field); out.push(row); }
-  return out;
 }
 
 /** CSV text with a header line → one object per line. */

@@ -56,7 +56,7 @@ export const benchCommand: CommandModule<object, Args> = {
     };
     // Loaded here, not at start-up: the chart renderer is heavy and every k2lab process registers this command.
     const { runSweep } = await import('../bench/sweep.js');
-    const { studyTable } = await import('../bench/outputs.js');
+    const { studyTable } = await import('../bench/result-files.js');
     const r = await runSweep(o);
     const rel = displayPath(r.dir);
     process.stdout.write(`${studyTable(r.outputs.analysis)}\nresults: ${rel}/ (report.md, report.html, runs.csv, summary.csv, speedups.csv, charts/, environment.json)\n`);

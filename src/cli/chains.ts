@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { InputError } from '../ebpf/errors.js';
 import type { Program } from '../ebpf/program.js';
 import type { Counters } from '../search/cost.js';
-import { realInsnCount } from '../search/k2-isa.js';
+import { realInsnCount } from '../ebpf/k2-isa.js';
 import type { SearchResult } from '../search/mcmc.js';
 import type { K2Params } from '../search/params.js';
 import { sameSlots, type Ranked } from '../search/topk.js';

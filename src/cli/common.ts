@@ -24,12 +24,4 @@ export function withProgramFlags<T>(y: Argv<T>) {
     .option('section', { type: 'string', describe: 'ELF section (program) to load from an object with several' });
 }
 
-export { writeFileAtomic } from '../io.js';
-
-export function parseHexArg(flag: string, text: string): Uint8Array {
-  const t = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
-  if (t.length % 2 !== 0 || /[^0-9a-f]/i.test(t)) throw new InputError(`${flag}: '${text.length > 40 ? text.slice(0, 40) + '…' : text}' is not an even number of hex digits`);
-  const out = new Uint8Array(t.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+export { writeFileAtomic } from '../common/atomic-write.js';

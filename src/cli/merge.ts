@@ -18,7 +18,7 @@ export const mergeCommand: CommandModule<object, Args> = {
     .example('$0 merge results/run/shard-* --out results/run/merged', '') as never,
   handler: async (a) => {
     const { mergeSweeps } = await import('../bench/merge.js');
-    const { studyTable } = await import('../bench/outputs.js');
+    const { studyTable } = await import('../bench/result-files.js');
     const r = await mergeSweeps(a.dirs.map(String), a.out);
     const rel = displayPath(r.dir);
     for (const s of r.sources) process.stderr.write(`k2lab merge: ${s.dir}: ${s.runs} run(s)\n`);

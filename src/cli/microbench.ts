@@ -13,7 +13,7 @@ import { benchInterpreter } from '../bench/microbench-interp.js';
 import { AXES, type Axis } from '../search/variants.js';
 import { InputError } from '../ebpf/errors.js';
 import { loadProgram } from '../ebpf/load.js';
-import { builtinSuitePrograms, exampleObjects, k2SuitePrograms } from '../paths.js';
+import { builtinSuitePrograms, exampleObjects, k2SuitePrograms } from '../common/paths.js';
 
 interface Args { target?: string; axis?: string[]; impl?: string[]; 'in-process': boolean; programs?: string[]; inputs: number; seed: number; time: number; json: boolean }
 

@@ -23,7 +23,7 @@ import { DEFAULT_RLIMIT, type Z3Checker } from '../verify/checker.js';
 import { createChecker, nativeAvailable } from '../../variants/z3/index.js';
 import { runSearch, type Progress } from '../search/mcmc.js';
 import { K2_DEFAULTS, PARAM_NAMES, withParams, type K2Params } from '../search/params.js';
-import { buildReport } from '../search/report.js';
+import { buildReport } from '../search/run-report.js';
 import { runtimeProfileFlags } from '../../variants/runtime-profiles.js';
 import { resolveVariants } from '../../variants/sets.js';
 import { runChains, type ChainsOutcome } from './chains.js';

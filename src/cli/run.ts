@@ -4,11 +4,12 @@
  */
 import type { CommandModule } from 'yargs';
 import { InputError, inFile } from '../ebpf/errors.js';
+import { fromHex } from '../ebpf/hex.js';
 import { loadProgram, readInputFile } from '../ebpf/load.js';
 import { contextModelOf } from '../ebpf/program.js';
 import { DEFAULT_MAX_INSNS, defaultInput, formatResult, resultToJson, runProgram, toRunnable } from '../interp/run.js';
 import type { RunInput } from '../interp/machine.js';
-import { parseHexArg, withProgramFlags } from './common.js';
+import { withProgramFlags } from './common.js';
 
 interface Args {
   prog: string; 'prog-type'?: string; section?: string;
@@ -38,12 +39,12 @@ export const runCommand: CommandModule<object, Args> = {
       readInputFile(a.inputs, 'inputs file').toString('utf8').split(/\r?\n/).forEach((line, i) => {
         if (line.trim() === '' || line.trim().startsWith('#')) return;
         try {
-          inputs.push({ packet: parseHexArg('packet', line) });
+          inputs.push({ packet: fromHex(line, 'packet') });
         } catch (e) {
           throw new InputError(`${a.inputs}: line ${i + 1}: ${(e as Error).message}`);
         }
       });
-    } else if (a['packet-hex'] !== undefined) inputs.push({ packet: parseHexArg('--packet-hex', a['packet-hex']) });
+    } else if (a['packet-hex'] !== undefined) inputs.push({ packet: fromHex(a['packet-hex'], '--packet-hex') });
     else if (a.packet !== undefined) inputs.push({ packet: new Uint8Array(readInputFile(a.packet, 'packet file')) });
     else inputs.push(defaultInput(prog));
     if (contextModelOf(prog.progType, prog.k2InputType) === 'none' && inputs.some((i) => i.packet.length > 0)) {

@@ -7,7 +7,7 @@
 import type { CommandModule } from 'yargs';
 import { InputError, inFile } from '../ebpf/errors.js';
 import { loadProgram } from '../ebpf/load.js';
-import { hex } from '../interp/maps.js';
+import { hex } from '../ebpf/hex.js';
 import type { RunInput } from '../interp/machine.js';
 import { formatResult, resultToJson, runProgram, toRunnable } from '../interp/run.js';
 import { IMPLEMENTATIONS } from '../../variants/sets.js';

@@ -6,7 +6,8 @@
 import { MAP_TYPES } from '../ebpf/program.js';
 import { ExecFault } from './fault.js';
 import { Machine, setReg } from './machine.js';
-import { ERRNO, hex, type MapState } from './maps.js';
+import { hex } from '../ebpf/hex.js';
+import { ERRNO, type MapState } from './maps.js';
 import { REGION_BASE } from './memory.js';
 
 export type HelperFn = (m: Machine) => void;

@@ -12,7 +12,7 @@ import {
 import { ExecFault } from './fault.js';
 import type { HelperTable } from './helpers.js';
 import { ETH_HLEN, type Machine } from './machine.js';
-import { MAX_FRAMES, STACK_FRAME } from './memory.js';
+import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../ebpf/abi.js';
 
 /** Instructions as parallel typed arrays: no object loads on the hot path. */
 export interface PreparedCode {
@@ -142,9 +142,9 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
           if ((op & 7) !== 0x05) badInsn(op, pc);
           if (op & 8) { callHelper(m, helpers, lo[d]!); if (m.stopped) return; break; } // callx: helper id in dst
           if (s === 1) { // BPF-to-BPF call: new frame, callee-saved r6–r9
-            if (frames.length + 1 >= MAX_FRAMES) throw new ExecFault('call-depth', `call depth exceeds ${MAX_FRAMES} frames`);
+            if (frames.length + 1 >= MAX_CALL_FRAMES) throw new ExecFault('call-depth', `call depth exceeds ${MAX_CALL_FRAMES} frames`);
             frames.push({ ret: pc, r6lo: lo[6]!, r6hi: hi[6]!, r7lo: lo[7]!, r7hi: hi[7]!, r8lo: lo[8]!, r8hi: hi[8]!, r9lo: lo[9]!, r9hi: hi[9]!, r10: lo[10]! });
-            lo[10] = lo[10]! - STACK_FRAME;
+            lo[10] = lo[10]! - STACK_FRAME_BYTES;
             pc += imm;
             break;
           }

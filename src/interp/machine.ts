@@ -3,9 +3,11 @@
  * the address space with its regions, the maps, the input that time/randomness come from, and the
  * observable side effects. Building the context that r1 points at per program type lives here too.
  */
+import { fromHex } from '../ebpf/hex.js';
 import type { ContextModel, MapDef } from '../ebpf/program.js';
 import { MapState, type MapSnapshot } from './maps.js';
-import { MAX_FRAMES, Memory, REGION_BASE, STACK_FRAME, makeRegion, type Region } from './memory.js';
+import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../ebpf/abi.js';
+import { Memory, REGION_BASE, makeRegion, type Region } from './memory.js';
 
 /** One test input. Time, randomness and CPU come from here so runs are deterministic. */
 export interface RunInput {
@@ -106,7 +108,7 @@ export class Machine {
 
   /** Regions are created once; `reset` refills them for each input (no allocation when sizes fit). */
   constructor(readonly model: ContextModel, readonly progKind: 'xdp' | 'tc' | 'other', mapDefs: readonly MapDef[]) {
-    this.stack = this.mem.add(makeRegion('stack', REGION_BASE.stack, new Uint8Array(STACK_FRAME * MAX_FRAMES), true));
+    this.stack = this.mem.add(makeRegion('stack', REGION_BASE.stack, new Uint8Array(STACK_FRAME_BYTES * MAX_CALL_FRAMES), true));
     this.maps = mapDefs.map((d, i) => new MapState(d, i));
     for (const m of this.maps) {
       this.mapsByFd.set(m.def.fd, m);
@@ -130,7 +132,7 @@ export class Machine {
       for (const [fd, entries] of input.mapSeeds) {
         const m = this.mapsByFd.get(fd);
         if (!m) throw new Error(`map seed for unknown map fd ${fd}`);
-        for (const [k, v] of entries) m.update(hexBytes(k, m.def.keySize), hexBytes(v, m.def.valueSize), 0);
+        for (const [k, v] of entries) m.update(fromHex(k, 'map seed key', m.def.keySize), fromHex(v, 'map seed value', m.def.valueSize), 0);
       }
     }
     this.sideEffects = {};
@@ -139,7 +141,7 @@ export class Machine {
     this.insnCount = 0;
     this.windowExit = -1;
     this.buildContext();
-    this.lo[10] = REGION_BASE.stack + STACK_FRAME * MAX_FRAMES;
+    this.lo[10] = REGION_BASE.stack + STACK_FRAME_BYTES * MAX_CALL_FRAMES;
   }
 
   /** Copies `data` into the packet region at `at`, growing its buffer only when needed. */
@@ -226,7 +228,7 @@ export class Machine {
   snapshot(): MachineSnapshot {
     const p = this.packet;
     return {
-      lo: this.lo.slice(), hi: this.hi.slice(), stack: this.stack.bytes.slice(this.stack.bytes.length - STACK_FRAME),
+      lo: this.lo.slice(), hi: this.hi.slice(), stack: this.stack.bytes.slice(this.stack.bytes.length - STACK_FRAME_BYTES),
       packet: p ? p.bytes.slice(0, p.end - p.base) : undefined, dataStart: this.dataStart, dataEnd: this.dataEnd, packetEnd: p ? p.end : 0,
       ctx: this.ctx && this.ctx !== p ? this.ctx.bytes.slice() : undefined,
       maps: this.maps.map((m) => m.snapshot()), sideEffects: cloneSideEffects(this.sideEffects),
@@ -238,7 +240,7 @@ export class Machine {
   restore(snap: MachineSnapshot): void {
     this.lo.set(snap.lo);
     this.hi.set(snap.hi);
-    this.stack.bytes.set(snap.stack, this.stack.bytes.length - STACK_FRAME);
+    this.stack.bytes.set(snap.stack, this.stack.bytes.length - STACK_FRAME_BYTES);
     const p = this.packet;
     if (p && snap.packet) {
       if (p.bytes.length < snap.packet.length) { p.bytes = new Uint8Array(snap.packet.length); p.view = new DataView(p.bytes.buffer); }
@@ -314,10 +316,3 @@ export function setReg(m: Machine, r: number, v: bigint): void {
   m.hi[r] = Number(u >> 32n) | 0;
 }
 
-function hexBytes(s: string, size: number): Uint8Array {
-  const t = s.replace(/^0x/i, '');
-  if (t.length !== size * 2 || /[^0-9a-f]/i.test(t)) throw new Error(`map seed '${s}' is not ${size} bytes of hex`);
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}

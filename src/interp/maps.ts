@@ -5,6 +5,7 @@
  * max_entries. Values live in one arena per map, mapped into the interpreter's address space.
  */
 import { InputError } from '../ebpf/errors.js';
+import { hex } from '../ebpf/hex.js';
 import { MAP_TYPES, mapTypeName, type MapDef } from '../ebpf/program.js';
 import { MAP_ARENA_SPAN, REGION_BASE, makeRegion, type Region } from './memory.js';
 
@@ -236,16 +237,3 @@ export function u32Key(i: number): Uint8Array {
   return new Uint8Array([i & 0xff, (i >>> 8) & 0xff, (i >>> 16) & 0xff, (i >>> 24) & 0xff]);
 }
 
-export function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return s;
-}
-
-export function fromHex(s: string): Uint8Array {
-  const t = s.replace(/\s+/g, '');
-  if (t.length % 2 !== 0 || /[^0-9a-f]/i.test(t)) throw new InputError(`bad hex string '${s.length > 40 ? s.slice(0, 40) + '…' : s}'`);
-  const out = new Uint8Array(t.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}

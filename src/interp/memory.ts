@@ -16,9 +16,6 @@ export const REGION_BASE = {
   scratch: 0x7000_0000,
 } as const;
 export const MAP_ARENA_SPAN = 0x0100_0000;
-/** One frame of eBPF stack; local calls get a frame each (max MAX_FRAMES). */
-export const STACK_FRAME = 512;
-export const MAX_FRAMES = 8;
 
 export interface Region {
   readonly name: string;

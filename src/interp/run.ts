@@ -9,7 +9,8 @@ import { ExecFault, type ExecError } from './fault.js';
 import { KERNEL_HELPERS, type HelperTable } from './helpers.js';
 import { FaultAt, execute, prepare, type PreparedCode } from './interpreter.js';
 import { Machine, getReg, type MachineSnapshot, type RunInput, type SideEffects } from './machine.js';
-import { hex, isSupportedMapType } from './maps.js';
+import { hex } from '../ebpf/hex.js';
+import { isSupportedMapType } from './maps.js';
 import { MemoryFault } from './memory.js';
 
 export const DEFAULT_MAX_INSNS = 1_000_000;

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { InputError } from '../ebpf/errors.js';
 import type { Insn } from '../ebpf/insn.js';
 import { loadConformanceCase, type ConformanceCase } from '../conformance/parse.js';
-import { hex } from '../interp/maps.js';
+import { hex } from '../ebpf/hex.js';
 import { runProgram, toRunnable } from '../interp/run.js';
 import { close, loadProgram } from './prog.js';
 import { ETH_HLEN, testRun } from './testrun.js';

@@ -5,9 +5,9 @@
  */
 import { InputError } from '../ebpf/errors.js';
 import type { Program } from '../ebpf/program.js';
-import { hex } from '../interp/maps.js';
+import { hex } from '../ebpf/hex.js';
 import { Session, toRunnable, type MapSnapshot, type RunResult } from '../interp/run.js';
-import { Rng } from '../search/rng.js';
+import { Rng } from '../common/rng.js';
 import { allowedCpus, pinToCpu } from './ffi.js';
 import { isDataMap } from './maps.js';
 import { generatePacket, type PacketKind } from './packets.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { MAP_TYPES, mapTypeName, type MapDef } from '../ebpf/program.js';
-import { fromHex, hex } from '../interp/maps.js';
+import { fromHex, hex } from '../ebpf/hex.js';
 import type { MapSnapshot } from '../interp/run.js';
 import { ATTR_BYTES, MAP_CREATE, MAP_ELEM, UPDATE, bpf, clearAttr, setName, setU32, setU64, KernelError } from './attr.js';
 import { allocNative, closeFd, freeNative, type Native } from './ffi.js';

@@ -4,7 +4,7 @@
  * frame; TCP, UDP, ICMP, ICMPv6 with random fields and payloads), the same with a few bytes
  * flipped, random bytes, and frames cut to edge lengths (header boundaries, minimum, maximum).
  */
-import type { Rng } from '../search/rng.js';
+import type { Rng } from '../common/rng.js';
 
 export interface PacketOptions {
   /** Shortest packet to produce (the kernel's test run needs 14, an Ethernet header). */

@@ -5,8 +5,8 @@
  * Maps that hold kernel objects (prog arrays, devmaps, …) are never seeded.
  */
 import type { MapDef } from '../ebpf/program.js';
-import { hex } from '../interp/maps.js';
-import type { Rng } from '../search/rng.js';
+import { hex } from '../ebpf/hex.js';
+import type { Rng } from '../common/rng.js';
 import { isArrayMap, isDataMap } from './maps.js';
 
 export type MapSeeds = Map<number, [string, string][]>;

@@ -7,7 +7,7 @@
  */
 import { InputError } from '../ebpf/errors.js';
 import type { Program } from '../ebpf/program.js';
-import { Rng } from '../search/rng.js';
+import { Rng } from '../common/rng.js';
 import { allowedCpus, pinToCpu } from './ffi.js';
 import { generatePacket } from './packets.js';
 import { close, loadProgram, type Loaded } from './prog.js';

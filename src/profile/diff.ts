@@ -5,7 +5,7 @@
  */
 import { mainCategory, pct, type Analysis, type FunctionStats } from './analyze.js';
 import { CATEGORIES, CATEGORY_LABEL, type FunctionInfo } from './frames.js';
-import { mdName } from './report.js';
+import { mdName } from './top-functions.js';
 
 export interface FunctionChange {
   key: string;

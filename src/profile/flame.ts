@@ -2,6 +2,10 @@
  * Flamegraphs drawn as self-contained SVG (no script, tooltips as <title>): one per profile, frames
  * coloured by category; and the differential one of two profiles — both call trees, each frame
  * coloured by how its self-time share changed from A to B (red gained, blue lost).
+ * Why not Vega-Lite like the benchmark charts: a flamegraph is an icicle layout of a call tree
+ * (thousands of nested frames, widths from inclusive time, depth from the stack), which Vega-Lite's
+ * grammar has no mark or transform for (Vega's partition transform would need the tree flattened
+ * with parent ids plus a hand-written Vega spec); placing rectangles ourselves is ~150 lines.
  */
 import { pct, type Analysis, type Frame } from './analyze.js';
 import { CATEGORIES, CATEGORY_LABEL, type Category } from './frames.js';

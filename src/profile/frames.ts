@@ -5,7 +5,7 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from '../paths.js';
+import { repoRoot } from '../common/paths.js';
 import type { CallFrame } from './cpuprofile.js';
 import { SourceMapCache } from './sourcemap.js';
 
@@ -17,8 +17,8 @@ export const CATEGORY_LABEL: Record<Category, string> = {
   gc: 'garbage collection',
   interpreter: 'interpreter (src/interp, variants/dispatch)',
   safety: 'safety checker (src/safety, variants/safety-state)',
-  proposals: 'proposals (src/search/proposals*, sampling, k2-isa, rng)',
-  cost: 'cost (src/search/cost, outputs, equivalence, window-tests)',
+  proposals: 'proposals (src/search/proposals*, sampling; src/ebpf/k2-isa, src/common/rng)',
+  cost: 'cost (src/search/cost, output-error, equivalence, window-evaluation)',
   other: 'other',
 };
 
@@ -35,10 +35,11 @@ const RULES: readonly (readonly [RegExp, Category | 'inherit'])[] = [
   [/(^|\/)variants\/dispatch\//, 'interpreter'],
   [/(^|\/)src\/safety\//, 'safety'],
   [/(^|\/)variants\/safety-state\//, 'safety'],
-  [/(^|\/)src\/search\/(proposals[^/]*|sampling|k2-isa|rng)\.[cm]?[jt]s$/, 'proposals'],
-  [/(^|\/)src\/search\/(cost|outputs|equivalence|window-tests)\.[cm]?[jt]s$/, 'cost'],
+  [/(^|\/)src\/search\/(proposals[^/]*|sampling)\.[cm]?[jt]s$/, 'proposals'],
+  [/(^|\/)src\/(ebpf\/k2-isa|common\/rng)\.[cm]?[jt]s$/, 'proposals'],
+  [/(^|\/)src\/search\/(cost|output-error|equivalence|window-evaluation)\.[cm]?[jt]s$/, 'cost'],
   [/(^|\/)variants\/(errors|allocation)\//, 'inherit'],
-  [/(^|\/)src\/search\/(errors|variants)\.[cm]?[jt]s$/, 'inherit'],
+  [/(^|\/)src\/(search\/variants|ebpf\/violations)\.[cm]?[jt]s$/, 'inherit'],
   // Blocking file and pipe I/O (the native z3's answers are read with readSync) is its caller's time.
   [/^node:(internal\/)?fs(\/|$)/, 'inherit'],
 ];

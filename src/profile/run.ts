@@ -6,14 +6,14 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InputError } from '../ebpf/errors.js';
-import { repoRoot } from '../paths.js';
-import { writeFileAtomic } from '../cli/common.js';
+import { repoRoot } from '../common/paths.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { analyze, bySelf, pct, type Analysis } from './analyze.js';
 import { readThreads } from './cpuprofile.js';
 import { diffMd, functionChanges } from './diff.js';
 import { diffFlameSvg, flameSvg } from './flame.js';
 import { CATEGORIES, FrameResolver } from './frames.js';
-import { categoryShares, topFunctionsCsv, topFunctionsMd, whereTimeGoesMd } from './report.js';
+import { categoryShares, topFunctionsCsv, topFunctionsMd, whereTimeGoesMd } from './top-functions.js';
 import { scaledIterations, type ProfileBenchmark } from './suite.js';
 import { run0x, runClinic, runCpuProf, type OptimizerCommand, type Tool } from './tools.js';
 

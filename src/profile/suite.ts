@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../ebpf/errors.js';
-import { repoRoot } from '../paths.js';
+import { repoRoot } from '../common/paths.js';
 
 export interface ProfileBenchmark {
   name: string;

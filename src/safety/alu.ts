@@ -6,7 +6,7 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { OpSpec } from '../ebpf/opcodes.js';
-import { Violation } from '../search/errors.js';
+import { Violation } from '../ebpf/violations.js';
 import type { Core } from './core.js';
 import { AUX, CONST_LIMIT, KIND, Kind, MAX_PACKET_OFF, OFF, PTR_OFF_LIMIT, SYM, highOf, isScalarKind, lowOf, setReg } from './types.js';
 

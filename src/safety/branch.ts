@@ -5,7 +5,7 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { OpSpec } from '../ebpf/opcodes.js';
-import { Violation } from '../search/errors.js';
+import { Violation } from '../ebpf/violations.js';
 import type { Core } from './core.js';
 import {
   AUX, KIND, Kind, MAX_PACKET_OFF, OFF, PKT_RANGE, SYM, addFact, lowOf, setReg, type Symbols, type TypeState,

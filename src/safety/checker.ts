@@ -5,8 +5,8 @@
  * into a pending in-state at each jump target — no path enumeration.
  */
 import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
-import { OPS, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
-import { SafetyViolation, Violation, type ErrorStrategy } from '../search/errors.js';
+import { OPS, PSEUDO, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
+import { SafetyViolation, Violation, type ErrorStrategy } from '../ebpf/violations.js';
 import { checkAlu } from './alu.js';
 import { checkJcondOperands, refineEdge } from './branch.js';
 import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';
@@ -59,7 +59,6 @@ const GROUP_OF_KIND: Record<OpKind, Group> = {
 };
 const GROUP: Uint8Array = Uint8Array.from(OPS, (s) => GROUP_OF_KIND[s.kind]);
 /** Pseudo sources of LDDW we model: 0 a constant, 1 a map handle (fd), 2 a map value address (fd + offset). */
-const PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2;
 /** `reached` is cleared only when the check counter gets here. */
 const EPOCH_LIMIT = 2 ** 30;
 
@@ -252,7 +251,7 @@ class Checker implements Core, SafetyChecker {
       case Group.Unsupported:
         return fail.fail(Violation.InvalidInstruction, i, `${s.name} is not supported`);
       case Group.Lddw:
-        if (ins.src > PSEUDO_MAP_VALUE) return fail.fail(Violation.InvalidInstruction, i, `64-bit load with pseudo source ${ins.src} is not supported`);
+        if (ins.src > PSEUDO.MAP_VALUE) return fail.fail(Violation.InvalidInstruction, i, `64-bit load with pseudo source ${ins.src} is not supported`);
         if (ins.src !== 0 && !this.info.fdIndex.has(ins.imm)) return fail.fail(Violation.InvalidInstruction, i, `no map with fd ${ins.imm}`);
         break;
       case Group.LdPacket:
@@ -382,9 +381,9 @@ class Checker implements Core, SafetyChecker {
   private lddw(ins: Insn, second: Insn): void {
     const t = this.t, d = ins.dst;
     this.st.setRegReadable(d, true);
-    if (ins.src === PSEUDO_MAP_FD) {
+    if (ins.src === PSEUDO.MAP_FD) {
       setReg(t, d, Kind.MapPtr, 0, 0, this.info.fdIndex.get(ins.imm)!);
-    } else if (ins.src === PSEUDO_MAP_VALUE) {
+    } else if (ins.src === PSEUDO.MAP_VALUE) {
       setReg(t, d, Kind.MapValue, 0, second.imm, this.info.fdIndex.get(ins.imm)!);
     } else {
       const value = second.imm * 2 ** 32 + (ins.imm >>> 0);

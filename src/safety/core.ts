@@ -3,7 +3,7 @@
  * readability (the safety-state axis) and abstract register values, the symbol ranges, what we know
  * about the program, and how violations are reported.
  */
-import type { ErrorStrategy } from '../search/errors.js';
+import type { ErrorStrategy } from '../ebpf/violations.js';
 import type { ProgInfo } from './context.js';
 import type { SafetyState } from './state.js';
 import type { Symbols, TypeState } from './types.js';

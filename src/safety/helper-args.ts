@@ -6,7 +6,7 @@
 import type { Insn } from '../ebpf/insn.js';
 import { MAP_TYPES } from '../ebpf/program.js';
 import { HELPER_IDS as H } from '../interp/helpers.js';
-import { Violation } from '../search/errors.js';
+import { Violation } from '../ebpf/violations.js';
 import type { Core } from './core.js';
 import { Access, access } from './memory.js';
 import { AUX, KIND, Kind, OFF, SYM, highOf, invalidatePacket, isScalarKind, lowOf, setReg, symbolId } from './types.js';

@@ -5,10 +5,10 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { OpSpec } from '../ebpf/opcodes.js';
-import { Violation } from '../search/errors.js';
+import { Violation } from '../ebpf/violations.js';
 import { CTX_DENIED, PacketAccess, ctxLoad, ctxStoreAllowed } from './context.js';
 import type { Core } from './core.js';
-import { STACK_SIZE } from './state.js';
+import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
 import { AUX, KIND, Kind, OFF, PKT_RANGE, SYM, factFor, highOf, isScalarKind, lowOf, setReg } from './types.js';
 
 export const enum Access {
@@ -36,9 +36,9 @@ export function access(c: Core, r: number, off: number, size: number, mode: Acce
   switch (kind) {
     case Kind.Stack: {
       const a = base + off; // relative to r10
-      if (sym !== 0 || a < -STACK_SIZE || a + size > 0) return c.errors.fail(Violation.StackBounds, pc, `stack access at r10${a} (${size} bytes) is outside [r10-512, r10)`);
+      if (sym !== 0 || a < -STACK_FRAME_BYTES || a + size > 0) return c.errors.fail(Violation.StackBounds, pc, `stack access at r10${a} (${size} bytes) is outside [r10-512, r10)`);
       if (mode !== Access.HelperRead && -a % size !== 0) return c.errors.fail(Violation.StackAlignment, pc, `stack access at r10${a} is not aligned to ${size} bytes`);
-      const at = STACK_SIZE + a;
+      const at = STACK_FRAME_BYTES + a;
       if (mode !== Access.Write && mode !== Access.WriteImm && !st.stackReadable(at, size)) {
         return c.errors.fail(Violation.UnreadableStack, pc, `stack bytes r10${a}…r10${a + size - 1} are read before being written`);
       }

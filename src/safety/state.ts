@@ -4,7 +4,6 @@
  * candidate). Implementations live in variants/safety-state/; the checker only sees this interface.
  */
 export const NUM_REGS = 11;
-export const STACK_SIZE = 512;
 
 export interface SafetyState {
   regReadable(r: number): boolean;

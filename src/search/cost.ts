@@ -11,15 +11,15 @@ import type { PreparedCode } from '../interp/interpreter.js';
 import type { RunInput } from '../interp/machine.js';
 import { Session, toRunnable, type Runnable } from '../interp/run.js';
 import { MAP_TYPES } from '../ebpf/program.js';
-import { SafetyViolation, Violation } from './errors.js';
+import { SafetyViolation, Violation } from '../ebpf/violations.js';
 import type { EquivalenceChecker, Verdict } from './equivalence.js';
 import { generateInputs, K2_TEST_COUNT, mutateInput } from './inputs.js';
-import { isNop } from './k2-isa.js';
-import { captureOutput, outputError, type ExpectedOutput } from './outputs.js';
+import { isNop } from '../ebpf/k2-isa.js';
+import { captureOutput, outputError, type ExpectedOutput } from './output-error.js';
 import type { K2Params } from './params.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
 import type { VariantSet } from './variants.js';
-import { WindowTests, windowError } from './window-tests.js';
+import { WindowTests, windowError } from './window-evaluation.js';
 
 export const ERROR_COST_MAX = 100000;
 /** Batches of fresh inputs tried when fewer than K2_TEST_COUNT test inputs reach a window. */

@@ -4,20 +4,20 @@
  * a K2 quirk kept for comparable workloads — one random u32 per get_prandom_u32 call, for skb
  * programs the caller-set __sk_buff fields, and for input type 0 a small distinct r1. Seeded: the same seed gives the same tests.
  */
+import { prandomCallSites } from '../ebpf/helper-calls.js';
 import type { Insn } from '../ebpf/insn.js';
 import { contextModelOf, defaultInputSize, type Program } from '../ebpf/program.js';
 import type { RunInput } from '../interp/machine.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
 
 export const K2_TEST_COUNT = 30;
 
 const isLdInd = (i: Insn): boolean => i.op === 0x40 || i.op === 0x48 || i.op === 0x50;
-const isPrandomCall = (i: Insn): boolean => i.op === 0x85 && i.src === 0 && i.imm === 7;
 
 export function generateInputs(p: Program, rng: Rng, count = K2_TEST_COUNT): RunInput[] {
   const size = defaultInputSize(p);
   const zeroPackets = p.insns.some(isLdInd);
-  const randomsPerInput = Math.max(1, p.insns.filter(isPrandomCall).length);
+  const randomsPerInput = Math.max(1, prandomCallSites(p.insns));
   const model = contextModelOf(p.progType, p.k2InputType);
   const out: RunInput[] = [];
   const usedR1 = new Set<bigint>();

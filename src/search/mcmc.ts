@@ -15,7 +15,7 @@ import type { EquivalenceChecker } from './equivalence.js';
 import { generateInputs } from './inputs.js';
 import { checkWindows, type K2Params } from './params.js';
 import { buildPools, chooseMove, propose, resampleContiguous, type ProposalContext } from './proposals.js';
-import { Rng } from './rng.js';
+import { Rng } from '../common/rng.js';
 import { sampleInt } from './sampling.js';
 import { TopK, sameSlots, type Ranked } from './topk.js';
 import type { VariantSet } from './variants.js';

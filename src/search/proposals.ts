@@ -9,8 +9,8 @@ import { lddwSecondHalf } from '../ebpf/insn.js';
 import {
   CALL_HELPER_CHOICES, CALL_INDEX, ENDIAN_WIDTHS, EXIT_INDEX, JUMP_INDICES, K2_OPS, K2_OP_COUNT, LDDW_INDEX,
   MEMORY_GROUPS, NOP, PRANDOM_HELPER, k2OpOf, type K2Op, type Operand,
-} from './k2-isa.js';
-import type { Rng } from './rng.js';
+} from '../ebpf/k2-isa.js';
+import type { Rng } from '../common/rng.js';
 import { makePool, sampleExcluding, sampleInt, sampleIntExcept, samplePooled, type Pool } from './sampling.js';
 
 export type MoveKind = 'operand' | 'replace' | 'nop' | 'replace2';

@@ -3,7 +3,7 @@
  * with the old value excluded by redrawing, uniform choice with a sorted exclusion list, and the
  * immediate/offset pools that extend the small range [-10, 10] with values seen in the program.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../common/rng.js';
 
 /** v = a + ⌊u·(b+1−a)⌋, redrawn if it lands on b+1. */
 export function sampleInt(rng: Rng, a: number, b: number): number {

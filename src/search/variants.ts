@@ -3,7 +3,7 @@
  * one VariantSet at start and never names an implementation; implementations live in variants/.
  */
 import type { SafetyStateImpl } from '../safety/state.js';
-import type { ErrorStrategy } from './errors.js';
+import type { ErrorStrategy } from '../ebpf/violations.js';
 import type { Insn } from '../ebpf/insn.js';
 import type { PreparedCode } from '../interp/interpreter.js';
 
@@ -17,7 +17,13 @@ export interface DispatchImpl {
   prepare(insns: readonly Insn[], reuse?: PreparedCode): PreparedCode;
 }
 
-/** Whether per-candidate and per-input state is allocated afresh (K2) or pooled and reset in place. */
+/**
+ * Whether per-candidate and per-input state is allocated afresh (K2) or pooled and reset in place.
+ * Unlike the other axes this one is a mode, not code: allocating is done by the code that owns the
+ * state, so the two behaviours live where the state does — the Evaluator's Session and prepared
+ * code (src/search/cost.ts, `pooledSession`/`pooledCode`) and the safety checker's states
+ * (src/safety/checker.ts, its `allocation` option); variants/allocation/ only names the two modes.
+ */
 export interface AllocationImpl {
   readonly name: string;
   readonly pooled: boolean;
@@ -25,7 +31,7 @@ export interface AllocationImpl {
 
 /**
  * How equivalence is checked with Z3 (the solvers themselves load asynchronously, so the set names
- * the implementation and the caller creates the checker: src/verify/implementations.ts).
+ * the implementation and the caller creates the checker: createChecker in variants/z3/index.ts).
  */
 export interface Z3Choice {
   /** Axis value, e.g. `fresh-solver+cache`. */

@@ -7,7 +7,7 @@
 import type { Insn } from '../ebpf/insn.js';
 import { specOf } from '../ebpf/opcodes.js';
 import type { EquivalenceResult } from '../search/equivalence.js';
-import { isNop } from '../search/k2-isa.js';
+import { isNop } from '../ebpf/k2-isa.js';
 
 const ALL = 0x7ff;
 const bit = (r: number): number => 1 << r;

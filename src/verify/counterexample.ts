@@ -6,9 +6,9 @@
 import type { Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
 import type { RunInput } from '../interp/machine.js';
-import { hex } from '../interp/maps.js';
+import { hex } from '../ebpf/hex.js';
 import { Session, toRunnable, type RunResult } from '../interp/run.js';
-import { captureOutput, outputError } from '../search/outputs.js';
+import { captureOutput, outputError } from '../search/output-error.js';
 import type { QueryResult } from './query.js';
 
 export function toRunInput(q: QueryResult): RunInput {

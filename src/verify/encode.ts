@@ -7,7 +7,8 @@ import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
 import { specOf } from '../ebpf/opcodes.js';
 import { ETH_HLEN } from '../interp/machine.js';
 import { call } from './calls.js';
-import { STACK_SIZE, type SymEnv } from './env.js';
+import { STACK_REGION_BYTES } from '../ebpf/abi.js';
+import type { SymEnv } from './env.js';
 import { inferAlts, loadBytes, possibleValues, pointerReg, Unsupported, type FaultSink } from './memory.js';
 import { alu, atomic, endian, jcond, ldx, lddw, movsx, store, type Ctx } from './semantics.js';
 import { cloneState, mergeStates, type Reg, type SymState } from './state.js';
@@ -24,11 +25,6 @@ export interface Edge { c: Term; s: SymState }
 
 const SKF_NET_OFF = -0x10_0000, SKF_LL_OFF = -0x20_0000;
 
-/** Counts get_prandom_u32 call sites (each runs at most once in a loop-free program). */
-export function prandomCalls(insns: readonly Insn[]): number {
-  return insns.filter((i) => i.op === 0x85 && i.src === 0 && i.imm === 7).length;
-}
-
 /** States arriving at slot i on path condition c. */
 export type Incoming = Edge[][];
 
@@ -43,7 +39,7 @@ export function initialState(env: SymEnv): SymState {
     const ctx = tb.bv(env.ctxBase, 64);
     regs[1] = pointerReg(env, ctx, inferAlts(env, ctx));
   }
-  const top = tb.bv(env.stackBase + STACK_SIZE, 64);
+  const top = tb.bv(env.stackBase + STACK_REGION_BYTES, 64);
   regs[10] = pointerReg(env, top, inferAlts(env, top));
   return { regs, stack: new Map(), ctx: new Map(), pkt: new Map(), logs: env.maps.map(() => undefined), cursor: tb.bv(0, 8), tail: tb.F, tailIdx: tb.bv(0, 32) };
 }

@@ -5,12 +5,10 @@
  */
 import { MAP_TYPES, contextModelOf, defaultInputSize, type ContextModel, type MapDef, type Program } from '../ebpf/program.js';
 import { ETH_HLEN, SKB, SKB_CB_SIZE, XDP_HEADROOM, XDP_MD, XDP_MD_SIZE, SKB_CTX_SIZE } from '../interp/machine.js';
-import { MAP_ARENA_SPAN, MAX_FRAMES, REGION_BASE, STACK_FRAME } from '../interp/memory.js';
+import { MAP_ARENA_SPAN, REGION_BASE } from '../interp/memory.js';
 import { sortText } from './smtlib.js';
 import type { Alt } from './state.js';
 import { TermBuilder, type Term } from './term.js';
-
-export const STACK_SIZE = STACK_FRAME * MAX_FRAMES;
 
 export type MapKind = 'dense' | 'sparse' | 'hash';
 const DENSE = new Set<number>([MAP_TYPES.array, MAP_TYPES.percpu_array]);

@@ -5,7 +5,8 @@
  * event log (latest matching write, else the map's initial contents for that key).
  */
 import { MAP_ARENA_SPAN, REGION_BASE } from '../interp/memory.js';
-import { STACK_SIZE, type SymEnv } from './env.js';
+import { STACK_REGION_BYTES } from '../ebpf/abi.js';
+import type { SymEnv } from './env.js';
 import { events, appendEvent, type Alt, type Entry, type Reg, type RegionRef, type SymState } from './state.js';
 import type { Term } from './term.js';
 
@@ -61,7 +62,7 @@ export function inferAlts(env: SymEnv, v: Term): readonly Alt[] | undefined {
 function regionAt(env: SymEnv, a: bigint): { r: RegionRef; base: number } | undefined {
   // One past the end counts (r10, data_end): such pointers are formed and then offset back.
   const within = (base: number, size: number): boolean => a >= BigInt(base) && a <= BigInt(base) + BigInt(size);
-  if (within(env.stackBase, STACK_SIZE)) return { r: 'stack', base: env.stackBase };
+  if (within(env.stackBase, STACK_REGION_BYTES)) return { r: 'stack', base: env.stackBase };
   if (env.model !== 'none' && within(env.ctxBase, env.ctxSize)) return { r: 'ctx', base: env.ctxBase };
   if ((env.model === 'xdp' || env.model === 'skb') && within(env.pktBase, env.pktRegionMax)) return { r: 'pkt', base: env.pktBase };
   for (const m of env.maps) {
@@ -94,7 +95,7 @@ function entrySize(env: SymEnv, e: Entry): number {
 function inBounds(env: SymEnv, r: RegionRef, off: Term, size: number, write: boolean): Term {
   const tb = env.tb;
   const upTo = (limit: number): Term => (limit < size ? tb.F : tb.ule(off, tb.bv(limit - size, 64)));
-  if (r === 'stack') return upTo(STACK_SIZE);
+  if (r === 'stack') return upTo(STACK_REGION_BYTES);
   if (r === 'ctx') return write && env.model === 'xdp' ? tb.F : upTo(env.ctxSize);
   if (r === 'pkt') return tb.ule(off, tb.sub(env.pktSize(), tb.bv(size, 64)));
   if ('handle' in r) return tb.F;

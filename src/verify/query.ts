@@ -6,7 +6,8 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
-import { encodeProgram, prandomCalls, type Encoded } from './encode.js';
+import { prandomCallSites } from '../ebpf/helper-calls.js';
+import { encodeProgram, type Encoded } from './encode.js';
 import { SymEnv } from './env.js';
 import { entryByte, entryPresent, Unsupported } from './memory.js';
 import { SmtWriter, parseValues } from './smtlib.js';
@@ -128,7 +129,7 @@ export function provedEqualOnce(session: SmtSession, program: Program, original:
 
 /** The whole-program query's formulas, or why there are none. */
 function wholeProgramFormulas(program: Program, original: readonly Insn[], candidate: readonly Insn[]): { env: SymEnv; f: Formulas } | { reason: string } {
-  const env = new SymEnv(program, Math.max(prandomCalls(original), prandomCalls(candidate)));
+  const env = new SymEnv(program, Math.max(prandomCallSites(original), prandomCallSites(candidate)));
   const tb = env.tb;
   let o: Encoded, c: Encoded;
   try {

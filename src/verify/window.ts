@@ -12,10 +12,11 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
-import { encodeSlots, initialState, mergeEdges, prandomCalls, type Edge, type Incoming } from './encode.js';
-import { STACK_SIZE, SymEnv } from './env.js';
+import { prandomCallSites } from '../ebpf/helper-calls.js';
+import { encodeSlots, initialState, mergeEdges, type Edge, type Incoming } from './encode.js';
+import { SymEnv } from './env.js';
 import { inferAlts, Unsupported, type FaultSink } from './memory.js';
-import { STACK_FRAME } from '../interp/memory.js';
+import { STACK_FRAME_BYTES, STACK_REGION_BYTES } from '../ebpf/abi.js';
 import { memoryDiffers, outputsDiffer, solve, type Formulas, type QueryOptions, type QueryResult, type SmtSession } from './query.js';
 import { cloneState, type SymState } from './state.js';
 import type { Term } from './term.js';
@@ -55,7 +56,7 @@ function liveStateDiffers(env: SymEnv, a: SymState, b: SymState, live: LiveAt): 
     if ((live.regs >> r) & 1 && a.regs[r]!.v !== b.regs[r]!.v) parts.push(tb.not(tb.eq(a.regs[r]!.v, b.regs[r]!.v)));
   }
   const keys = new Set<number>([...a.stack.keys(), ...b.stack.keys()]);
-  const frameBottom = STACK_SIZE - STACK_FRAME;
+  const frameBottom = STACK_REGION_BYTES - STACK_FRAME_BYTES;
   for (const k of [...keys].sort((x, y) => x - y)) {
     const i = k - frameBottom;
     if (live.stack && i >= 0 && !live.stack[i]) continue;
@@ -74,7 +75,7 @@ const orOf = (env: SymEnv, edges: readonly Edge[] | undefined): Term => (edges &
  * for the whole program; "not-equal"/"unsafe" come with a canonical program input.
  */
 export function runWindowQuery(session: SmtSession, program: Program, start: readonly Insn[], candidate: readonly Insn[], s: number, e: number, live: Liveness, opts: QueryOptions): QueryResult {
-  const env = new SymEnv(program, Math.max(prandomCalls(start), prandomCalls(candidate)));
+  const env = new SymEnv(program, Math.max(prandomCallSites(start), prandomCallSites(candidate)));
   const tb = env.tb;
   const n = start.length;
   let f: Formulas;
@@ -196,7 +197,7 @@ function windowsDiffer(env: SymEnv, o: WindowRun, c: WindowRun, live: Liveness):
  * when one exists, "equal" when the window is unreachable, else "unknown".
  */
 export function runReachQuery(session: SmtSession, program: Program, start: readonly Insn[], s: number, e: number, opts: QueryOptions): QueryResult {
-  const env = new SymEnv(program, prandomCalls(start));
+  const env = new SymEnv(program, prandomCallSites(start));
   const tb = env.tb;
   let prefix: { entries: Incoming; faults: Term };
   try {

@@ -14,7 +14,7 @@ import { ExecFault } from '../../src/interp/fault.js';
 import { KERNEL_HELPERS, type HelperTable } from '../../src/interp/helpers.js';
 import { FaultAt, atomic, badInsn, callHelper, loadImm64, loadPacket, type Frame } from '../../src/interp/interpreter.js';
 import type { Machine } from '../../src/interp/machine.js';
-import { MAX_FRAMES, STACK_FRAME } from '../../src/interp/memory.js';
+import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../../src/ebpf/abi.js';
 
 /** Runs one instruction; returns the next slot, or STOP when the program ended. */
 export type Step = (lo: Int32Array, hi: Int32Array, m: Machine) => number;
@@ -186,9 +186,9 @@ function call(s: number, imm: number, next: number): Step | undefined {
   if (t === STOP) return undefined;
   return (lo, hi) => {
     const f = runState.frames;
-    if (f.length + 1 >= MAX_FRAMES) throw new ExecFault('call-depth', `call depth exceeds ${MAX_FRAMES} frames`);
+    if (f.length + 1 >= MAX_CALL_FRAMES) throw new ExecFault('call-depth', `call depth exceeds ${MAX_CALL_FRAMES} frames`);
     f.push({ ret: next, r6lo: lo[6]!, r6hi: hi[6]!, r7lo: lo[7]!, r7hi: hi[7]!, r8lo: lo[8]!, r8hi: hi[8]!, r9lo: lo[9]!, r9hi: hi[9]!, r10: lo[10]! });
-    lo[10] = lo[10]! - STACK_FRAME;
+    lo[10] = lo[10]! - STACK_FRAME_BYTES;
     return t;
   };
 }

@@ -3,7 +3,7 @@
  * the cost function catches (exceptions as control flow). fail() never returns. A factory, so
  * each run owns its "last violation" text.
  */
-import { SafetyViolation, type ErrorStrategy, type Violation } from '../../src/search/errors.js';
+import { SafetyViolation, type ErrorStrategy, type Violation } from '../../src/ebpf/violations.js';
 
 export function exceptions(): ErrorStrategy {
   let last = '';

@@ -3,7 +3,7 @@
  * Error object); the caller tests for a non-zero code. The text is assembled only when a report
  * asks for it. A factory, so each run owns its record.
  */
-import type { ErrorStrategy, Violation } from '../../src/search/errors.js';
+import type { ErrorStrategy, Violation } from '../../src/ebpf/violations.js';
 
 export function resultCodes(): ErrorStrategy {
   let lastPc = -1;

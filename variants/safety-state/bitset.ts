@@ -3,9 +3,10 @@
  * 11 + i for stack byte i, 523 bits in 17 words. copyFrom is a 17-word `set`, meet a 17-word AND,
  * and a stack range is tested or written a word at a time with masks (at most two words for 8 bytes).
  */
-import { NUM_REGS, STACK_SIZE, type SafetyState, type SafetyStateImpl } from '../../src/safety/state.js';
+import { STACK_FRAME_BYTES } from '../../src/ebpf/abi.js';
+import { NUM_REGS, type SafetyState, type SafetyStateImpl } from '../../src/safety/state.js';
 
-const BITS = NUM_REGS + STACK_SIZE;
+const BITS = NUM_REGS + STACK_FRAME_BYTES;
 const WORDS = (BITS + 31) >>> 5;
 
 /** Bits [from, to) of one word, 0 ≤ from < to ≤ 32, as an int32 mask. */

@@ -3,9 +3,10 @@
  * analogue of K2's `std::vector<bool>`. copyFrom copies element by element, as the vector's copy
  * assignment does; meet is an element-wise AND.
  */
-import { NUM_REGS, STACK_SIZE, type SafetyState, type SafetyStateImpl } from '../../src/safety/state.js';
+import { STACK_FRAME_BYTES } from '../../src/ebpf/abi.js';
+import { NUM_REGS, type SafetyState, type SafetyStateImpl } from '../../src/safety/state.js';
 
-const WORDS = NUM_REGS + STACK_SIZE;
+const WORDS = NUM_REGS + STACK_FRAME_BYTES;
 
 class BooleanArrayState implements SafetyState {
   readonly flags: boolean[];

@@ -3,9 +3,10 @@
  * flag — K2's fix of replacing `vector<bool>` with a byte array. copyFrom is a typed-array `set`
  * (a memcpy); meet is a byte-wise AND loop.
  */
-import { NUM_REGS, STACK_SIZE, type SafetyState, type SafetyStateImpl } from '../../src/safety/state.js';
+import { STACK_FRAME_BYTES } from '../../src/ebpf/abi.js';
+import { NUM_REGS, type SafetyState, type SafetyStateImpl } from '../../src/safety/state.js';
 
-const WORDS = NUM_REGS + STACK_SIZE;
+const WORDS = NUM_REGS + STACK_FRAME_BYTES;
 
 class Uint8ArrayState implements SafetyState {
   readonly flags = new Uint8Array(WORDS);

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { repoRoot } from '../paths.js';
+import { repoRoot } from '../common/paths.js';
 import type { Analysis } from './analyze.js';
 import type { Chart } from './charts.js';
 import { NATIVE_LABEL } from './charts.js';

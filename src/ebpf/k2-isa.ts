@@ -4,8 +4,8 @@
  * operand list in K2's order and each operand's range (§7). A deleted instruction is a NOP, which
  * we write as `ja +0` (K2 writes NOPs the same way in its output).
  */
-import { opByName, type OpSpec } from '../ebpf/opcodes.js';
-import type { Insn } from '../ebpf/insn.js';
+import { opByName, type OpSpec } from './opcodes.js';
+import type { Insn } from './insn.js';
 
 export type Operand = 'dst' | 'src' | 'imm' | 'off';
 

@@ -10,7 +10,7 @@ import { allCharts, renderSvg } from './charts.js';
 import { readEnvironment } from './environment.js';
 import { nativeReference } from './native.js';
 import { planFor, type SweepConfig } from './plan.js';
-import { reportBlocks } from './report.js';
+import { reportBlocks } from './report-blocks.js';
 import { toHtml, toMarkdown } from './render.js';
 import { readRecords, writeAtomic, writeRunsCsv, type RunRecord } from './store.js';
 import { fmtCI, fmtRatio, METHOD, speedupsCsv, summaryCsv } from './tables.js';

@@ -1,6 +1,6 @@
 /**
  * Where the installed tool finds its own files and the optional third-party data beside the
- * repository, independent of the current directory (src/ runs from dist/src/).
+ * repository, independent of the current directory (src/common/ runs from dist/src/common/).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 function findRoot(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) return resolve(start, '..', '..');
+    if (dirname(dir) === dir) return resolve(start, '..', '..', '..');
   }
 }
 

@@ -7,14 +7,15 @@
  * there. Because the rest of the program is P's in both, equal live registers, live stack bytes
  * and memory at the same exit slot mean the same whole-program behaviour on that input.
  */
-import { liveAt, liveness, STACK_BYTES, type Liveness } from '../analysis/liveness.js';
+import { liveAt, liveness, type Liveness } from '../analysis/liveness.js';
+import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
 import { secondHalfMask, type Insn } from '../ebpf/insn.js';
 import { defaultInputSize, type Program } from '../ebpf/program.js';
 import { WINDOW_EXIT, prepare, type PreparedCode } from '../interp/interpreter.js';
 import { SKB, setReg, type Machine, type MachineSnapshot, type RunInput } from '../interp/machine.js';
 import { Session, type Runnable } from '../interp/run.js';
 import type { WindowState } from './equivalence.js';
-import { byteTerm, captureOutput, outputError, popcount32, term64, type ExpectedOutput } from './outputs.js';
+import { byteTerm, captureOutput, outputError, popcount32, term64, type ExpectedOutput } from './output-error.js';
 
 /** Added when a candidate's window leaves at another slot (or exits/tail-calls where P does not). */
 export const WINDOW_EXIT_MISMATCH = 64;
@@ -112,10 +113,10 @@ export class WindowTests {
     ses.code = this.startCode;
     if (!ses.runFrom(snap, pc)) return false;
     const exit = m.windowExit;
-    const live = exit >= 0 ? liveAt(this.lv, exit) : { regs: 0, stack: new Uint8Array(STACK_BYTES) };
+    const live = exit >= 0 ? liveAt(this.lv, exit) : { regs: 0, stack: new Uint8Array(STACK_FRAME_BYTES) };
     const idx: number[] = [];
-    for (let j = 0; j < STACK_BYTES; j++) if (live.stack[j]) idx.push(j);
-    const top = m.stack.bytes.length - STACK_BYTES;
+    for (let j = 0; j < STACK_FRAME_BYTES; j++) if (live.stack[j]) idx.push(j);
+    const top = m.stack.bytes.length - STACK_FRAME_BYTES;
     this.tests.push({
       snap, pc, exit, regs: live.regs, lo: m.lo.slice(), hi: m.hi.slice(),
       stackIdx: Uint16Array.from(idx), stackVals: Uint8Array.from(idx, (j) => m.stack.bytes[top + j]!), out: captureOutput(m),
@@ -128,8 +129,8 @@ export class WindowTests {
 /** Writes a window counterexample's values over the machine's current state. */
 export function applyWindowState(m: Machine, ws: WindowState): void {
   ws.regs.forEach((v, r) => { if (v !== undefined && r < 11) setReg(m, r, v); });
-  const top = m.stack.bytes.length - STACK_BYTES;
-  for (const [off, b] of ws.stack) if (off >= 0 && off < STACK_BYTES) m.stack.bytes[top + off] = b;
+  const top = m.stack.bytes.length - STACK_FRAME_BYTES;
+  for (const [off, b] of ws.stack) if (off >= 0 && off < STACK_FRAME_BYTES) m.stack.bytes[top + off] = b;
   const p = m.packet;
   if (p && ws.packetLength !== undefined) {
     const start = m.dataStart - p.base, need = start + ws.packetLength;
@@ -170,7 +171,7 @@ export function windowError(m: Machine, t: WindowTest, popcount: boolean, exitPe
     if (!(bits & 1) || (lo[r] === elo[r] && hi[r] === ehi[r])) continue;
     err += term64(popcount, lo[r]!, hi[r]!, elo[r]!, ehi[r]!);
   }
-  const stack = m.stack.bytes, top = stack.length - STACK_BYTES, idx = t.stackIdx, vals = t.stackVals;
+  const stack = m.stack.bytes, top = stack.length - STACK_FRAME_BYTES, idx = t.stackIdx, vals = t.stackVals;
   for (let k = 0; k < idx.length; k++) {
     const a = stack[top + idx[k]!]!, b = vals[k]!;
     if (a !== b) err += byteTerm(popcount, a, b);

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InputError } from './ebpf/errors.js';
+import { InputError } from '../ebpf/errors.js';
 
 let tmpCounter = 0;
 

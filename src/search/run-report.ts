@@ -3,14 +3,14 @@
  * other tools read — environment, variants, counts, costs, timing, the trajectory digest and the
  * best program as hex and assembly.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { disassemble } from '../ebpf/disasm.js';
 import { encodeProgram, type Insn } from '../ebpf/insn.js';
-import { repoRoot } from '../paths.js';
+import { gitCommit } from '../common/git.js';
+import { repoRoot } from '../common/paths.js';
 import type { Counters } from './cost.js';
-import { realInsnCount } from './k2-isa.js';
+import { realInsnCount } from '../ebpf/k2-isa.js';
 import type { SearchResult } from './mcmc.js';
 import { describeVariants, type VariantSet } from './variants.js';
 
@@ -46,17 +46,6 @@ export interface RunReport {
   acceptances: number;
   windowSwitches: number;
   best: { hex: string; asm: string[] };
-}
-
-let cachedCommit: string | null | undefined;
-export function gitCommit(): string | null {
-  if (cachedCommit !== undefined) return cachedCommit;
-  try {
-    cachedCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    cachedCommit = null;
-  }
-  return cachedCommit;
 }
 
 export function toolVersion(): string {
