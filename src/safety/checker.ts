@@ -296,7 +296,9 @@ class Checker implements Core, SafetyChecker {
         }
       }
       const s = specs[i];
-      if (!live || s === undefined) continue; // unreachable, NOP or LDDW second half
+      if (s === undefined) continue; // NOP or LDDW second half
+      // The kernel rejects code no path reaches ("unreachable insn"): never let it into an output.
+      if (!live) return this.errors.fail(Violation.Unreachable, i, 'unreachable instruction');
       const ins = insns[i]!;
       let v: Violation = Violation.None;
       switch (groups[i]! as Group) {
