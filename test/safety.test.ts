@@ -64,6 +64,8 @@ const asm = (text: string): Insn[] => assemble(text.trim().split('\n').map((l) =
 interface Case { name: string; prog: ProgramLike; safe: (string | Insn[])[]; unsafe: (string | Insn[])[]; code: Violation }
 
 const KEY = '*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4';
+/** bpf_fib_lookup(ctx, r10 - 64, 64, 0) with the 64-byte params zeroed (xdp_fwd's shape). */
+const FIB = ['r6 = r1', 'r3 = 0', ...[8, 16, 24, 32, 40, 48, 56, 64].map((k) => `*(u64 *)(r10 - ${k}) = r3`), 'r1 = r6', 'r2 = r10', 'r2 += -64', 'r3 = 64', 'r4 = 0', 'call 69'].join('\n');
 const PKT = 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 14';
 /** A packet read of byte `off` on one edge of `if cond`. */
 const pktRead = (cond: string, readOnTaken: boolean, off = 13): string => {
@@ -110,7 +112,7 @@ const CASES: Case[] = [
   { name: 'jump targets inside the program', prog: XDP, code: Violation.JumpTarget,
     safe: ['r0 = 0\nif r0 == 0 goto +1\nr0 = 1\nexit'], unsafe: ['r0 = 0\nif r0 == 0 goto +3\nr0 = 1\nexit', 'r0 = 0\ngoto +2\nexit'] },
   { name: 'no jump into the second half of a 64-bit load', prog: XDP, code: Violation.JumpTarget,
-    safe: ['goto +2\nr0 = 5 ll\nr0 = 0\nexit'], unsafe: ['goto +1\nr0 = 5 ll\nr0 = 0\nexit'] },
+    safe: ['r0 = 0\nif r1 == 0 goto +2\nr0 = 5 ll\nexit'], unsafe: ['goto +1\nr0 = 5 ll\nr0 = 0\nexit'] },
   { name: 'no back edges', prog: XDP, code: Violation.BackEdge,
     safe: ['r0 = 0\nif r0 == 0 goto +0\nexit'], unsafe: ['r0 = 0\nif r0 == 0 goto -2\nexit', 'r0 = 0\ngoto -1\nexit'] },
   { name: 'every path reaches exit', prog: XDP, code: Violation.NoExit,
@@ -175,7 +177,20 @@ const CASES: Case[] = [
     unsafe: [lookup('if r0 == 0 goto +1\nexit\nexit'), lookup('if r0 == 0 goto +3\n*(u64 *)(r0 + 0) = r10\nr0 = 0\nexit\nexit'), 'r0 = r1\nexit',
       '*(u64 *)(r10 - 8) = r1\nr0 = 0\nexit'] },
   { name: 'helpers: known ids only', prog: XDP, code: Violation.UnknownHelper,
-    safe: ['call 7\nexit', 'call 5\ncall 8\ncall 14\nexit'], unsafe: ['call 6\nexit', 'call 69\nexit'] },
+    safe: ['call 7\nexit', 'call 5\ncall 8\ncall 14\nexit'], unsafe: ['call 9999\nexit', 'call 211\nexit'] },
+  { name: 'unreachable code is rejected, as the kernel does ("unreachable insn")', prog: XDP, code: Violation.Unreachable,
+    safe: ['r0 = 0\nif r1 == 0 goto +1\nr0 = 1\nexit'], unsafe: ['r0 = 0\ngoto +1\nr0 = 1\nexit', 'r0 = 0\nexit\nr0 = 1\nexit'] },
+  { name: 'helpers: r1–r5 are unreadable after every call (an atomic through r4 after fib_lookup)', prog: XDP, code: Violation.UnreadableRegister,
+    safe: [`${FIB}\nr0 = 0\nexit`],
+    unsafe: [`${FIB}\nr1 = 1\nlock *(u64 *)(r4 + 0) += r1\nr0 = 0\nexit`, `${FIB}\nr0 = r1\nexit`, 'call 5\nr0 = r5\nexit'] },
+  { name: 'helpers: memory arguments are initialised memory of the declared size; written memory may be uninitialised', prog: XDP, code: Violation.UnreadableStack,
+    safe: ['r1 = r10\nr1 += -16\nr2 = 16\ncall 16\nr0 = *(u64 *)(r10 - 8)\nexit', `${FIB}\nr0 = *(u32 *)(r10 - 64)\nexit`],
+    unsafe: [FIB.replace('*(u64 *)(r10 - 8) = r3\n', '') + '\nr0 = 0\nexit', 'r1 = r10\nr1 += -16\nr2 = 16\nr3 = 0\nr4 = 0\nr5 = 0\ncall 6\nr0 = 0\nexit'] },
+  { name: 'helpers: sizes and context arguments as the prototype says', prog: XDP, code: Violation.HelperArgument,
+    safe: [`${FIB}\nr0 = 0\nexit`],
+    unsafe: [FIB.replace('r1 = r6', 'r1 = r10') + '\nr0 = 0\nexit', FIB.replace('r3 = 64', 'r3 = *(u32 *)(r6 + 12)') + '\nr0 = 0\nexit', 'r1 = r10\nr1 += -16\nr2 = 0\ncall 16\nr0 = 0\nexit'] },
+  { name: 'helpers: memory arguments stay within the stack', prog: XDP, code: Violation.StackBounds,
+    safe: [], unsafe: [FIB.replace('r2 += -64', 'r2 += -56') + '\nr0 = 0\nexit'] },
   { name: 'helpers: argument kinds and map types', prog: XDP, code: Violation.HelperArgument,
     safe: [lookup('r0 = 0\nexit'), `${KEY}\n${VALUE}\nld_pseudo r1, 1, 0\nr4 = 0\ncall 2\nexit`, `${KEY}\nld_pseudo r1, 1, 0\ncall 3\nexit`,
       'r6 = r1\nld_pseudo r2, 1, 2\nr3 = 0\ncall 12\nr0 = 0\nexit', 'ld_pseudo r1, 1, 1\nr2 = 0\nr3 = 0\ncall 51\nexit', 'r1 = 1\nr2 = 0\ncall 23\nexit',

@@ -16,15 +16,13 @@ import type { Insn } from '../ebpf/insn.js';
 import { specOf, type OpSpec } from '../ebpf/opcodes.js';
 import type { MapDef } from '../ebpf/program.js';
 import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
+import { helperArgCount, helperProto } from '../ebpf/helpers.js';
 
 const REGS = 11;
 const ALL_REGS = (1 << REGS) - 1;
 const ARG_REGS = 0b111110; // r1–r5
-const HELPER_LOOKUP = 1, HELPER_UPDATE = 2, HELPER_DELETE = 3, HELPER_PRANDOM = 7, HELPER_TAIL_CALL = 12;
-/** Argument registers the K2 helpers read (interp/helpers.ts); any other helper: r1–r5. */
-const HELPER_ARGS: ReadonlyMap<number, number> = new Map([
-  [HELPER_LOOKUP, 0b110], [HELPER_UPDATE, 0b11110], [HELPER_DELETE, 0b110], [HELPER_PRANDOM, 0], [HELPER_TAIL_CALL, 0b1110],
-]);
+/** Registers r1…rN a helper call reads: the prototype's arguments (helper table); unknown helpers r1–r5. */
+const helperArgRegs = (id: number): number => ((1 << (helperArgCount(id) + 1)) - 1) & ARG_REGS;
 
 export interface Liveness {
   /** Per slot: bit r set when register r is live before the slot. */
@@ -169,7 +167,7 @@ function backwardStep(x: Insn, spec: OpSpec | undefined, b: RegVals, maps: Reado
     case 'call': case 'callx': {
       if (spec.kind === 'call' && s !== 0) { io.regs = ALL_REGS; io.stack.fill(1); break; } // local calls / kfuncs: everything
       io.regs &= ~(1 | ARG_REGS);
-      io.regs |= spec.kind === 'callx' ? ARG_REGS | bit(d) : HELPER_ARGS.get(x.imm) ?? ARG_REGS;
+      io.regs |= spec.kind === 'callx' ? ARG_REGS | bit(d) : helperArgRegs(x.imm);
       helperReads(spec.kind === 'call' ? x.imm : -1, b, maps, io.stack);
       break;
     }
@@ -177,18 +175,28 @@ function backwardStep(x: Insn, spec: OpSpec | undefined, b: RegVals, maps: Reado
   }
 }
 
-/** Stack bytes a helper call reads (conservatively: the whole stack for a possible stack pointer of unknown extent). */
+/**
+ * Stack bytes a helper call reads, from its prototype: map keys and values by the map's sizes, other
+ * memory it may read (or an unknown helper's pointer arguments) conservatively the whole stack when
+ * the argument might point there. Memory a helper only writes is not read.
+ */
 function helperReads(id: number, b: RegVals, maps: ReadonlyMap<number, MapDef>, live: Uint8Array): void {
-  if (id === HELPER_LOOKUP || id === HELPER_UPDATE || id === HELPER_DELETE) {
-    const m = b[1]!.k === 'M' ? maps.get((b[1] as { fd: number }).fd) : undefined;
-    const key = b[2]!, value = b[3]!;
-    if (!m) { if (mayBeStack(key) || (id === HELPER_UPDATE && mayBeStack(value))) live.fill(1); return; }
-    readThrough(live, key, 0, m.keySize);
-    if (id === HELPER_UPDATE) readThrough(live, value, 0, m.valueSize);
-    return;
-  }
-  if (id === HELPER_TAIL_CALL) return; // r1 = context, r2 = prog array, r3 = index: no stack reads
-  for (let r = 1; r <= 5; r++) if (mayBeStack(b[r]!)) { live.fill(1); return; }
+  const proto = id >= 0 ? helperProto(id) : undefined;
+  if (!proto) { for (let r = 1; r <= 5; r++) if (mayBeStack(b[r]!)) { live.fill(1); return; } return; }
+  const m = b[1]!.k === 'M' ? maps.get((b[1] as { fd: number }).fd) : undefined;
+  proto.args.forEach((a, i) => {
+    const v = b[i + 1]!;
+    if (!mayBeStack(v)) return;
+    switch (a.kind) {
+      case 'scalar': case 'size': case 'ctx': case 'map': case 'mem-write': return;
+      case 'map-key': if (m) readThrough(live, v, 0, m.keySize); else live.fill(1); return;
+      case 'map-value': if (m) readThrough(live, v, 0, m.valueSize); else live.fill(1); return;
+      case 'mem-read': case 'mem-read-write':
+        if (a.size && 'bytes' in a.size) readThrough(live, v, 0, a.size.bytes); else live.fill(1);
+        return;
+      default: live.fill(1);
+    }
+  });
 }
 
 export function liveness(insns: readonly Insn[], maps: readonly MapDef[]): Liveness {

@@ -74,6 +74,10 @@ export interface HelperProto {
   /** The helper has an effect outside the program's memory (trace output, perf or ring-buffer events,
    *  redirects, socket options): two programs must make the same calls in the same order. */
   sideEffect?: boolean;
+  /** The helper writes packet bytes without moving the packet (pointers stay valid). */
+  writesPacket?: boolean;
+  /** The helper changes context state a program can read back (skb hash, type, csum, sock_ops flags). */
+  changesContext?: boolean;
 }
 
 const scalar: HelperArg = { kind: 'scalar' };
@@ -112,7 +116,7 @@ export const HELPERS: readonly HelperProto[] = [
   h(18, 'skb_vlan_push', [ctx, scalar, scalar], 'integer', { changesPacket: true }),
   h(19, 'skb_vlan_pop', [ctx], 'integer', { changesPacket: true }),
   h(20, 'skb_get_tunnel_key', [ctx, writeNext(2), size, scalar], 'integer', { environment: true }),
-  h(21, 'skb_set_tunnel_key', [ctx, readNext(2), size, scalar], 'integer', { sideEffect: true }),
+  h(21, 'skb_set_tunnel_key', [ctx, readNext(2), size, scalar], 'integer', { sideEffect: true, changesContext: true }),
   h(22, 'perf_event_read', [map, scalar], 'integer', { environment: true }),
   h(23, 'redirect', [scalar, scalar], 'integer', { sideEffect: true }),
   h(24, 'get_route_realm', [ctx], 'integer', { environment: true }),
@@ -121,25 +125,25 @@ export const HELPERS: readonly HelperProto[] = [
   h(27, 'get_stackid', [ctx, map, scalar], 'integer', { environment: true }),
   h(28, 'csum_diff', [readNext(1, true), sizeOrZero, readNext(3, true), sizeOrZero, scalar], 'integer'),
   h(31, 'skb_change_proto', [ctx, scalar, scalar], 'integer', { changesPacket: true }),
-  h(32, 'skb_change_type', [ctx, scalar], 'integer'),
+  h(32, 'skb_change_type', [ctx, scalar], 'integer', { changesContext: true }),
   h(34, 'get_hash_recalc', [ctx], 'integer', { environment: true }),
   h(35, 'get_current_task', [], 'integer', { environment: true }),
   h(37, 'current_task_under_cgroup', [map, scalar], 'integer', { environment: true }),
   h(38, 'skb_change_tail', [ctx, scalar, scalar], 'integer', { changesPacket: true }),
   h(39, 'skb_pull_data', [ctx, scalar], 'integer', { changesPacket: true }),
-  h(40, 'csum_update', [ctx, scalar], 'integer'),
-  h(41, 'set_hash_invalid', [ctx], 'void'),
+  h(40, 'csum_update', [ctx, scalar], 'integer', { changesContext: true }),
+  h(41, 'set_hash_invalid', [ctx], 'void', { changesContext: true }),
   h(42, 'get_numa_node_id', [], 'integer', { environment: true }),
   h(43, 'skb_change_head', [ctx, scalar, scalar], 'integer', { changesPacket: true }),
   h(44, 'xdp_adjust_head', [ctx, scalar], 'integer', { changesPacket: true }),
   h(45, 'probe_read_str', [writeNext(1), sizeOrZero, anything], 'integer', { environment: true }),
   h(46, 'get_socket_cookie', [ctx], 'integer', { environment: true }),
   h(47, 'get_socket_uid', [ctx], 'integer', { environment: true }),
-  h(48, 'set_hash', [ctx, scalar], 'integer'),
+  h(48, 'set_hash', [ctx, scalar], 'integer', { changesContext: true }),
   h(50, 'skb_adjust_room', [ctx, scalar, scalar, scalar], 'integer', { changesPacket: true }),
   h(51, 'redirect_map', [map, scalar, scalar], 'integer', { sideEffect: true }),
   h(54, 'xdp_adjust_meta', [ctx, scalar], 'integer', { changesPacket: true }),
-  h(59, 'sock_ops_cb_flags_set', [ctx, scalar], 'integer', { sideEffect: true }),
+  h(59, 'sock_ops_cb_flags_set', [ctx, scalar], 'integer', { sideEffect: true, changesContext: true }),
   h(65, 'xdp_adjust_tail', [ctx, scalar], 'integer', { changesPacket: true }),
   h(67, 'get_stack', [ctx, writeNext(2), sizeOrZero, scalar], 'integer', { environment: true }),
   h(69, 'fib_lookup', [ctx, { kind: 'mem-read-write', size: { arg: 2 } }, size, scalar], 'integer', { environment: true }),
@@ -165,7 +169,7 @@ export const HELPERS: readonly HelperProto[] = [
   h(174, 'get_attach_cookie', [ctx], 'integer', { environment: true }),
   h(177, 'trace_vprintk', [readNext(1), size, readNext(3, true), sizeOrZero], 'integer', { sideEffect: true }),
   h(189, 'xdp_load_bytes', [ctx, scalar, writeNext(3), size], 'integer'),
-  h(190, 'xdp_store_bytes', [ctx, scalar, readNext(3), size], 'integer'),
+  h(190, 'xdp_store_bytes', [ctx, scalar, readNext(3), size], 'integer', { writesPacket: true }),
 ];
 
 const BY_ID: readonly (HelperProto | undefined)[] = (() => {

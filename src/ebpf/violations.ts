@@ -25,6 +25,8 @@ export const enum Violation {
   ExecutionError = 18,
   /** A pointer stored to memory, passed as a number or returned: its value would leak into the output. */
   PointerLeak = 19,
+  /** An instruction no path reaches (the kernel: "unreachable insn"). */
+  Unreachable = 20,
 }
 
 export class SafetyViolation extends Error {

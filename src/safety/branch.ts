@@ -14,7 +14,19 @@ import {
 export function checkJcondOperands(c: Core, ins: Insn, spec: OpSpec, pc: number): Violation {
   if (!c.st.regReadable(ins.dst)) return c.errors.fail(Violation.UnreadableRegister, pc, `r${ins.dst} is compared but not initialised`);
   if (spec.usesSrcReg && !c.st.regReadable(ins.src)) return c.errors.fail(Violation.UnreadableRegister, pc, `r${ins.src} is compared but not initialised`);
-  return Violation.None;
+  // A comparison whose outcome depends on where the kernel placed two objects (ctx vs packet, two map
+  // values, a pointer vs a number) cannot be proved either way: only null checks, packet vs data_end
+  // and pointers into the same object are compared. (The kernel lets privileged programs do more.)
+  const kd = c.t[KIND + ins.dst]! as Kind;
+  if (!spec.usesSrcReg) {
+    if (kd > Kind.Const && ins.imm !== 0) return c.errors.fail(Violation.PointerLeak, pc, `r${ins.dst} (a pointer) is compared with a number`);
+    return Violation.None;
+  }
+  const ks = c.t[KIND + ins.src]! as Kind;
+  if (kd <= Kind.Const && ks <= Kind.Const) return Violation.None;
+  const pkt = (k: Kind): boolean => k === Kind.Pkt || k === Kind.PktEnd;
+  if ((pkt(kd) && pkt(ks)) || (kd === ks && (kd === Kind.Stack || kd === Kind.Ctx))) return Violation.None;
+  return c.errors.fail(Violation.PointerLeak, pc, `r${ins.dst} and r${ins.src}: a comparison of pointers into different objects (or a pointer and a number)`);
 }
 
 /** Applies what the edge (taken or fall-through) of this jump proves to `t`. */

@@ -48,6 +48,7 @@ export function createSafetyChecker(prog: ProgramLike, opts: SafetyCheckerOption
 }
 
 const MAX_REG = 10;
+const RESERVED_CHECKED = ['dst', 'src', 'off', 'imm'] as const;
 
 /** Instruction groups as small integers, per opcode-table row, so the hot loops switch on numbers. */
 const enum Group { Alu, Load, Store, Atomic, Lddw, LdPacket, Call, Exit, Ja, Jcond, Unsupported }
@@ -231,6 +232,10 @@ class Checker implements Core, SafetyChecker {
     if (ins.op === 0) return Violation.None; // K2's NOP
     const s = specOf(ins.op, ins.src, ins.off, ins.imm);
     if (!s) return fail.fail(Violation.InvalidInstruction, i, `unknown instruction (opcode 0x${ins.op.toString(16)})`);
+    // The kernel rejects any field the instruction does not use that is not zero ("uses reserved fields").
+    for (const f of RESERVED_CHECKED) {
+      if (ins[f] !== 0 && !s.fields.includes(f) && s.match?.field !== f) return fail.fail(Violation.InvalidInstruction, i, `${s.name} uses reserved fields (${f} = ${ins[f]})`);
+    }
     const g = GROUP[s.id]! as Group;
     if (ins.dst > MAX_REG || (ins.src > MAX_REG && g !== Group.Lddw && g !== Group.Call)) return fail.fail(Violation.InvalidInstruction, i, 'register number above r10');
     if ((s.writesDst && ins.dst === 10) || (g === Group.Atomic && s.fetch && s.atomic !== 'cmpxchg' && ins.src === 10)) {
@@ -295,7 +300,9 @@ class Checker implements Core, SafetyChecker {
         }
       }
       const s = specs[i];
-      if (!live || s === undefined) continue; // unreachable, NOP or LDDW second half
+      if (s === undefined) continue; // NOP or LDDW second half
+      // The kernel rejects code no path reaches ("unreachable insn"): never let it into an output.
+      if (!live) return this.errors.fail(Violation.Unreachable, i, 'unreachable instruction');
       const ins = insns[i]!;
       let v: Violation = Violation.None;
       switch (groups[i]! as Group) {

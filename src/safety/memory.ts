@@ -21,6 +21,10 @@ export const enum Access {
   Atomic = 3,
   /** A helper reads the bytes (map key/value, perf output data): no alignment rule, no context. */
   HelperRead = 4,
+  /** A helper writes the bytes (ARG_PTR_TO_UNINIT_MEM): may be uninitialised, initialised after. */
+  HelperWrite = 5,
+  /** A helper reads and writes the bytes (ARG_PTR_TO_MEM): initialised and writable. */
+  HelperReadWrite = 6,
 }
 
 /** Kind of the value a successful Read produced (set by `access`). */
@@ -31,15 +35,16 @@ export function access(c: Core, r: number, off: number, size: number, mode: Acce
   const st = c.st, t = c.t;
   if (!st.regReadable(r)) return c.errors.fail(Violation.UnreadableRegister, pc, `r${r} is used as an address but is not initialised`);
   const kind = t[KIND + r]! as Kind, sym = t[SYM + r]!, base = t[OFF + r]!;
-  const writes = mode === Access.Write || mode === Access.WriteImm || mode === Access.Atomic;
+  const writes = mode === Access.Write || mode === Access.WriteImm || mode === Access.Atomic || mode === Access.HelperWrite || mode === Access.HelperReadWrite;
+  const helper = mode >= Access.HelperRead;
   loaded = Kind.Scalar;
   switch (kind) {
     case Kind.Stack: {
       const a = base + off; // relative to r10
       if (sym !== 0 || a < -STACK_FRAME_BYTES || a + size > 0) return c.errors.fail(Violation.StackBounds, pc, `stack access at r10${a} (${size} bytes) is outside [r10-512, r10)`);
-      if (mode !== Access.HelperRead && -a % size !== 0) return c.errors.fail(Violation.StackAlignment, pc, `stack access at r10${a} is not aligned to ${size} bytes`);
+      if (!helper && -a % size !== 0) return c.errors.fail(Violation.StackAlignment, pc, `stack access at r10${a} is not aligned to ${size} bytes`);
       const at = STACK_FRAME_BYTES + a;
-      if (mode !== Access.Write && mode !== Access.WriteImm && !st.stackReadable(at, size)) {
+      if (mode !== Access.Write && mode !== Access.WriteImm && mode !== Access.HelperWrite && !st.stackReadable(at, size)) {
         return c.errors.fail(Violation.UnreadableStack, pc, `stack bytes r10${a}…r10${a + size - 1} are read before being written`);
       }
       if (writes) st.setStackReadable(at, size, true);
@@ -47,7 +52,7 @@ export function access(c: Core, r: number, off: number, size: number, mode: Acce
     }
     case Kind.Ctx: {
       if (sym !== 0 || base !== 0) return c.errors.fail(Violation.ContextAccess, pc, `dereference of a modified context pointer (r${r} = ctx + ${base})`);
-      if (mode === Access.HelperRead) return c.errors.fail(Violation.HelperArgument, pc, `r${r}: the context is not a buffer argument`);
+      if (helper) return c.errors.fail(Violation.HelperArgument, pc, `r${r}: the context is not a buffer argument`);
       if (mode === Access.WriteImm || mode === Access.Atomic) return c.errors.fail(Violation.ContextAccess, pc, 'immediate stores and atomics into the context are not allowed');
       if (mode === Access.Write) {
         if (!ctxStoreAllowed(c.info, off, size)) return c.errors.fail(Violation.ContextAccess, pc, `context bytes ${off}…${off + size - 1} are not writable`);

@@ -28,6 +28,15 @@ export interface ExpectedOutput {
   /** skb programs: the context after the run (cb[], mark, … are written and travel on). */
   ctx: Uint8Array | undefined;
   maps: MapImage[];
+  /** Redirect target and perf outputs, canonically ('' when none): both programs must make the same. */
+  effects: string;
+}
+
+/** The run's side effects other than a tail call, as one comparable string ('' when there are none). */
+export function effectsKey(m: Machine): string {
+  const se = m.sideEffects;
+  if (se.redirect === undefined && se.perfOutputs === undefined) return '';
+  return JSON.stringify([se.redirect ?? null, se.perfOutputs ?? null]);
 }
 
 export function captureOutput(m: Machine): ExpectedOutput {
@@ -37,6 +46,7 @@ export function captureOutput(m: Machine): ExpectedOutput {
     packet: m.packetBytes(),
     ctx: m.model === 'skb' ? m.ctx!.bytes.slice() : undefined,
     maps: m.maps.map(imageOf),
+    effects: effectsKey(m),
   };
 }
 
@@ -90,6 +100,8 @@ export function outputError(m: Machine, exp: ExpectedOutput, popcount: boolean, 
     const cb = m.ctx!.bytes;
     for (let j = 0; j < ec.length; j++) if (cb[j] !== ec[j]) err += byteTerm(popcount, cb[j]!, ec[j]!);
   }
+  // A different redirect target or perf output is a different program (one unit of error).
+  if ((exp.effects !== '' || m.sideEffects.redirect !== undefined || m.sideEffects.perfOutputs !== undefined) && effectsKey(m) !== exp.effects) err += 1;
   const tail = m.sideEffects.tailCall ? m.sideEffects.tailCall.index : -1;
   if ((tail < 0) !== (exp.tail < 0)) err += popcount ? popcount32(exitMismatchPenalty) : exitMismatchPenalty;
   else if (tail >= 0) err += term64(popcount, tail, 0, exp.tail, 0);

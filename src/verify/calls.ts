@@ -1,30 +1,20 @@
 /**
  * Helper calls in the SMT encoding, matching src/interp/helpers.ts: map lookup/update/delete on
  * symbolic map contents (same key → same entry), tail call (an exit), redirect / redirect_map
- * return values, time, CPU, pid and get_prandom_u32 from shared inputs. Only r0 changes, as in the
- * interpreter. Returns a tail-call exit condition, if the helper can end the program.
+ * return values and their targets as ordered effects, time, CPU, pid and get_prandom_u32 from
+ * shared inputs. Every other helper with a table entry is an uninterpreted function of all it
+ * reads (opaque.ts); a helper without one makes the query unknown. Returns a tail-call exit
+ * condition, if the helper can end the program.
  */
 import { MAP_TYPES } from '../ebpf/program.js';
 import { ERRNO } from '../interp/maps.js';
 import { REGION_BASE } from '../interp/memory.js';
 import type { SymEnv } from './env.js';
-import { altsOf, entryPresent, loadBytes, pointerReg, Unsupported } from './memory.js';
+import { entryPresent, loadBytes, mapArg as mapOf, pointerReg, Unsupported } from './memory.js';
+import { opaqueCall } from './opaque.js';
 import type { Ctx } from './semantics.js';
-import { appendEvent, type Reg } from './state.js';
+import { appendEffect, appendEvent, type Reg } from './state.js';
 import type { Term, TermBuilder } from './term.js';
-
-/** The map a register names (a map handle), or undefined when it certainly names none (a fault). */
-function mapArg(c: Ctx, reg: Reg): number | undefined {
-  const alts = altsOf(c.env, reg);
-  const handles = alts.filter((a) => typeof a.r !== 'string' && 'handle' in a.r);
-  if (handles.length === 0) {
-    if (reg.v.op === 'const' || alts.length > 0) return undefined;
-    throw new Unsupported('helper map argument of unknown provenance');
-  }
-  const h = handles[0]!;
-  if (handles.length > 1 || h.g !== c.env.tb.T || alts.length > 1) throw new Unsupported('helper map argument that depends on the path');
-  return (h.r as { handle: number }).handle;
-}
 
 function retNeg(tb: TermBuilder, v: number): Term {
   return tb.bv(BigInt(v), 64);
@@ -40,6 +30,8 @@ function keyTerm(env: SymEnv, m: number, bytes: readonly Term[]): Term {
 }
 
 export interface CallResult { tailExit?: { cond: Term; index: Term } }
+
+const mapArg = (c: Ctx, reg: Reg): number | undefined => mapOf(c.env, reg);
 
 export function call(c: Ctx, id: number): CallResult {
   const { env, s } = c;
@@ -114,9 +106,13 @@ export function call(c: Ctx, id: number): CallResult {
       return { tailExit: { cond: tb.ult(index, tb.bv(env.maps[m]!.def.maxEntries, 32)), index } };
     }
     case 23: {
+      // bpf_redirect(u32 ifindex, u64 flags): XDP takes no flags, tc only BPF_F_INGRESS; the target (ifindex, flags) is an effect.
       const r2 = regs[2]!.v;
-      if (env.progKind === 'xdp') setR0(tb.ite(tb.eq(r2, tb.bv(0, 64)), tb.bv(4, 64), tb.bv(0, 64)));
-      else setR0(tb.ite(tb.eq(tb.and_(r2, tb.bv(~1n, 64)), tb.bv(0, 64)), tb.bv(7, 64), tb.bv(2, 64)));
+      const ok = env.progKind === 'xdp' ? tb.eq(r2, tb.bv(0, 64)) : tb.eq(tb.and_(r2, tb.bv(~1n, 64)), tb.bv(0, 64));
+      if (env.progKind === 'xdp') setR0(tb.ite(ok, tb.bv(4, 64), tb.bv(0, 64)));
+      else setR0(tb.ite(ok, tb.bv(7, 64), tb.bv(2, 64)));
+      // Recorded whatever the flags (as the interpreter does): stricter than the kernel, never looser.
+      appendEffect(s, { g: tb.T, id, args: [lo32(1), r2] });
       return {};
     }
     case 51: {
@@ -132,13 +128,15 @@ export function call(c: Ctx, id: number): CallResult {
       const hit = info.kind === 'sparse' ? tb.and(inRange, entryPresent(env, s, m, key)) : inRange;
       const broadcast = tb.not(tb.eq(tb.and_(flags, tb.bv(8, 32)), tb.bv(0, 32)));
       const miss = tb.zext(tb.and_(flags, tb.bv(3, 32)), 32);
+      const redirects = tb.and(tb.not(badFlags), tb.or(hit, broadcast));
       setR0(tb.ite(badFlags, tb.bv(0, 64), tb.ite(tb.or(hit, broadcast), tb.bv(4, 64), miss)));
+      // The redirect target (map, key, flags) is an effect, as in the interpreter's side effects.
+      appendEffect(s, { g: redirects, id, args: [tb.bv(m, 16), key, flags] });
       return {};
     }
     default:
-      if (id === 25 || id === 44) throw new Unsupported(`helper ${id} is not encoded`);
-      // Unknown helpers are an execution error in the interpreter.
-      c.sink.fault(c.reach);
+      // Not modelled exactly: an uninterpreted function of everything the prototype says it reads.
+      opaqueCall(c, id);
       return {};
   }
 }

@@ -41,7 +41,7 @@ export function initialState(env: SymEnv): SymState {
   }
   const top = tb.bv(env.stackBase + STACK_REGION_BYTES, 64);
   regs[10] = pointerReg(env, top, inferAlts(env, top));
-  return { regs, stack: new Map(), ctx: new Map(), pkt: new Map(), logs: env.maps.map(() => undefined), cursor: tb.bv(0, 8), tail: tb.F, tailIdx: tb.bv(0, 32) };
+  return { regs, stack: new Map(), ctx: new Map(), pkt: new Map(), logs: env.maps.map(() => undefined), effects: undefined, calls: tb.bv(0, 8), cursor: tb.bv(0, 8), tail: tb.F, tailIdx: tb.bv(0, 32) };
 }
 
 export function encodeProgram(env: SymEnv, insns: readonly Insn[]): Encoded {
@@ -113,6 +113,8 @@ export function encodeSlots(env: SymEnv, insns: readonly Insn[], from: number, t
       case 'call': {
         if (ins.src !== 0) throw new Unsupported(ins.src === 1 ? 'BPF-to-BPF calls are not encoded' : 'kfunc calls are not encoded');
         const r = call(c, ins.imm);
+        // r1–r5 are scratch after every call: fresh values no other call site shares.
+        for (let k = 1; k <= 5; k++) s.regs[k] = { v: env.clobbered(k) };
         if (r.tailExit) {
           const taken = tb.and(reach, r.tailExit.cond);
           const t = cloneState(s);

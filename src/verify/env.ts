@@ -96,6 +96,22 @@ export class SymEnv {
     });
   }
 
+  private clobbers = 0;
+  /** A fresh value for a register a call clobbered (unrelated to anything, so never relied on). */
+  clobbered(r: number): Term {
+    return this.tb.var(`clob${this.clobbers++}_r${r}`, 64);
+  }
+
+  private readonly funs = new Set<string>();
+  /** An uninterpreted function, declared once per query (helper results the encoder does not model). */
+  fun(name: string, argSorts: readonly number[], sort: number, args: readonly Term[]): Term {
+    if (!this.funs.has(name)) {
+      this.funs.add(name);
+      this.decls.push(`(declare-fun ${name} (${argSorts.map(sortText).join(' ')}) ${sortText(sort)})`);
+    }
+    return this.tb.app(name, sort, args);
+  }
+
   private input(name: string, bits: number, dflt: bigint): Term {
     const t = this.tb.var(name, bits); // declared by the SmtWriter where a formula first uses it
     this.inputs.push({ term: t, dflt });

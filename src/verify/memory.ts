@@ -217,3 +217,16 @@ export function storeBytes(env: SymEnv, s: SymState, reach: Term, sink: FaultSin
   }
   sink.fault(tb.and(reach, tb.not(tb.or(...oks))));
 }
+
+/** The map a register names (a map handle), or undefined when it certainly names none (a fault). */
+export function mapArg(env: SymEnv, reg: Reg): number | undefined {
+  const alts = altsOf(env, reg);
+  const handles = alts.filter((a) => typeof a.r !== 'string' && 'handle' in a.r);
+  if (handles.length === 0) {
+    if (reg.v.op === 'const' || alts.length > 0) return undefined;
+    throw new Unsupported('helper map argument of unknown provenance');
+  }
+  const h = handles[0]!;
+  if (handles.length > 1 || h.g !== env.tb.T || alts.length > 1) throw new Unsupported('helper map argument that depends on the path');
+  return (h.r as { handle: number }).handle;
+}

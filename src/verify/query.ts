@@ -11,7 +11,7 @@ import { encodeProgram, type Encoded } from './encode.js';
 import { SymEnv } from './env.js';
 import { entryByte, entryPresent, Unsupported } from './memory.js';
 import { SmtWriter, parseValues } from './smtlib.js';
-import { events, type SymState } from './state.js';
+import { ancestor, events, type Effect, type EffectNode, type SymState } from './state.js';
 import type { Term } from './term.js';
 
 /** One solver session: sends SMT-LIB2 commands, returns what the solver printed. */
@@ -68,7 +68,8 @@ export function memoryDiffers(env: SymEnv, a: SymState, b: SymState): Term {
       if (k < d || k >= env.pktRegionMax) continue;
       const x = memA.get(k) ?? init(k), y = memB.get(k) ?? init(k);
       if (x === y) continue;
-      parts.push(tb.and(tb.ult(tb.bv(k, 64), env.len), tb.not(tb.eq(x, y))));
+      // k is a region offset (xdp: after the headroom), so it is bounded by the region's size, not the length.
+      parts.push(tb.and(tb.ult(tb.bv(k, 64), env.pktSize()), tb.not(tb.eq(x, y))));
     }
   }
   // skb context: writable fields (cb[], mark, priority, …) travel on with the packet and to a
@@ -80,6 +81,7 @@ export function memoryDiffers(env: SymEnv, a: SymState, b: SymState): Term {
       if (x !== y) parts.push(tb.not(tb.eq(x, y)));
     }
   }
+  parts.push(effectsDiffer(env, a.effects, b.effects));
   // Maps: every key either program touched.
   env.maps.forEach((info, m) => {
     const keys: Term[] = [];
@@ -95,6 +97,36 @@ export function memoryDiffers(env: SymEnv, a: SymState, b: SymState): Term {
       parts.push(tb.and(pa, tb.or(...bytesDiffer)));
     }
   });
+  return tb.or(...parts);
+}
+
+/**
+ * The two programs' side-effect calls differ: after their shared prefix, position by position the
+ * same helper must be called under the same condition with the same arguments; an unmatched call
+ * must not happen. Sound whatever the lists' shapes (a mismatch the interpreter does not confirm
+ * becomes "unknown", never "equal").
+ */
+export function effectsDiffer(env: SymEnv, a: EffectNode | undefined, b: EffectNode | undefined): Term {
+  const tb = env.tb;
+  if (a === b) return tb.F;
+  const common = ancestor(a, b);
+  const after = (n: EffectNode | undefined): Effect[] => {
+    const out: Effect[] = [];
+    for (let x = n; x && x !== common; x = x.prev) out.push(x.ev);
+    return out.reverse();
+  };
+  const xs = after(a), ys = after(b);
+  const parts: Term[] = [];
+  for (let k = 0; k < Math.max(xs.length, ys.length); k++) {
+    const x = xs[k], y = ys[k];
+    if (x && y && x.id === y.id && x.args.length === y.args.length && x.args.every((t, j) => t.sort === y.args[j]!.sort)) {
+      parts.push(tb.not(tb.eq(x.g, y.g)));
+      parts.push(tb.and(x.g, tb.or(...x.args.map((t, j) => tb.not(tb.eq(t, y.args[j]!))))));
+    } else {
+      if (x) parts.push(x.g);
+      if (y) parts.push(y.g);
+    }
+  }
   return tb.or(...parts);
 }
 
@@ -124,7 +156,12 @@ export function provedEqualOnce(session: SmtSession, program: Program, original:
   const w = new SmtWriter(), out: string[] = [];
   writeAssumptions(w, out, q.env, q.f, opts);
   out.push(`(assert ${w.ref(failOrDiffer(q.env, q.f), out)})`, '(check-sat)');
-  return parseSat(session.send(out.join('\n'))) === 'unsat';
+  if (parseSat(session.send(out.join('\n'))) !== 'unsat') return false;
+  // Not vacuous: some input runs the original without an execution error (else "equal" says nothing).
+  const w2 = new SmtWriter(), again: string[] = ['(reset)'];
+  writeAssumptions(w2, again, q.env, q.f, opts);
+  again.push('(check-sat)');
+  return parseSat(session.send(again.join('\n'))) === 'sat';
 }
 
 /** The whole-program query's formulas, or why there are none. */
@@ -184,7 +221,16 @@ export function solve(session: SmtSession, env: SymEnv, f: Formulas, opts: Query
   };
   // 0. Both questions at once: most candidates that pass every test are equal, and then one check
   // answers both. Otherwise they are asked apart, to tell unsafe from not equal.
-  if (check(failOrDiffer(env, f)) === 'unsat') return { verdict: 'equal', checks, depth };
+  // "equal" needs an input on which the original runs without an execution error: if it faults on
+  // every input (or the encoding says so), every candidate would be "equal" — nothing was proved.
+  const notVacuous = (): QueryResult => {
+    out.push('(pop 1)');
+    depth--;
+    const r = check(tb.T);
+    if (r === 'sat') return { verdict: 'equal', checks, depth };
+    return { verdict: 'unknown', reason: r === 'unsat' ? 'the original faults on every input: nothing to compare' : 'solver: unknown (assumptions)', checks, depth };
+  };
+  if (check(failOrDiffer(env, f)) === 'unsat') return notVacuous();
   out.push('(pop 1)');
   depth--;
   // 1. Safety: can the candidate fail where the original does not?
@@ -198,7 +244,7 @@ export function solve(session: SmtSession, env: SymEnv, f: Formulas, opts: Query
     // 2. Equivalence.
     const r = check(f.differ);
     if (r === 'unknown') return { verdict: 'unknown', reason: 'solver: unknown (equivalence query)', checks, depth };
-    if (r === 'unsat') return { verdict: 'equal', checks, depth };
+    if (r === 'unsat') return notVacuous();
     verdict = 'not-equal';
   }
   if (f.verdictOnly) return { verdict, checks, depth };

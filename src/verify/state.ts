@@ -21,7 +21,13 @@ export type MapEvent =
   | { readonly kind: 'update'; readonly g: Term; readonly key: Term; readonly bytes: readonly Term[] }
   | { readonly kind: 'delete'; readonly g: Term; readonly key: Term };
 
-export interface LogNode { readonly prev: LogNode | undefined; readonly depth: number; readonly ev: MapEvent }
+/** A helper call with an effect outside the program's memory: helper id and every argument the kernel uses. */
+export interface Effect { readonly g: Term; readonly id: number; readonly args: readonly Term[] }
+
+/** A persistent, append-only list of guarded events (newest first), shared between states. */
+export interface Chain<E extends { readonly g: Term }> { readonly prev: Chain<E> | undefined; readonly depth: number; readonly ev: E }
+export type LogNode = Chain<MapEvent>;
+export type EffectNode = Chain<Effect>;
 
 export interface SymState {
   regs: Reg[];
@@ -29,6 +35,11 @@ export interface SymState {
   ctx: Map<number, Term>;
   pkt: Map<number, Term>;
   logs: (LogNode | undefined)[];
+  /** Side-effect helper calls in order (redirects, outputs, …): both programs must make the same ones. */
+  effects: EffectNode | undefined;
+  /** Number of calls so far to helpers whose result comes from the environment (8-bit): the
+   *  uninterpreted result of such a call depends on its position, not only on its arguments. */
+  calls: Term;
   /** Index of the next get_prandom_u32 value (8-bit term). */
   cursor: Term;
   /** Exit kind: tail call taken, and its index (32-bit). */
@@ -37,7 +48,7 @@ export interface SymState {
 }
 
 export function cloneState(s: SymState): SymState {
-  return { regs: s.regs.slice(), stack: new Map(s.stack), ctx: new Map(s.ctx), pkt: new Map(s.pkt), logs: s.logs.slice(), cursor: s.cursor, tail: s.tail, tailIdx: s.tailIdx };
+  return { regs: s.regs.slice(), stack: new Map(s.stack), ctx: new Map(s.ctx), pkt: new Map(s.pkt), logs: s.logs.slice(), effects: s.effects, calls: s.calls, cursor: s.cursor, tail: s.tail, tailIdx: s.tailIdx };
 }
 
 export function appendEvent(s: SymState, m: number, ev: MapEvent): void {
@@ -45,9 +56,13 @@ export function appendEvent(s: SymState, m: number, ev: MapEvent): void {
   s.logs[m] = { prev, depth: (prev?.depth ?? 0) + 1, ev };
 }
 
+export function appendEffect(s: SymState, ev: Effect): void {
+  s.effects = { prev: s.effects, depth: (s.effects?.depth ?? 0) + 1, ev };
+}
+
 /** Events of a log, oldest first. */
-export function events(n: LogNode | undefined): MapEvent[] {
-  const out: MapEvent[] = [];
+export function events<E extends { readonly g: Term }>(n: Chain<E> | undefined): E[] {
+  const out: E[] = [];
   for (let x = n; x; x = x.prev) out.push(x.ev);
   return out.reverse();
 }
@@ -92,6 +107,7 @@ export function mergeStates(tb: TermBuilder, cs: readonly Term[], ss: readonly S
     return out;
   };
   const logs = first.logs.map((_, m) => mergeLogs(tb, cs, ss.map((s) => s.logs[m])));
+  const effects = mergeLogs(tb, cs, ss.map((s) => s.effects));
   const field = (pick: (s: SymState) => Term): Term => { const xs = ss.map(pick); return xs.every((x) => x === xs[0]) ? xs[0]! : iteChain(tb, cs, xs); };
   return {
     regs,
@@ -99,6 +115,8 @@ export function mergeStates(tb: TermBuilder, cs: readonly Term[], ss: readonly S
     ctx: mergeMem((s) => s.ctx, (k) => init.ctxByte(k)),
     pkt: mergeMem((s) => s.pkt, (k) => init.pktByte(k)),
     logs,
+    effects,
+    calls: field((s) => s.calls),
     cursor: field((s) => s.cursor),
     tail: field((s) => s.tail),
     tailIdx: field((s) => s.tailIdx),
@@ -125,20 +143,20 @@ function mergeAlts(tb: TermBuilder, cs: readonly Term[], rs: readonly Reg[], v: 
 }
 
 /** Common prefix kept; each branch's newer events guarded by its path condition. */
-function mergeLogs(tb: TermBuilder, cs: readonly Term[], logs: readonly (LogNode | undefined)[]): LogNode | undefined {
+function mergeLogs<E extends { readonly g: Term }>(tb: TermBuilder, cs: readonly Term[], logs: readonly (Chain<E> | undefined)[]): Chain<E> | undefined {
   if (logs.every((l) => l === logs[0])) return logs[0];
   let common = logs[0];
   for (const l of logs.slice(1)) common = ancestor(common, l);
   let out = common;
   logs.forEach((l, k) => {
-    const suffix: MapEvent[] = [];
+    const suffix: E[] = [];
     for (let x = l; x && x !== common; x = x.prev) suffix.push(x.ev);
     for (const ev of suffix.reverse()) out = { prev: out, depth: (out?.depth ?? 0) + 1, ev: { ...ev, g: tb.and(cs[k]!, ev.g) } };
   });
   return out;
 }
 
-function ancestor(a: LogNode | undefined, b: LogNode | undefined): LogNode | undefined {
+export function ancestor<E extends { readonly g: Term }>(a: Chain<E> | undefined, b: Chain<E> | undefined): Chain<E> | undefined {
   while (a && b && a !== b) {
     if (a.depth > b.depth) a = a.prev;
     else if (b.depth > a.depth) b = b.prev;

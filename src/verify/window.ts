@@ -64,6 +64,7 @@ function liveStateDiffers(env: SymEnv, a: SymState, b: SymState, live: LiveAt): 
     if (x !== y) parts.push(tb.not(tb.eq(x, y)));
   }
   if (a.cursor !== b.cursor) parts.push(tb.not(tb.eq(a.cursor, b.cursor)));
+  if (a.calls !== b.calls) parts.push(tb.not(tb.eq(a.calls, b.calls)));
   parts.push(memoryDiffers(env, a, b));
   return tb.or(...parts);
 }

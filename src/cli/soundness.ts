@@ -1,0 +1,73 @@
+/**
+ * `k2lab soundness`: the soundness harness over a corpus (src/soundness): seeded mutants, each
+ * that Z3 calls equal checked against its original in the interpreter and the kernel. Exit 1 on
+ * any disagreement or any mutant our safety checker accepts and the kernel rejects.
+ */
+import type { CommandModule } from 'yargs';
+import { join } from 'node:path';
+import { InputError } from '../ebpf/errors.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import { builtinSuitePrograms, k2SuitePrograms, repoRoot } from '../common/paths.js';
+import { loadCorpus } from '../soundness/corpus.js';
+import { runHarness, type HarnessReport } from '../soundness/harness.js';
+import { createZ3Checker } from '../verify/checker.js';
+import { createZ3Impl, nativeAvailable } from '../../variants/z3/index.js';
+
+interface Args { programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string }
+
+const positiveInt = (name: string, v: number, min = 1): void => {
+  if (!Number.isInteger(v) || v < min) throw new InputError(`--${name}: expected an integer ≥ ${min}, got ${v}`);
+};
+
+export function summary(r: HarnessReport): string {
+  const v = r.verdicts;
+  return [
+    `programs: ${r.programs} (skipped ${r.skipped.length})`,
+    `mutants tried: ${r.mutants} (duplicates ${r.duplicates}); rejected by safety ${r.rejectedBySafety}, by the tests ${r.rejectedByTests}`,
+    `verify: equal ${v.equal}, not equal ${v.notEqual}, unsafe ${v.unsafe}, unknown ${v.unknown}`,
+    `equal mutants checked in the kernel: ${r.kernelChecked}${Object.keys(r.kernelSkipped).length ? ` (not: ${Object.entries(r.kernelSkipped).map(([k, n]) => `${n} ${k}`).join('; ')})` : ''}`,
+    `kernel verdicts compared: ${r.kernelVerdictsCompared}; safety accepted / kernel rejected: ${r.safetyAcceptedKernelRejected.length}; safety rejected / kernel accepted: ${r.safetyRejectedKernelAccepted}`,
+    `disagreements: ${r.disagreements}`,
+    `time: ${(r.ms / 1000).toFixed(1)} s`,
+  ].join('\n');
+}
+
+export const soundnessCommand: CommandModule<object, Args> = {
+  command: 'soundness',
+  describe: 'mutate real programs; every mutant Z3 calls equal must agree with its original (interpreter and kernel)',
+  builder: (y) => y
+    .option('programs', { type: 'string', array: true, describe: 'program files or folders (.insns, .o); default ../shared/k2-suite/programs, suites/builtin/programs, ../shared/real-world/objs' })
+    .option('mutants', { type: 'number', default: 1000, describe: 'mutants to try (round robin over the programs)' })
+    .option('seed', { type: 'number', default: 1 })
+    .option('inputs', { type: 'number', default: 10_000, describe: 'interpreter inputs per mutant called equal' })
+    .option('kernel-inputs', { type: 'number', default: 1000, describe: 'kernel test runs per mutant called equal (0: none)' })
+    .option('kernel-verdicts', { type: 'boolean', default: true, describe: 'compare the verifier\'s verdict on mutants our safety checker accepts' })
+    .option('time-limit', { type: 'number', describe: 'stop trying new mutants after this many seconds' })
+    .option('json', { type: 'string', describe: 'write the report as JSON to this file (- for stdout)' }) as never,
+  handler: async (a) => {
+    positiveInt('mutants', a.mutants);
+    positiveInt('seed', a.seed, 0);
+    positiveInt('inputs', a.inputs);
+    positiveInt('kernel-inputs', a['kernel-inputs'], 0);
+    if (a['time-limit'] !== undefined) positiveInt('time-limit', a['time-limit']);
+    const dirs = a.programs ?? [k2SuitePrograms, builtinSuitePrograms, join(repoRoot, '..', 'shared', 'real-world', 'objs')];
+    const corpus = loadCorpus(dirs);
+    if (corpus.programs.length === 0) throw new InputError(`no programs found under ${dirs.join(', ')}`);
+    const impl = nativeAvailable() ? 'native-process' : 'reused-solver';
+    const report = await runHarness(corpus.programs, corpus.skipped, {
+      mutants: a.mutants, seed: a.seed, inputs: a.inputs, kernelInputs: a['kernel-inputs'], kernelVerdicts: a['kernel-verdicts'],
+      ...(a['time-limit'] !== undefined ? { timeLimitMs: a['time-limit'] * 1000 } : {}),
+      checkerFor: async (p) => createZ3Checker(p, { impl: await createZ3Impl(impl), cache: true }),
+      progress: (l) => process.stderr.write(`${l}\n`),
+    });
+    const json = JSON.stringify({ command: process.argv.slice(2).join(' '), ...report }, null, 2) + '\n';
+    if (a.json === '-') process.stdout.write(json);
+    else {
+      if (a.json) writeFileAtomic(a.json, json, { mkdir: true });
+      process.stdout.write(summary(report) + '\n');
+      for (const f of report.failures) process.stdout.write(`FAIL ${f.program} (${f.mutation}) ${f.disagreement.where}: ${f.disagreement.detail}\n  input ${f.disagreement.inputHex}\n  original ${f.original}\n  mutant   ${f.mutant}\n`);
+      for (const d of report.safetyAcceptedKernelRejected.slice(0, 10)) process.stdout.write(`SAFETY ${d.program} (${d.mutation}): kernel: ${d.kernel}\n`);
+    }
+    if (report.disagreements > 0 || report.safetyAcceptedKernelRejected.length > 0) process.exitCode = 1;
+  },
+};

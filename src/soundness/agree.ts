@@ -1,0 +1,128 @@
+/**
+ * Do two programs that Z3 called equal behave the same? In the interpreter on many seeded inputs
+ * (random full-size inputs and structured frames of every length, with random map contents and
+ * environment values), and in the kernel (BPF_PROG_TEST_RUN on both, same packets, same seeded
+ * maps) where the type can be test-run. The first disagreement comes back as a reproducer.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import { helperProto } from '../ebpf/helpers.js';
+import { contextModelOf, defaultInputSize, type Program } from '../ebpf/program.js';
+import type { RunInput } from '../interp/machine.js';
+import { hex } from '../ebpf/hex.js';
+import { Session, toRunnable } from '../interp/run.js';
+import { generateInputs } from '../search/inputs.js';
+import { captureOutput, outputError } from '../search/output-error.js';
+import type { Rng } from '../common/rng.js';
+import * as kernel from '../kernel/index.js';
+import { allowedCpus, pinToCpu } from '../kernel/ffi.js';
+import { isDataMap } from '../kernel/maps.js';
+import { generatePacket } from '../kernel/packets.js';
+import { generateSeeds, seedsToJson, type MapSeeds } from '../kernel/seeds.js';
+import { testRunRefusal } from '../kernel/testrun.js';
+
+export interface Disagreement {
+  where: 'interpreter' | 'kernel';
+  inputHex: string;
+  mapSeeds?: Record<string, Record<string, string>>;
+  detail: string;
+}
+
+/** `n` interpreter inputs for the program: half K2-style random full-size, half structured frames of varied length. */
+export function agreementInputs(p: Program, rng: Rng, n: number): RunInput[] {
+  const model = contextModelOf(p.progType, p.k2InputType);
+  const size = defaultInputSize(p);
+  const base = generateInputs(p, rng, n);
+  return base.map((input, k) => {
+    const out: RunInput = { ...input, cpu: rng.int(4), timeNs: BigInt(rng.u32()) * 1000n, pidTgid: (BigInt(rng.u32()) << 32n) | BigInt(rng.u32()) };
+    if ((model === 'xdp' || model === 'skb') && k % 2 === 1 && size >= 14) out.packet = generatePacket(rng, { minLen: 14, maxLen: size }).packet;
+    const seeds = generateSeeds(rng, p.maps);
+    if (seeds) out.mapSeeds = seeds;
+    return out;
+  });
+}
+
+/** The first input on which B's observable output differs from A's (inputs where A fails are skipped). */
+export function interpreterDisagreement(p: Program, a: readonly Insn[], b: readonly Insn[], inputs: readonly RunInput[]): Disagreement | undefined {
+  const sa = new Session(toRunnable({ ...p, insns: a.map((x) => ({ ...x })) }));
+  const sb = new Session(toRunnable({ ...p, insns: b.map((x) => ({ ...x })) }));
+  for (const input of inputs) {
+    if (!sa.run(input)) continue;
+    const exp = captureOutput(sa.machine);
+    const ok = sb.run(input);
+    if (ok && outputError(sb.machine, exp, true, 1) === 0) continue;
+    return {
+      where: 'interpreter', inputHex: hex(input.packet),
+      ...(input.mapSeeds ? { mapSeeds: seedsToJson(input.mapSeeds as MapSeeds, p.maps)! } : {}),
+      detail: ok ? `outputs differ (A r0=${sa.result().r0}, B r0=${sb.result().r0}; env cpu=${input.cpu} time=${input.timeNs} randoms=${JSON.stringify(input.randoms)})` : `B fails where A does not: ${sb.result().error?.message}`,
+    };
+  }
+  return undefined;
+}
+
+/** Why the kernel cannot compare this program's runs, or undefined when it can. */
+export function kernelRefusal(p: Program): string | undefined {
+  const why = kernel.kernelUnavailableReason();
+  if (why) return why;
+  if (!p.progType || !kernel.canTestRun(p.progType)) return `${p.progType ?? 'untyped'} programs cannot be test-run`;
+  // Results taken from the environment (time, randomness, the CPU…) differ between two kernel runs.
+  const env = p.insns.find((x) => x.op === 0x85 && x.src === 0 && helperProto(x.imm)?.environment);
+  if (env) return `calls bpf_${helperProto(env.imm)!.name} (its result comes from the environment)`;
+  return undefined;
+}
+
+export type KernelVerdict = { accepted: true } | { accepted: false; reason: string };
+
+/** The verifier's verdict on a program (the kernel oracle must be available). */
+export function kernelVerdict(p: Program): KernelVerdict | { error: string } {
+  let l: ReturnType<typeof kernel.loadProgram>;
+  try {
+    l = kernel.loadProgram(p, { logLevel: 1 });
+  } catch (e) {
+    return { error: (e as Error).message }; // e.g. the verifier's log overflowed: no verdict
+  }
+  if (!l.accepted) return { accepted: false, reason: l.reason };
+  kernel.close(l);
+  return { accepted: true };
+}
+
+/** Both programs in the kernel on `n` generated packets with the same seeded maps; undefined when they agree. */
+export function kernelDisagreement(p: Program, b: readonly Insn[], rng: Rng, n: number): Disagreement | undefined | { error: string } {
+  try {
+    return compareInKernel(p, b, rng, n);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+function compareInKernel(p: Program, b: readonly Insn[], rng: Rng, n: number): Disagreement | undefined {
+  const la = kernel.loadProgram(p, { tailCallMarkers: true });
+  if (!la.accepted) return undefined;
+  const lb = kernel.loadProgram({ ...p, insns: b.map((x) => ({ ...x })) }, { tailCallMarkers: true });
+  if (!lb.accepted) { kernel.close(la); return undefined; }
+  const cpu = allowedCpus()[0] ?? 0;
+  const unpin = pinToCpu(cpu);
+  try {
+    const maxLen = Math.max(14, Math.min(defaultInputSize(p), 1500));
+    for (let k = 0, tries = 0; k < n && tries < 4 * n; tries++) {
+      const packet = generatePacket(rng, { minLen: 14, maxLen }).packet;
+      if (testRunRefusal(p.progType!, packet)) continue;
+      k++;
+      const seeds = generateSeeds(rng, p.maps);
+      kernel.seedMaps(la, seeds);
+      kernel.seedMaps(lb, seeds);
+      const ra = kernel.testRun(la, { packet }), rb = kernel.testRun(lb, { packet });
+      const ma = kernel.readMaps(la, cpu).filter((_, i) => isDataMap(p.maps[i]!.type));
+      const mb = kernel.readMaps(lb, cpu).filter((_, i) => isDataMap(p.maps[i]!.type));
+      const diffs: string[] = [];
+      if (ra.r0 !== rb.r0) diffs.push(`r0 ${ra.r0} vs ${rb.r0}`);
+      if (hex(ra.packet) !== hex(rb.packet)) diffs.push('packet');
+      if (JSON.stringify(ma) !== JSON.stringify(mb)) diffs.push('maps');
+      if (diffs.length > 0) return { where: 'kernel', inputHex: hex(packet), ...(seeds ? { mapSeeds: seedsToJson(seeds, p.maps)! } : {}), detail: diffs.join(', ') };
+    }
+    return undefined;
+  } finally {
+    unpin();
+    kernel.close(la);
+    kernel.close(lb);
+  }
+}
