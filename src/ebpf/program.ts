@@ -7,7 +7,10 @@ import type { Insn } from './insn.js';
 export const MAP_TYPES = {
   hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6,
   lru_hash: 9, lru_percpu_hash: 10, array_of_maps: 12, hash_of_maps: 13, devmap: 14, cpumap: 16,
-  xskmap: 17, devmap_hash: 25, ringbuf: 27,
+  sockmap: 15, xskmap: 17, sockhash: 18, cgroup_storage: 19, reuseport_sockarray: 20, percpu_cgroup_storage: 21,
+  queue: 22, stack: 23, sk_storage: 24, devmap_hash: 25, struct_ops: 26, ringbuf: 27, inode_storage: 28,
+  task_storage: 29, bloom_filter: 30, user_ringbuf: 31, cgrp_storage: 32, arena: 33,
+  stack_trace: 7, cgroup_array: 8, lpm_trie: 11,
 } as const;
 export type MapTypeName = keyof typeof MAP_TYPES;
 
@@ -25,6 +28,24 @@ export interface MapDef {
   /** The number a map-fd pseudo load refers to (K2's `fd`; the map's index for ELF objects). */
   fd: number;
   flags: number;
+  /**
+   * Global data (`.data`, `.rodata*`, `.bss`, `.kconfig`): the ELF section this single-entry array
+   * map stands for. Programs address it with BPF_PSEUDO_MAP_VALUE loads (imm = fd, second imm = offset).
+   */
+  globalData?: string;
+  /** Initial contents of entry 0 (global data: the section's bytes; `.bss` zeros). */
+  initialValue?: Uint8Array;
+  /** Read-only for programs (BPF_F_RDONLY_PROG) and frozen after initialisation (`.rodata`, `.kconfig`). */
+  readOnly?: boolean;
+  /** Map-in-map: the inner map's definition (its fd is unused). */
+  inner?: MapDef;
+  /** Map-in-map: slots initialised by the `values` array, as inner maps of this program (by name). */
+  innerSlots?: { index: number; map: string }[];
+  /** How max_entries was chosen when the object left it 0 or a `--map-size` override set it. */
+  sizedBy?: 'default' | 'override';
+  /** BTF key/value type ids in the program's BTF, when the definition names types (spin locks need them). */
+  btfKeyTypeId?: number;
+  btfValueTypeId?: number;
 }
 
 export const PROG_TYPES = [
@@ -91,6 +112,25 @@ export interface Program {
   k2InputType?: number;
   /** K2's `max_pkt_sz`: bytes of input memory generated for the program. */
   maxPktSize?: number;
+  /** ELF section the program came from (`fentry/do_unlinkat`): the attach target for the kernel. */
+  section?: string;
+  /** The object's `license` section ("GPL", "Dual BSD/GPL", …); GPL-only helpers need a GPL-compatible one. */
+  license?: string;
+  /** The object's BTF, fixed up for BPF_BTF_LOAD, with this program's function and line info. */
+  btf?: ProgramBtf;
+  /** CO-RE relocations no target type matched: the instruction calls libbpf's poison helper. */
+  poisoned?: { insn: number; relocation: string }[];
+  /** kfunc calls resolved against the target BTF: instruction → kernel function name. */
+  kfuncs?: { insn: number; name: string; btfId: number }[];
+}
+
+/** BTF the kernel can load (DATASEC sizes and offsets filled in, extern linkage made static). */
+export interface ProgramBtf {
+  bytes: Uint8Array;
+  /** bpf_func_info records: instruction index, BTF FUNC id. */
+  funcInfo: { insn: number; typeId: number }[];
+  /** bpf_line_info records: instruction index, then string offsets and line/column as in .BTF.ext. */
+  lineInfo: { insn: number; fileNameOff: number; lineOff: number; lineCol: number }[];
 }
 
 /** The default input size for a program: K2's max_pkt_sz, else a size fitting the context model. */
