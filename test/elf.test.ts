@@ -28,8 +28,9 @@ function tool(name: string): string | undefined {
 const OBJDUMP = tool('llvm-objdump-19');
 const CLANG = tool('clang-19');
 
+/** The map definitions by name, without the BTF type ids (checked on their own where they matter). */
 const mapsByName = (p: Program): Record<string, Omit<MapDef, 'name'>> =>
-  Object.fromEntries(p.maps.map(({ name, ...rest }) => [name, rest]));
+  Object.fromEntries(p.maps.map(({ name, btfKeyTypeId: _k, btfValueTypeId: _v, ...rest }) => [name, rest]));
 
 /** One function as llvm-objdump shows it: decoded slots and relocations keyed by slot in the function. */
 interface DumpFn { section: string; insns: Insn[]; relocs: Map<number, { type: string; sym: string }> }

@@ -15,8 +15,11 @@ export interface BtfMapAttrs {
   inner?: BtfMapAttrs;
   /** Map-in-map: byte offset of the `values` array inside the definition (its initialisers are relocations there). */
   valuesOffset?: number;
-  /** `__uint(pinning, …)`, `__uint(map_extra, …)`, `numa_node`: kept for the kernel. */
+  /** `__uint(map_extra, …)` (bloom filters). */
   mapExtra?: number;
+  /** BTF ids of `__type(key, …)` / `__type(value, …)` (the kernel needs them for spin locks and timers). */
+  btfKeyTypeId?: number;
+  btfValueTypeId?: number;
 }
 
 function fail(msg: string): never {
@@ -65,8 +68,8 @@ function mapDefAttrs(btf: Btf, name: string, defType: number, depth: number): Bt
       case 'map_flags': a.flags = uint(m); break;
       case 'key_size': a.keySize = uint(m); break;
       case 'value_size': a.valueSize = uint(m); break;
-      case 'key': keyFromType = btfSizeOf(btf, ptrTarget(m)); break;
-      case 'value': valueFromType = btfSizeOf(btf, ptrTarget(m)); break;
+      case 'key': a.btfKeyTypeId = ptrTarget(m); keyFromType = btfSizeOf(btf, a.btfKeyTypeId); break;
+      case 'value': a.btfValueTypeId = ptrTarget(m); valueFromType = btfSizeOf(btf, a.btfValueTypeId); break;
       case 'map_extra': a.mapExtra = uint(m); break;
       case 'values': {
         // __array(values, T): T *values[] — an array of pointers to the inner definition.

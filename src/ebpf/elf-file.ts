@@ -13,7 +13,7 @@ export const STB_LOCAL = 0;
 export const R_BPF = { NONE: 0, R64_64: 1, R64_32: 10 } as const;
 
 export interface Section { index: number; name: string; type: number; flags: number; offset: number; size: number; link: number; info: number; entsize: number }
-export interface Sym { name: string; type: number; bind: number; shndx: number; value: number; size: number }
+export interface Sym { name: string; type: number; bind: number; shndx: number; value: number; size: number; /** st_other & 3: 0 default, 2 hidden. */ visibility: number }
 export interface Reloc { offset: number; type: number; sym: number; addend?: number }
 
 export function fail(msg: string): never {
@@ -62,7 +62,7 @@ export class ElfFile {
         let name = this.cstr(strs.offset, strs.size, this.u32(o));
         // Section symbols are nameless; name them after their section for messages.
         if (name === '' && (info & 0xf) === STT.SECTION) name = this.sections[shndx]?.name ?? '';
-        this.symbols.push({ name, type: info & 0xf, bind: info >> 4, shndx, value: this.u64(o + 8), size: this.u64(o + 16) });
+        this.symbols.push({ name, type: info & 0xf, bind: info >> 4, shndx, value: this.u64(o + 8), size: this.u64(o + 16), visibility: this.view.getUint8(o + 5) & 3 });
       }
     }
   }

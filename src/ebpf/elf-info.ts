@@ -18,11 +18,14 @@ export function kernelLoadableBtf(elf: ElfFile, btf: Btf, ext: BtfExt | undefine
   const bytes = btf.bytes.slice();
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const rec = (at: number): number => btf.typeStart + at;
+  const hidden = new Set(elf.symbols.filter((s) => s.type === 2 && s.visibility === 2).map((s) => s.name));
   const intId = findType(btf, 'int', KIND.INT) ?? btf.types.findIndex((t) => t?.kind === KIND.INT);
   btf.types.forEach((t) => {
     if (!t) return;
     const p = rec(t.at);
-    if (t.kind === KIND.FUNC && t.linkage === 2) v.setUint32(p + 4, (KIND.FUNC << 24) | 0, true);
+    // Extern functions, and hidden global ones (libbpf's __hidden subprograms), become static: the
+    // verifier then checks them in their caller's context instead of on their own.
+    if (t.kind === KIND.FUNC && (t.linkage === 2 || (t.linkage === 1 && hidden.has(t.name)))) v.setUint32(p + 4, (KIND.FUNC << 24) | 0, true);
     if (t.kind === KIND.VAR && t.linkage === 2) v.setUint32(p + 12, 0, true);
     if (t.kind !== KIND.DATASEC) return;
     const sec = elf.sections.find((s) => s.name === t.name);

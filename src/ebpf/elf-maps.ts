@@ -24,6 +24,22 @@ export const DEFAULT_MAX_ENTRIES = 1024;
 /** Ring buffers: bytes, a power of two and a multiple of the page size (256 KiB, libbpf-bootstrap's choice). */
 export const DEFAULT_RINGBUF_BYTES = 256 * 1024;
 const PAGE = 4096;
+/** Frames per stack in stack trace maps whose value size the object leaves to the loader. */
+export const DEFAULT_STACK_DEPTH = 127;
+
+/** num_possible_cpus(), as the kernel counts them (/sys/devices/system/cpu/possible); 1 when unknown. */
+export function possibleCpus(): number {
+  try {
+    let n = 0;
+    for (const part of readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      n += b === undefined ? 1 : b - a! + 1;
+    }
+    return n > 0 ? n : 1;
+  } catch {
+    return 1;
+  }
+}
 
 const SHF_ALLOC = 0x2;
 const MAP_IN_MAP = new Set<number>([MAP_TYPES.array_of_maps, MAP_TYPES.hash_of_maps]);
@@ -45,6 +61,7 @@ function fromAttrs(name: string, fd: number, a: BtfMapAttrs): MapDef {
     if (!a.inner) fail(`map-in-map '${name}' has no inner map definition (__array(values, ...))`);
   }
   if (a.inner) def.inner = fromAttrs(`${name}.inner`, -1, a.inner);
+  if (a.btfValueTypeId !== undefined) { def.btfValueTypeId = a.btfValueTypeId; def.btfKeyTypeId = a.btfKeyTypeId ?? 0; }
   return def;
 }
 
@@ -62,9 +79,16 @@ export function sizeMaps(maps: MapDef[], overrides: ReadonlyMap<string, number> 
   }
   for (const m of maps) {
     const o = overrides.get(m.name);
-    if (o !== undefined) { m.maxEntries = o; m.sizedBy = 'override'; } else if (m.maxEntries === 0 && m.type !== MAP_TYPES.perf_event_array) {
-      // Perf event arrays stay 0: the kernel oracle sizes them by the possible CPUs, as libbpf does.
-      m.maxEntries = m.type === MAP_TYPES.ringbuf ? DEFAULT_RINGBUF_BYTES : DEFAULT_MAX_ENTRIES;
+    if (o !== undefined) { m.maxEntries = o; m.sizedBy = 'override'; } else if (m.maxEntries === 0) {
+      // Per-CPU objects get one slot per possible CPU (libbpf's rule for perf event arrays, the
+      // kernel's limit for cpumaps); ring buffers a size in bytes; the rest a fixed default.
+      m.maxEntries = m.type === MAP_TYPES.ringbuf ? DEFAULT_RINGBUF_BYTES
+        : m.type === MAP_TYPES.perf_event_array || m.type === MAP_TYPES.cpumap ? possibleCpus() : DEFAULT_MAX_ENTRIES;
+      m.sizedBy = 'default';
+    }
+    if (m.type === MAP_TYPES.stack_trace && m.valueSize === 0) {
+      // bcc's tools size stack maps at run time: PERF_MAX_STACK_DEPTH (127) frames of 8 bytes.
+      m.valueSize = DEFAULT_STACK_DEPTH * 8;
       m.sizedBy = 'default';
     }
     if (m.type === MAP_TYPES.ringbuf && m.maxEntries > 0) m.maxEntries = ringbufSize(m.maxEntries);

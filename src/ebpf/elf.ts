@@ -155,8 +155,9 @@ function applyLddw(cx: LinkContext, r: Reloc, lo: Insn, hi: Insn, where: string,
   if (r.type !== R_BPF.R64_64) fail(`${where}: unknown relocation type ${r.type} on a 64-bit load of '${s.name}'`);
   if (s.shndx === 0) {
     const k = maps.find((m) => m.externs?.has(s.name)) ?? fail(`${where}: unresolved external symbol '${s.name}' (only .kconfig extern variables are supported, not typed ksyms)`);
+    const addend = r.addend ?? lo.imm;
     Object.assign(lo, { src: PSEUDO.MAP_VALUE, imm: k.def.fd });
-    hi.imm = k.externs!.get(s.name)! + (r.addend ?? lo.imm);
+    hi.imm = k.externs!.get(s.name)! + addend;
     return;
   }
   const sec = elf.section(s.shndx) ?? fail(`${where}: symbol '${s.name}' is in missing section ${s.shndx}`);
