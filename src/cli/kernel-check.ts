@@ -29,7 +29,7 @@ export const kernelCheckCommand: CommandModule<object, Args> = {
     const log = r.log.trimEnd();
     if (a.json) {
       process.stdout.write(JSON.stringify({
-        program: prog.name, progType: prog.progType ?? null, accepted: r.accepted, load: r.notes,
+        program: prog.name, progType: prog.progType ?? null, accepted: r.accepted, ...(Object.keys(r.notes).length > 0 ? { load: r.notes } : {}),
         ...(r.accepted ? {} : { reason: r.reason }), ...(a.log || !r.accepted ? { log } : {}),
       }, null, 2) + '\n');
     } else {
