@@ -222,6 +222,7 @@ export function loadElfProgram(bytes: Uint8Array, file: string, section?: string
   const shared = all.filter((u) => u.sec === entry.sec).length > 1;
   const prog: Program = { name: shared ? `${entry.sec.name}:${entry.name}` : entry.sec.name, source: file, insns, maps, section: entry.sec.name };
   if (kfuncs.length > 0) prog.kfuncs = kfuncs;
+  prog.functions = placed.map((p) => ({ name: p.unit.name, insn: p.base }));
   if (btf && ext) relocateCore(prog, btf, ext, placed, target);
   const license = elf.sections.find((s) => s.name === 'license');
   if (license) prog.license = new TextDecoder().decode(elf.data(license)).replace(/\0.*$/s, '');

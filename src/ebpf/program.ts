@@ -188,6 +188,8 @@ export interface Program {
   btf?: ProgramBtf;
   /** CO-RE relocations no target type matched: the instruction calls libbpf's poison helper. */
   poisoned?: { insn: number; relocation: string }[];
+  /** ELF objects: the functions linked into the program (entry first), by name and first instruction. */
+  functions?: { name: string; insn: number }[];
   /** kfunc calls resolved against the target BTF: instruction → kernel function name. */
   kfuncs?: { insn: number; name: string; btfId: number }[];
 }
