@@ -272,5 +272,8 @@ function fillWithMarkers(m: KernelMap, progType: ProgType, markerFds: number[]):
     new DataView(fd.buffer).setUint32(0, r.fd, true);
     const res = update(m, new Uint8Array([slot & 0xff, (slot >>> 8) & 0xff, (slot >>> 16) & 0xff, slot >>> 24]), fd);
     if (res < 0) throw new KernelError('MAP_UPDATE_ELEM', -res, `(prog array '${m.def.name}' slot ${slot})`);
+    // The prog array holds its own reference: keeping one descriptor per slot would exhaust the
+    // process's descriptors (EMFILE) on prog arrays with thousands of slots.
+    closeFd(markerFds.pop()!);
   }
 }
