@@ -13,7 +13,7 @@ import { Session, toRunnable } from '../interp/run.js';
 import { difftest } from '../kernel/difftest.js';
 import { close, kernelUnavailableReason, loadProgram } from '../kernel/index.js';
 import { generatePacket } from '../kernel/packets.js';
-import { canTestRun } from '../kernel/testrun.js';
+import { canTestRunProgram } from '../kernel/testrun.js';
 import { Rng } from '../search/rng.js';
 import { compareFunction, dumpObject, objdumpAvailable, OBJDUMP, type DumpedFunction } from './objdump.js';
 
@@ -107,7 +107,7 @@ export function runCorpus(dir: string, opts: CorpusOptions): CorpusRow[] {
       }
       row.kernel = kernelCheck(prog);
       row.difftest = row.kernel.status !== 'ok' ? skip('not accepted by the kernel')
-        : !prog.progType || !canTestRun(prog.progType) ? skip(`verifier-only: the kernel cannot test-run ${prog.progType ?? 'this type'} programs with packets`)
+        : !canTestRunProgram(prog) ? skip(`verifier-only: the kernel cannot test-run ${prog.section?.startsWith('xdp/') ? `${prog.section} (devmap/cpumap) XDP` : prog.progType ?? 'these'} programs with packets`)
           : opts.difftestInputs <= 0 ? skip('not asked for (--difftest 0)') : runDifftest(prog, opts);
     }
   }

@@ -96,7 +96,7 @@ export function loadProgram(prog: Program, opts: LoadOptions = {}): (Loaded | Re
     const r = loadInsns(spec);
     if (!r.accepted) return { ...r, reason: poisonReason(prog, r.log) ?? r.reason, notes };
     if (opts.tailCallMarkers) {
-      for (const m of maps.filter((m) => m.def.type === MAP_TYPES.prog_array)) fillWithMarkers(m, progType, markerFds);
+      for (const m of maps.filter((m) => m.def.type === MAP_TYPES.prog_array)) fillWithMarkers(m, spec, markerFds);
     }
     done = true;
     return { accepted: true, name: prog.name, progType, fd: r.fd, maps, log: r.log, markerFds, io: {}, notes };
@@ -260,9 +260,11 @@ export function verifierReason(log: string): string | undefined {
   return last;
 }
 
-function fillWithMarkers(m: KernelMap, progType: ProgType, markerFds: number[]): void {
+/** Markers share the program's type, attach type and flags: the kernel lets only alike programs into one prog array. */
+function fillWithMarkers(m: KernelMap, like: LoadSpec, markerFds: number[]): void {
   for (let slot = 0; slot < m.def.maxEntries; slot++) {
-    const r = loadInsns({ name: `tail_mark_${slot}`, progType, logLevel: 0, license: 'GPL', insns: [
+    const r = loadInsns({ name: `tail_mark_${slot}`, progType: like.progType, logLevel: 0, license: 'GPL',
+      ...(like.expectedAttachType ? { expectedAttachType: like.expectedAttachType } : {}), ...(like.progFlags ? { progFlags: like.progFlags } : {}), insns: [
       { op: 0xb7, dst: 0, src: 0, off: 0, imm: TAIL_CALL_MARK + slot }, // r0 = mark + slot
       { op: 0x95, dst: 0, src: 0, off: 0, imm: 0 }, // exit
     ] });
