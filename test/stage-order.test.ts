@@ -29,10 +29,11 @@ const STAGES: Readonly<Record<string, readonly string[]>> = {
   'src/rules': [...BELOW_SEARCH, 'search', 'verify'],
   variants: [...BELOW_SEARCH, 'search', 'verify'],
   'src/optimize': [...BELOW_SEARCH, 'search', 'verify', 'rules', 'kernel', 'variants'],
+  'src/corpus': ['ebpf', 'common', 'interp', 'kernel'],
   'src/soundness': [...BELOW_SEARCH, 'kernel', 'search', 'verify', 'variants'],
   'src/bench': [...BELOW_SEARCH, 'conformance', 'kernel', 'search', 'verify', 'rules', 'optimize', 'variants'],
   'src/profile': [...BELOW_SEARCH, 'conformance', 'kernel', 'search', 'verify', 'rules', 'optimize', 'variants'],
-  'src/cli': [...BELOW_SEARCH, 'conformance', 'kernel', 'search', 'verify', 'rules', 'optimize', 'variants', 'soundness', 'bench', 'profile'],
+  'src/cli': [...BELOW_SEARCH, 'conformance', 'kernel', 'search', 'verify', 'rules', 'optimize', 'variants', 'soundness', 'corpus', 'bench', 'profile'],
   src: ['cli'], // src/cli.ts, the entry point
 };
 const short = (folder: string): string => folder.replace(/^src\//, '');

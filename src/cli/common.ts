@@ -24,4 +24,24 @@ export function withProgramFlags<T>(y: Argv<T>) {
     .option('section', { type: 'string', describe: 'ELF section (program) to load from an object with several' });
 }
 
+/** `--btf FILE` and `--map-size NAME=N` (repeatable): how a clang object's relocations and maps are resolved. */
+export function withElfFlags<T>(y: Argv<T>) {
+  return y
+    .option('btf', { type: 'string', describe: 'BTF to resolve CO-RE relocations and kfuncs against (raw BTF or an object with .BTF; default /sys/kernel/btf/vmlinux)' })
+    .option('map-size', { type: 'string', array: true, describe: 'NAME=N: max_entries of map NAME (maps declared with 0 get 1024, ring buffers 256 KiB, perf event arrays and cpumaps one per CPU)' });
+}
+
+/** The loader options of withElfFlags' flags; a malformed --map-size is bad input. */
+export function elfOptions(a: { btf?: string; 'map-size'?: string[] }): { btf?: string; mapSizes?: Map<string, number> } {
+  const out: { btf?: string; mapSizes?: Map<string, number> } = {};
+  if (a.btf !== undefined) out.btf = a.btf;
+  for (const spec of a['map-size'] ?? []) {
+    const m = /^([^=]+)=(\d+)$/.exec(spec);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 0xffffffff) throw new InputError(`--map-size: expected NAME=N with N ≥ 1, got '${spec}'`);
+    (out.mapSizes ??= new Map()).set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
 export { writeFileAtomic } from '../common/atomic-write.js';
+

@@ -1,126 +1,37 @@
 /**
  * Loader for clang BPF objects (ELF64 little-endian, EM_BPF), written from the ELF spec and libbpf's
  * conventions: picks one program (section or function), links the `.text` subprograms it calls,
- * reads legacy (`maps`) and BTF-defined (`.maps`) maps and turns map relocations into map-fd loads.
+ * turns map and global-data relocations into map-fd / map-value loads, resolves kfunc calls and
+ * CO-RE relocations against the target BTF (the running kernel's, or `--btf FILE`), and carries
+ * the object's license, BTF and this program's function/line info for the kernel.
  */
-import { btfMapAttrs, parseBtf, type Btf } from './elf-btf.js';
+import { parseBtf, type Btf } from './btf.js';
+import { parseBtfExt, type BtfExt } from './btf-ext.js';
+import { applyCoreRelo, describeRelo } from './core.js';
+import { ElfFile, R_BPF, STB_LOCAL, STT, fail, isCode, type Reloc, type Section } from './elf-file.js';
+import { kernelLoadableBtf } from './elf-info.js';
+import { readMaps, sizeMaps, type MapSlot } from './elf-maps.js';
 import { InputError } from './errors.js';
 import { decodeInsn, INSN_SIZE, LDDW_OPCODE, type Insn } from './insn.js';
-import { PSEUDO } from './opcodes.js';
-import { progTypeFromSection, type MapDef, type Program } from './program.js';
+import { KIND, findType } from './btf.js';
+import { targetBtf } from './kernel-btf.js';
+import { PSEUDO, CALL_KIND } from './opcodes.js';
+import { progTypeFromSection, type Program } from './program.js';
 
-const EM_BPF = 247;
-const SHT = { PROGBITS: 1, SYMTAB: 2, RELA: 4, NOBITS: 8, REL: 9 } as const;
-const SHF_EXECINSTR = 0x4;
-const STT = { OBJECT: 1, FUNC: 2, SECTION: 3 } as const;
-const STB_LOCAL = 0;
-const R_BPF = { NONE: 0, R64_64: 1, R64_32: 10 } as const;
+export interface ElfLoadOptions {
+  /** Target BTF for CO-RE and kfuncs (default /sys/kernel/btf/vmlinux, read only when needed). */
+  btf?: string;
+  /** `--map-size NAME=N`: max_entries overrides. */
+  mapSizes?: ReadonlyMap<string, number>;
+}
+
 const CALL_OPCODE = 0x85;
 
-interface Section { index: number; name: string; type: number; flags: number; offset: number; size: number; link: number; info: number; entsize: number }
-interface Sym { name: string; type: number; bind: number; shndx: number; value: number; size: number }
-interface Reloc { offset: number; type: number; sym: number; addend?: number }
 /** A function (or a whole section without function symbols): a contiguous run of slots. */
 interface Unit { sec: Section; start: number; end: number; name: string }
-interface MapSlot { sec: number; start: number; end: number; def: MapDef }
+/** Where each linked unit landed: for relocations and info records keyed by section offsets. */
+interface Placed { unit: Unit; base: number }
 
-function fail(msg: string): never {
-  throw new InputError(msg);
-}
-
-/** Minimal ELF64 LE reader: bounds-checked fields, sections, symbols, relocations. */
-class ElfFile {
-  readonly view: DataView;
-  readonly sections: Section[] = [];
-  readonly symbols: Sym[] = [];
-  private readonly relocCache = new Map<number, Map<number, Reloc>>();
-
-  constructor(readonly bytes: Uint8Array) {
-    if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) fail('not an ELF file (bad magic)');
-    if (bytes.length < 64) fail(`truncated ELF header (${bytes.length} of 64 bytes)`);
-    if (bytes[4] !== 2) fail(`not a 64-bit ELF (class ${bytes[4]}); BPF objects are ELF64`);
-    if (bytes[5] !== 1) fail(bytes[5] === 2 ? 'big-endian ELF (bpfeb) is not supported; compile with -target bpfel or bpf' : `bad ELF data encoding ${bytes[5]}`);
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    const machine = this.u16(18);
-    if (machine !== EM_BPF) fail(`not a BPF object (e_machine ${machine}${machine === 62 ? ', x86-64' : machine === 183 ? ', AArch64' : ''}; expected ${EM_BPF} EM_BPF)`);
-    const shoff = this.u64(0x28), shentsize = this.u16(0x3a);
-    let shnum = this.u16(0x3c), shstrndx = this.u16(0x3e);
-    if (shoff === 0) fail('no section header table');
-    if (shentsize < 64) fail(`bad section header size ${shentsize}`);
-    this.check(shoff, 64, 'section header table');
-    if (shnum === 0) shnum = this.u64(shoff + 32); // Extended numbering: the count lives in section 0.
-    if (shstrndx === 0xffff) shstrndx = this.u32(shoff + 40);
-    if (shnum > 65536) fail(`implausible section count ${shnum}`);
-    this.check(shoff, shnum * shentsize, 'section header table');
-    const raw = Array.from({ length: shnum }, (_, i) => {
-      const o = shoff + i * shentsize;
-      return { index: i, nameOff: this.u32(o), type: this.u32(o + 4), flags: this.u64(o + 8), offset: this.u64(o + 24), size: this.u64(o + 32), link: this.u32(o + 40), info: this.u32(o + 44), entsize: this.u64(o + 56) };
-    });
-    for (const s of raw) if (s.type !== SHT.NOBITS && s.type !== 0) this.check(s.offset, s.size, `section ${s.index}`);
-    const strtab = raw[shstrndx] ?? fail(`section name table index ${shstrndx} out of range`);
-    for (const s of raw) this.sections.push({ ...s, name: this.cstr(strtab.offset, strtab.size, s.nameOff) });
-    const symtab = this.sections.find((s) => s.type === SHT.SYMTAB);
-    if (symtab) {
-      const strs = this.sections[symtab.link] ?? fail('.symtab links to a missing string table');
-      const n = Math.floor(symtab.size / 24);
-      for (let i = 0; i < n; i++) {
-        const o = symtab.offset + i * 24;
-        const info = this.view.getUint8(o + 4);
-        const shndx = this.u16(o + 6);
-        let name = this.cstr(strs.offset, strs.size, this.u32(o));
-        // Section symbols are nameless; name them after their section for messages.
-        if (name === '' && (info & 0xf) === STT.SECTION) name = this.sections[shndx]?.name ?? '';
-        this.symbols.push({ name, type: info & 0xf, bind: info >> 4, shndx, value: this.u64(o + 8), size: this.u64(o + 16) });
-      }
-    }
-  }
-
-  check(off: number, len: number, what: string): void {
-    if (off < 0 || len < 0 || off + len > this.bytes.length) fail(`${what} out of bounds (offset ${off}, size ${len}, file is ${this.bytes.length} bytes)`);
-  }
-  u16(o: number): number { this.check(o, 2, 'field'); return this.view.getUint16(o, true); }
-  u32(o: number): number { this.check(o, 4, 'field'); return this.view.getUint32(o, true); }
-  u64(o: number): number {
-    this.check(o, 8, 'field');
-    const v = this.view.getBigUint64(o, true);
-    return v > BigInt(Number.MAX_SAFE_INTEGER) ? fail(`64-bit field at offset ${o} too large`) : Number(v);
-  }
-  cstr(base: number, size: number, off: number): string {
-    if (off >= size && off !== 0) fail(`string offset ${off} outside its table`);
-    let e = base + off;
-    while (e < base + size && this.bytes[e] !== 0) e++;
-    return new TextDecoder().decode(this.bytes.subarray(base + off, e));
-  }
-  data(s: Section): Uint8Array {
-    if (s.type === SHT.NOBITS) return s.size <= 1 << 24 ? new Uint8Array(s.size) : fail(`section '${s.name}' (no bits) is implausibly large`);
-    return this.bytes.subarray(s.offset, s.offset + s.size);
-  }
-  sym(i: number): Sym { return this.symbols[i] ?? fail(`relocation refers to symbol ${i}, symbol table has ${this.symbols.length}`); }
-  section(i: number): Section | undefined { return this.sections[i]; }
-
-  /** Relocations applying to section `target`, keyed by byte offset (SHT_REL and SHT_RELA). */
-  relocs(target: Section): Map<number, Reloc> {
-    const hit = this.relocCache.get(target.index);
-    if (hit) return hit;
-    const out = new Map<number, Reloc>();
-    for (const rs of this.sections) {
-      if ((rs.type !== SHT.REL && rs.type !== SHT.RELA) || rs.info !== target.index) continue;
-      const rela = rs.type === SHT.RELA, size = rela ? 24 : 16;
-      for (let o = rs.offset; o + size <= rs.offset + rs.size; o += size) {
-        const offset = this.u64(o), info = this.view.getBigUint64(o + 8, true);
-        const r: Reloc = { offset, type: Number(info & 0xffffffffn), sym: Number(info >> 32n) };
-        if (rela) r.addend = Number(this.view.getBigInt64(o + 16, true));
-        if (r.type === R_BPF.NONE) continue;
-        if (offset % INSN_SIZE !== 0 || offset >= target.size) fail(`${rs.name}: relocation offset ${offset} is outside ${target.name} or not on an instruction`);
-        out.set(offset, r);
-      }
-    }
-    this.relocCache.set(target.index, out);
-    return out;
-  }
-}
-
-const isCode = (s: Section): boolean => s.type === SHT.PROGBITS && (s.flags & SHF_EXECINSTR) !== 0 && s.size > 0;
 
 /** Function units of a code section: its FUNC symbols, or the whole section when it has none. */
 function unitsOf(elf: ElfFile, sec: Section): Unit[] {
@@ -164,41 +75,14 @@ function choose(all: Unit[], section: string | undefined): Unit {
   return fail(`no program '${section}' (available: ${list})`);
 }
 
-/** All maps of the object, in section then offset order; fd = index. */
-function readMaps(elf: ElfFile): MapSlot[] {
-  const out: MapSlot[] = [];
-  let btf: Btf | undefined;
-  for (const sec of elf.sections) {
-    if (sec.name !== 'maps' && sec.name !== '.maps') continue;
-    const syms = elf.symbols.filter((s) => s.shndx === sec.index && s.type !== STT.SECTION && s.name !== '').sort((a, b) => a.value - b.value);
-    if (sec.name === '.maps' && syms.length > 0) {
-      const btfSec = elf.sections.find((s) => s.name === '.BTF') ?? fail("'.maps' section needs BTF, but there is no .BTF section (compile with -g)");
-      btf ??= parseBtf(elf.data(btfSec));
-    }
-    const data = elf.data(sec);
-    const dv = new DataView(data.buffer, data.byteOffset, data.length);
-    for (const s of syms) {
-      // Legacy definitions without symbol sizes: libbpf divides the section evenly.
-      const size = s.size > 0 ? s.size : Math.floor(sec.size / syms.length);
-      const fd = out.length;
-      let def: MapDef;
-      if (sec.name === '.maps') {
-        def = { name: s.name, fd, ...btfMapAttrs(btf!, s.name) };
-      } else {
-        if (size < 16 || s.value + size > sec.size) fail(`legacy map '${s.name}': definition of ${size} bytes at offset ${s.value} does not fit 'maps' (${sec.size} bytes; need ≥ 16)`);
-        const u = (i: number): number => dv.getUint32(s.value + 4 * i, true);
-        def = { name: s.name, fd, type: u(0), keySize: u(1), valueSize: u(2), maxEntries: u(3), flags: size >= 20 ? u(4) : 0 };
-      }
-      out.push({ sec: sec.index, start: s.value, end: s.value + Math.max(size, 1), def });
-    }
-  }
-  return out;
-}
+/** What linking needs besides the object: its maps and a lazily loaded target BTF (kfuncs). */
+interface LinkContext { elf: ElfFile; maps: MapSlot[]; target: () => Btf; kfuncs: NonNullable<Program['kfuncs']> }
 
 /** Copies the entry unit and every unit it reaches by calls, fixing call offsets and map loads. */
-function link(elf: ElfFile, entry: Unit, maps: MapSlot[]): Insn[] {
+function link(cx: LinkContext, entry: Unit): { insns: Insn[]; placed: Placed[] } {
+  const { elf, maps } = cx;
   const out: Insn[] = [];
-  const placed: { unit: Unit; base: number }[] = [];
+  const placed: Placed[] = [];
   const unitCache = new Map<number, Unit[]>();
   const place = (u: Unit): number => {
     const hit = placed.find((p) => p.unit.sec === u.sec && p.unit.start === u.start);
@@ -229,14 +113,14 @@ function link(elf: ElfFile, entry: Unit, maps: MapSlot[]): Insn[] {
       const r = relocs.get(slot * INSN_SIZE);
       if (ins.op === LDDW_OPCODE) {
         if (slot + 1 >= u.end) fail(`${where}: 64-bit immediate load is missing its second half`);
-        if (r) applyLddw(elf, r, ins, out[at + 1]!, maps, where, (s, sl) => target(s, sl, where) - (at + 1));
+        if (r) applyLddw(cx, r, ins, out[at + 1]!, where, (s, sl) => target(s, sl, where) - (at + 1));
         slot++;
-      } else if (ins.op === CALL_OPCODE && ins.src === 1) {
+      } else if (ins.op === CALL_OPCODE && ins.src === CALL_KIND.LOCAL) {
         let dest: number;
         if (r) {
           if (r.type !== R_BPF.R64_32) fail(`${where}: unexpected relocation type ${r.type} on a call`);
           const s = elf.sym(r.sym);
-          if (s.shndx === 0) fail(`${where}: call to unresolved external function '${s.name}'`);
+          if (s.shndx === 0) { resolveKfunc(cx, ins, s.name, at, where); continue; }
           // REL keeps the addend in imm (slot delta from the symbol, minus one); RELA is plain S + A.
           dest = target(s.shndx, r.addend === undefined ? s.value / INSN_SIZE + ins.imm + 1 : (s.value + r.addend) / INSN_SIZE, where);
         } else {
@@ -250,14 +134,32 @@ function link(elf: ElfFile, entry: Unit, maps: MapSlot[]): Insn[] {
       }
     }
   }
-  return out;
+  return { insns: out, placed };
 }
 
-/** R_BPF_64_64 on a 64-bit immediate load: map reference → map-fd load; code address → BPF_PSEUDO_FUNC. */
-function applyLddw(elf: ElfFile, r: Reloc, lo: Insn, hi: Insn, maps: MapSlot[], where: string, funcRel: (sec: number, slot: number) => number): void {
+/** An extern function called from the program: a kernel function (kfunc) named in the target BTF. */
+function resolveKfunc(cx: LinkContext, ins: Insn, name: string, at: number, where: string): void {
+  const btf = cx.target();
+  const id = findType(btf, name, KIND.FUNC) ?? fail(`${where}: kfunc '${name}' is not a function of the target kernel's BTF`);
+  Object.assign(ins, { src: CALL_KIND.KFUNC, off: 0, imm: id });
+  cx.kfuncs.push({ insn: at, name, btfId: id });
+}
+
+/**
+ * R_BPF_64_64 on a 64-bit immediate load: map reference → map-fd load; global data → map-value
+ * load (imm = the data map, second imm = offset); code address → BPF_PSEUDO_FUNC.
+ */
+function applyLddw(cx: LinkContext, r: Reloc, lo: Insn, hi: Insn, where: string, funcRel: (sec: number, slot: number) => number): void {
+  const { elf, maps } = cx;
   const s = elf.sym(r.sym);
   if (r.type !== R_BPF.R64_64) fail(`${where}: unknown relocation type ${r.type} on a 64-bit load of '${s.name}'`);
-  if (s.shndx === 0) fail(`${where}: unresolved external symbol '${s.name}' (externs, kfuncs and ksyms are not supported)`);
+  if (s.shndx === 0) {
+    const k = maps.find((m) => m.externs?.has(s.name)) ?? fail(`${where}: unresolved external symbol '${s.name}' (only .kconfig extern variables are supported, not typed ksyms)`);
+    const addend = r.addend ?? lo.imm;
+    Object.assign(lo, { src: PSEUDO.MAP_VALUE, imm: k.def.fd });
+    hi.imm = k.externs!.get(s.name)! + addend;
+    return;
+  }
   const sec = elf.section(s.shndx) ?? fail(`${where}: symbol '${s.name}' is in missing section ${s.shndx}`);
   const offset = s.value + (r.addend ?? lo.imm);
   if (sec.name === 'maps' || sec.name === '.maps') {
@@ -267,22 +169,64 @@ function applyLddw(elf: ElfFile, r: Reloc, lo: Insn, hi: Insn, maps: MapSlot[], 
   } else if (isCode(sec)) {
     Object.assign(lo, { src: PSEUDO.FUNC, imm: funcRel(sec.index, offset / INSN_SIZE) });
     hi.imm = 0;
-  } else if (/^\.(rodata|data|bss)/.test(sec.name)) {
-    fail(`${where}: global data (${sec.name}) is not supported (symbol '${s.name}')`);
   } else {
-    fail(`${where}: relocation against '${s.name}' in section '${sec.name}' is not supported`);
+    const m = maps.find((x) => x.sec === sec.index && x.def.globalData !== undefined)
+      ?? fail(`${where}: relocation against '${s.name}' in section '${sec.name}' is not supported`);
+    if (offset < 0 || offset > sec.size) fail(`${where}: '${s.name}'+${offset - s.value} is outside ${sec.name} (${sec.size} bytes)`);
+    Object.assign(lo, { src: PSEUDO.MAP_VALUE, imm: m.def.fd });
+    hi.imm = offset;
   }
 }
 
+/** CO-RE relocations of every placed unit, applied at their linked positions. */
+function relocateCore(prog: Program, local: Btf, ext: BtfExt, placed: Placed[], target: () => Btf): void {
+  for (const { unit: u, base } of placed) {
+    for (const r of ext.coreRelos.get(u.sec.name) ?? []) {
+      const slot = r.insnOff / INSN_SIZE;
+      if (slot < u.start || slot >= u.end) continue;
+      const at = base + slot - u.start;
+      let result: string;
+      try {
+        result = applyCoreRelo(local, target(), r, prog.insns, at);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        throw new InputError(`${u.sec.name}: instruction ${at} (${u.name}+${slot - u.start}): ${describeRelo(local, r)}: ${e.message}`);
+      }
+      if (result === 'poisoned') (prog.poisoned ??= []).push({ insn: at, relocation: describeRelo(local, r) });
+    }
+  }
+}
+
+/** Every program of the object, by the name `--section` takes (the function name when a section holds several). */
+export function listElfPrograms(bytes: Uint8Array): { name: string; section: string; function: string }[] {
+  const elf = new ElfFile(bytes);
+  const all = candidates(elf);
+  return all.map((u) => ({ name: all.filter((x) => x.sec === u.sec).length > 1 ? u.name : u.sec.name, section: u.sec.name, function: u.name }));
+}
+
 /** Load one program from a clang BPF object. `section` names a section or a function in one. */
-export function loadElfProgram(bytes: Uint8Array, file: string, section?: string): Program {
+export function loadElfProgram(bytes: Uint8Array, file: string, section?: string, opts: ElfLoadOptions = {}): Program {
   const elf = new ElfFile(bytes);
   const all = candidates(elf);
   const entry = choose(all, section);
-  const mapSlots = readMaps(elf);
-  const insns = link(elf, entry, mapSlots);
+  const btfSec = elf.sections.find((s) => s.name === '.BTF');
+  const btf = btfSec ? parseBtf(elf.data(btfSec)) : undefined;
+  const extSec = elf.sections.find((s) => s.name === '.BTF.ext');
+  const ext = btf && extSec ? parseBtfExt(elf.data(extSec), btf) : undefined;
+  const mapSlots = readMaps(elf, btf);
+  const maps = mapSlots.map((m) => m.def);
+  sizeMaps(maps, opts.mapSizes);
+  const target = (): Btf => targetBtf(opts.btf);
+  const kfuncs: NonNullable<Program['kfuncs']> = [];
+  const { insns, placed } = link({ elf, maps: mapSlots, target, kfuncs }, entry);
   const shared = all.filter((u) => u.sec === entry.sec).length > 1;
-  const prog: Program = { name: shared ? `${entry.sec.name}:${entry.name}` : entry.sec.name, source: file, insns, maps: mapSlots.map((m) => m.def) };
+  const prog: Program = { name: shared ? `${entry.sec.name}:${entry.name}` : entry.sec.name, source: file, insns, maps, section: entry.sec.name };
+  if (kfuncs.length > 0) prog.kfuncs = kfuncs;
+  prog.functions = placed.map((p) => ({ name: p.unit.name, insn: p.base }));
+  if (btf && ext) relocateCore(prog, btf, ext, placed, target);
+  const license = elf.sections.find((s) => s.name === 'license');
+  if (license) prog.license = new TextDecoder().decode(elf.data(license)).replace(/\0.*$/s, '');
+  if (btf) prog.btf = kernelLoadableBtf(elf, btf, ext, placed.map((p) => ({ section: p.unit.sec.name, start: p.unit.start, end: p.unit.end, base: p.base })));
   const t = progTypeFromSection(entry.sec.name);
   if (t) prog.progType = t;
   return prog;

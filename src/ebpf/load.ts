@@ -21,6 +21,10 @@ export interface LoadOptions {
   section?: string;
   /** Skip load-time validation (for tools that want to show broken programs). */
   noValidate?: boolean;
+  /** `--btf FILE`: target BTF for CO-RE relocations and kfuncs (default: the running kernel's). */
+  btf?: string;
+  /** `--map-size NAME=N`: max_entries overrides for an object's maps. */
+  mapSizes?: ReadonlyMap<string, number>;
 }
 
 const RAW_EXTS = ['.insns', '.bin'];
@@ -52,7 +56,7 @@ export function loadProgram(path: string, opts: LoadOptions = {}): Program {
   const bytes = readInputFile(file);
   let prog: Program;
   if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
-    prog = inFile(file, () => loadElfProgram(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file, opts.section));
+    prog = inFile(file, () => loadElfProgram(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file, opts.section, { ...(opts.btf !== undefined ? { btf: opts.btf } : {}), ...(opts.mapSizes ? { mapSizes: opts.mapSizes } : {}) }));
   } else if (extname(file) === '.o') {
     throw new InputError(`${file}: not an ELF object (bad magic)`);
   } else if (ASM_EXTS.includes(extname(file))) {

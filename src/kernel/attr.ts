@@ -10,17 +10,23 @@ import { sysBpf, type Native } from './ffi.js';
 
 export const BPF_CMD = {
   MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, MAP_GET_NEXT_KEY: 4,
-  PROG_LOAD: 5, PROG_TEST_RUN: 10,
+  PROG_LOAD: 5, PROG_TEST_RUN: 10, BTF_LOAD: 18, MAP_FREEZE: 22,
 } as const;
 type CmdName = keyof typeof BPF_CMD;
 
 /** Byte offsets of the fields we set, per command (all little-endian on the supported arches). */
-export const MAP_CREATE = { mapType: 0, keySize: 4, valueSize: 8, maxEntries: 12, mapFlags: 16, name: 28, size: 72 } as const;
+export const MAP_CREATE = {
+  mapType: 0, keySize: 4, valueSize: 8, maxEntries: 12, mapFlags: 16, innerMapFd: 20, name: 28, btfFd: 48,
+  btfKeyTypeId: 52, btfValueTypeId: 56, size: 72,
+} as const;
 export const MAP_ELEM = { mapFd: 0, key: 8, value: 16, flags: 24, size: 32 } as const;
 export const PROG_LOAD = {
   progType: 0, insnCnt: 4, insns: 8, license: 16, logLevel: 24, logSize: 28, logBuf: 32, kernVersion: 40,
-  progFlags: 44, name: 48, expectedAttachType: 68, logTrueSize: 140, size: 144,
+  progFlags: 44, name: 48, expectedAttachType: 68, progBtfFd: 72, funcInfoRecSize: 76, funcInfo: 80, funcInfoCnt: 88,
+  lineInfoRecSize: 92, lineInfo: 96, lineInfoCnt: 104, attachBtfId: 108, attachBtfObjFd: 112, fdArray: 120, logTrueSize: 140, size: 144,
 } as const;
+export const BTF_LOAD = { btf: 0, logBuf: 8, btfSize: 16, logSize: 20, logLevel: 24, logTrueSize: 28, size: 32 } as const;
+export const MAP_FREEZE = { mapFd: 0, size: 4 } as const;
 export const TEST_RUN = {
   progFd: 0, retval: 4, dataSizeIn: 8, dataSizeOut: 12, dataIn: 16, dataOut: 24, repeat: 32, duration: 36,
   ctxSizeIn: 40, ctxSizeOut: 44, ctxIn: 48, ctxOut: 56, flags: 64, cpu: 68, size: 80,
@@ -34,7 +40,21 @@ export const UPDATE = { ANY: 0, NOEXIST: 1, EXIST: 2 } as const;
 export const PROG_TYPE_NUMBERS: Record<ProgType, number> = {
   socket_filter: 1, kprobe: 2, sched_cls: 3, sched_act: 4, tracepoint: 5, xdp: 6, perf_event: 7,
   cgroup_skb: 8, cgroup_sock: 9, lwt_in: 10, lwt_out: 11, lwt_xmit: 12, sock_ops: 13, sk_skb: 14,
-  raw_tracepoint: 17, cgroup_sock_addr: 18, flow_dissector: 22,
+  cgroup_device: 15, sk_msg: 16, raw_tracepoint: 17, cgroup_sock_addr: 18, flow_dissector: 22, cgroup_sysctl: 23,
+  cgroup_sockopt: 25, tracing: 26, struct_ops: 27, ext: 28, lsm: 29, sk_lookup: 30, syscall: 31, netfilter: 32,
+};
+
+/** enum bpf_attach_type, by the names attachFromSection uses. */
+export const ATTACH_TYPE_NUMBERS: Record<string, number> = {
+  cgroup_inet_ingress: 0, cgroup_inet_egress: 1, cgroup_inet_sock_create: 2, cgroup_sock_ops: 3, sk_skb_stream_parser: 4,
+  sk_skb_stream_verdict: 5, cgroup_device: 6, sk_msg_verdict: 7, cgroup_inet4_bind: 8, cgroup_inet6_bind: 9,
+  cgroup_inet4_connect: 10, cgroup_inet6_connect: 11, cgroup_inet4_post_bind: 12, cgroup_inet6_post_bind: 13,
+  cgroup_udp4_sendmsg: 14, cgroup_udp6_sendmsg: 15, flow_dissector: 17, cgroup_sysctl: 18, cgroup_udp4_recvmsg: 19,
+  cgroup_udp6_recvmsg: 20, cgroup_getsockopt: 21, cgroup_setsockopt: 22, trace_raw_tp: 23, trace_fentry: 24,
+  trace_fexit: 25, modify_return: 26, lsm_mac: 27, trace_iter: 28, cgroup_inet4_getpeername: 29,
+  cgroup_inet6_getpeername: 30, cgroup_inet4_getsockname: 31, cgroup_inet6_getsockname: 32, xdp_devmap: 33,
+  cgroup_inet_sock_release: 34, xdp_cpumap: 35, sk_lookup: 36, xdp: 37, trace_kprobe_multi: 42, netfilter: 45,
+  tcx_ingress: 46, tcx_egress: 47, trace_uprobe_multi: 48,
 };
 
 /** A bpf() failure: one line, naming the command and the errno. */

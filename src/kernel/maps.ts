@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { MAP_TYPES, mapTypeName, type MapDef } from '../ebpf/program.js';
 import { fromHex, hex } from '../ebpf/hex.js';
 import type { MapSnapshot } from '../interp/run.js';
-import { ATTR_BYTES, MAP_CREATE, MAP_ELEM, UPDATE, bpf, clearAttr, setName, setU32, setU64, KernelError } from './attr.js';
+import { ATTR_BYTES, MAP_CREATE, MAP_ELEM, MAP_FREEZE, UPDATE, bpf, clearAttr, setName, setU32, setU64, KernelError } from './attr.js';
 import { allocNative, closeFd, freeNative, type Native } from './ffi.js';
 
 export interface KernelMap {
@@ -46,7 +46,45 @@ export function possibleCpus(): number {
   return possible;
 }
 
-export function createMap(def: MapDef): KernelMap {
+/** Map types the kernel creates without key/value BTF (libbpf leaves it off for them). */
+const NO_BTF_TYPES = new Set<number>([MAP_TYPES.perf_event_array, MAP_TYPES.cgroup_array, MAP_TYPES.stack_trace, MAP_TYPES.array_of_maps,
+  MAP_TYPES.hash_of_maps, MAP_TYPES.devmap, MAP_TYPES.devmap_hash, MAP_TYPES.cpumap, MAP_TYPES.xskmap, MAP_TYPES.sockmap,
+  MAP_TYPES.sockhash, MAP_TYPES.queue, MAP_TYPES.stack, MAP_TYPES.ringbuf, MAP_TYPES.prog_array]);
+
+/** BPF_F_NO_PREALLOC: the kernel requires it for LPM tries (and allows it for hash maps). */
+const BPF_F_NO_PREALLOC = 1;
+const PAGE = 4096;
+
+/**
+ * The definition as the kernel will take it: LPM tries get BPF_F_NO_PREALLOC, ring buffers a
+ * power-of-two page-multiple size, perf event arrays of size 0 one slot per possible CPU (libbpf's rule).
+ */
+export function kernelDef(def: MapDef): MapDef {
+  const d = { ...def };
+  if (d.type === MAP_TYPES.lpm_trie) d.flags |= BPF_F_NO_PREALLOC;
+  if (d.type === MAP_TYPES.ringbuf) {
+    let n = PAGE;
+    while (n < d.maxEntries) n *= 2;
+    d.maxEntries = n;
+  }
+  if (d.type === MAP_TYPES.perf_event_array && d.maxEntries === 0) d.maxEntries = possibleCpus();
+  // The kernel wants ring buffers without key/value sizes and fd-sized perf event array values,
+  // whatever type the object declared for documentation (cilium/ebpf's loader fixes these too).
+  if (d.type === MAP_TYPES.ringbuf) { d.keySize = 0; d.valueSize = 0; }
+  if (d.type === MAP_TYPES.perf_event_array) { d.keySize = 4; d.valueSize = 4; }
+  if (NO_BTF_TYPES.has(d.type)) { delete d.btfKeyTypeId; delete d.btfValueTypeId; }
+  return d;
+}
+
+export interface CreateOptions {
+  /** Map-in-map: fd of a map like the inner ones (the kernel copies its shape). */
+  innerFd?: number;
+  /** The program's BTF object and the definition's key/value type ids (spin locks, timers need them). */
+  btfFd?: number;
+}
+
+export function createMap(defIn: MapDef, opts: CreateOptions = {}): KernelMap {
+  const def = kernelDef(defIn);
   const perCpu = PER_CPU.has(def.type);
   const sysValueSize = perCpu ? ((def.valueSize + 7) & ~7) * possibleCpus() : def.valueSize;
   const buf = { attr: allocNative(ATTR_BYTES), key: allocNative(def.keySize), next: allocNative(def.keySize), value: allocNative(sysValueSize) };
@@ -57,16 +95,44 @@ export function createMap(def: MapDef): KernelMap {
   setU32(a, MAP_CREATE.valueSize, def.valueSize);
   setU32(a, MAP_CREATE.maxEntries, def.maxEntries);
   setU32(a, MAP_CREATE.mapFlags, def.flags);
+  if (opts.innerFd !== undefined) setU32(a, MAP_CREATE.innerMapFd, opts.innerFd);
+  if (opts.btfFd !== undefined && def.btfValueTypeId) {
+    setU32(a, MAP_CREATE.btfFd, opts.btfFd);
+    setU32(a, MAP_CREATE.btfKeyTypeId, def.btfKeyTypeId ?? 0);
+    setU32(a, MAP_CREATE.btfValueTypeId, def.btfValueTypeId);
+  }
   setName(a, MAP_CREATE.name, def.name);
+  let m: KernelMap;
   try {
     const fd = bpf('MAP_CREATE', a, MAP_CREATE.size);
-    return { def, fd, perCpu, sysValueSize, buf };
+    m = { def: defIn, fd, perCpu, sysValueSize, buf };
   } catch (e) {
     freeBuffers(buf);
     if (e instanceof KernelError) {
       e.message = `map '${def.name}' (${mapTypeName(def.type)}, key ${def.keySize}, value ${def.valueSize}, ${def.maxEntries} entries): ${e.message}`;
     }
     throw e;
+  }
+  try {
+    initialise(m);
+  } catch (e) {
+    closeMap(m);
+    throw e;
+  }
+  return m;
+}
+
+/** Global data: entry 0 gets the section's bytes; read-only sections are frozen, as libbpf does. */
+function initialise(m: KernelMap): void {
+  const init = m.def.initialValue;
+  if (!init) return;
+  const r = update(m, new Uint8Array(4), init);
+  if (r < 0) throw new KernelError('MAP_UPDATE_ELEM', -r, `(initialising global data map '${m.def.name}')`);
+  if (m.def.readOnly) {
+    const a = m.buf.attr;
+    clearAttr(a);
+    setU32(a, MAP_FREEZE.mapFd, m.fd);
+    bpf('MAP_FREEZE', a, MAP_FREEZE.size);
   }
 }
 

@@ -27,7 +27,8 @@ export function generateSeeds(rng: Rng, maps: readonly MapDef[]): MapSeeds | und
   if (rng.float() < 0.5) return undefined;
   const seeds: MapSeeds = new Map();
   for (const m of maps) {
-    if (!isDataMap(m.type) || m.maxEntries === 0) continue;
+    // Global data starts from the object's bytes, never from random seeds.
+    if (!isDataMap(m.type) || m.maxEntries === 0 || m.globalData !== undefined) continue;
     const entries = new Map<string, string>();
     const n = Math.min(1 + rng.int(4), m.maxEntries);
     for (let k = 0; k < n; k++) {

@@ -3,6 +3,7 @@
  * shape) and seed the maps to a given state before a run, as the interpreter's `mapSeeds` do.
  */
 import type { MapSnapshot } from '../interp/run.js';
+import { hex } from '../ebpf/hex.js';
 import { isDataMap, resetTo, snapshot } from './maps.js';
 import type { Loaded } from './prog.js';
 
@@ -20,6 +21,9 @@ export function seedMaps(l: Loaded, seeds: ReadonlyMap<number, readonly (readonl
     if (!l.maps.some((m) => m.def.fd === fd)) throw new Error(`map seed for unknown map fd ${fd}`);
   }
   l.maps.forEach((m, i) => {
-    if (isDataMap(m.def.type)) resetTo(m, now?.[i], seeds?.get(m.def.fd) ?? []);
+    // Global data goes back to the object's bytes; frozen (read-only) data cannot have changed.
+    if (m.def.initialValue) {
+      if (!m.def.readOnly) resetTo(m, now?.[i], [['00000000', hex(m.def.initialValue)]]);
+    } else if (isDataMap(m.def.type)) resetTo(m, now?.[i], seeds?.get(m.def.fd) ?? []);
   });
 }

@@ -3,7 +3,7 @@
  * supports it, `repeat` and the kernel's own mean duration per run. The kernel's result is
  * 32 bits wide (its `retval` field is a u32), so r0 here is that u32.
  */
-import type { ProgType } from '../ebpf/program.js';
+import { attachFromSection, type Program, type ProgType } from '../ebpf/program.js';
 import { ATTR_BYTES, TEST_RUN, bpf, clearAttr, setU32, setU64, KernelError } from './attr.js';
 import { allocNative, freeNative, type Native } from './ffi.js';
 import type { Loaded } from './prog.js';
@@ -18,6 +18,16 @@ const PACKET_TYPES = new Set<ProgType>(['xdp', 'socket_filter', 'sched_cls', 'sc
 
 export function canTestRun(t: ProgType): boolean {
   return PACKET_TYPES.has(t);
+}
+
+/**
+ * Whether the kernel test-runs this program: its type takes packets, and it is not an XDP program
+ * for a devmap or cpumap entry (the kernel's XDP test run refuses those attach types with EINVAL).
+ */
+export function canTestRunProgram(p: Pick<Program, 'progType' | 'section'>): boolean {
+  if (!p.progType || !canTestRun(p.progType)) return false;
+  const a = p.section ? attachFromSection(p.section) : undefined;
+  return a?.expectedAttachType !== 'xdp_devmap' && a?.expectedAttachType !== 'xdp_cpumap';
 }
 
 /**

@@ -1,5 +1,5 @@
-/* A program using a global variable (.bss): the loader must refuse it with a clear message,
- * since global data would need a map backing it. */
+/* A program using a global variable (.bss): the loader backs it with a single-entry array map
+ * (as libbpf does) and turns the load of its address into a map-value load. */
 #include "bpf_helpers_min.h"
 
 static volatile __u32 seen;
