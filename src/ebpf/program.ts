@@ -8,6 +8,7 @@ export const MAP_TYPES = {
   hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6,
   lru_hash: 9, lru_percpu_hash: 10, array_of_maps: 12, hash_of_maps: 13, devmap: 14, cpumap: 16,
   xskmap: 17, devmap_hash: 25, ringbuf: 27,
+  stack_trace: 7, cgroup_array: 8, lpm_trie: 11, queue: 22, stack: 23,
 } as const;
 export type MapTypeName = keyof typeof MAP_TYPES;
 
@@ -25,6 +26,10 @@ export interface MapDef {
   /** The number a map-fd pseudo load refers to (K2's `fd`; the map's index for ELF objects). */
   fd: number;
   flags: number;
+  /** Global data (.data/.rodata/.bss/.kconfig as libbpf's single-entry arrays): the value's initial bytes. */
+  initial?: Uint8Array;
+  /** Array/hash of maps: the inner map's definition (its `fd` is not used). */
+  inner?: MapDef;
 }
 
 export const PROG_TYPES = [
