@@ -287,3 +287,9 @@ export function loadElfProgram(bytes: Uint8Array, file: string, section?: string
   if (t) prog.progType = t;
   return prog;
 }
+
+/** Every program (entry point) of a clang BPF object, each as the name `loadElfProgram`'s `section` takes. */
+export function listElfPrograms(bytes: Uint8Array): string[] {
+  const all = candidates(new ElfFile(bytes));
+  return all.map((u) => (all.filter((v) => v.sec === u.sec).length > 1 ? u.name : u.sec.name));
+}
