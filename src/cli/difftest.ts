@@ -13,7 +13,7 @@ import { corpusCsv, corpusMarkdown, difftestCorpus } from '../kernel/difftest-co
 import { writeFileAtomic } from '../io.js';
 import { withProgramFlags } from './common.js';
 
-interface Args { prog: string; 'prog-type'?: string; section?: string; packets: number; seed: number; 'max-len': number; examples: number; json: boolean; corpus: boolean; out?: string; filter?: string }
+interface Args { prog: string; 'prog-type'?: string; section?: string; packets: number; seed: number; 'max-len': number; examples: number; json: boolean; 'strict-environment': boolean; corpus: boolean; out?: string; filter?: string }
 
 export const difftestCommand: CommandModule<object, Args> = {
   command: 'difftest <prog>',
@@ -25,6 +25,7 @@ export const difftestCommand: CommandModule<object, Args> = {
     .option('max-len', { type: 'number', default: 256, describe: 'longest generated packet (the kernel needs at least 14 bytes)' })
     .option('examples', { type: 'number', default: 5, describe: 'mismatches to shrink and show in full' })
     .option('json', { type: 'boolean', default: false, describe: 'print { program, inputs, mismatches, kernelTestRun, examples: [...] }' })
+    .option('strict-environment', { type: 'boolean', default: false, describe: 'count inputs whose result depends on the environment model (time, randomness, fib_lookup, …) as mismatches when they differ' })
     .option('corpus', { type: 'boolean', default: false, describe: 'PROG is a folder: every program of every .o in it (interpret, then difftest where the kernel can test-run it); prints a table' })
     .option('out', { type: 'string', describe: 'with --corpus: write difftest.md and difftest.csv to this folder' })
     .option('filter', { type: 'string', describe: 'with --corpus: only objects whose path contains this' })
@@ -38,7 +39,7 @@ export const difftestCommand: CommandModule<object, Args> = {
     if (a.corpus) { runCorpus(a); return; }
     if (a.out !== undefined || a.filter !== undefined) throw new InputError(`--${a.out !== undefined ? 'out' : 'filter'} needs --corpus`);
     const prog = loadProgram(a.prog, { progType: a['prog-type'], section: a.section });
-    const r = difftest(prog, { inputs: a.packets, seed: a.seed, maxLen: a['max-len'], maxExamples: a.examples });
+    const r = difftest(prog, { inputs: a.packets, seed: a.seed, maxLen: a['max-len'], maxExamples: a.examples, strictEnvironment: a['strict-environment'] });
     if (a.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     } else if (!r.kernelTestRun) {

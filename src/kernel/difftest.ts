@@ -25,6 +25,11 @@ export interface DifftestOptions {
   maxLen?: number;
   /** Mismatches to report in full (each is shrunk first); default 5. */
   maxExamples?: number;
+  /**
+   * Count environment-dependent inputs that differ as mismatches too (for a kernel side whose
+   * environment the input model reproduces); default false: they are reported apart.
+   */
+  strictEnvironment?: boolean;
 }
 
 export interface Outcome {
@@ -137,7 +142,7 @@ function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOp
       environmentDependent++;
       for (const id of env) environmentHelpers[helperName(id)] = (environmentHelpers[helperName(id)] ?? 0) + 1;
       if (differs) environmentMismatches++;
-      continue;
+      if (!opts.strictEnvironment) continue;
     }
     if (!differs) continue;
     mismatches++;
