@@ -36,6 +36,8 @@ export interface CorpusOptions {
   maxLen?: number;
   /** Only objects whose path (relative to the folder) contains this. */
   filter?: string;
+  /** false: interpret only (no kernel available). */
+  kernel?: boolean;
 }
 
 function objectsUnder(dir: string): string[] {
@@ -88,7 +90,7 @@ export function difftestCorpus(dir: string, opts: CorpusOptions, progress?: (row
         row.interpreter = `does not load: ${oneLine(e)}`;
       }
       if (prog?.progType && !canTestRun(prog.progType)) row.kernel = 'not test-runnable';
-      else if (prog?.progType && row.interpreter === 'ok') {
+      else if (prog?.progType && row.interpreter === 'ok' && opts.kernel !== false) {
         try {
           const r = difftest(prog, { inputs: opts.inputs, seed: opts.seed, maxLen: opts.maxLen ?? 256, maxExamples: 1 });
           row.kernel = r.mismatches === 0 ? 'compared' : `mismatch: ${r.examples[0]?.differs.join(', ') ?? '?'}`;
