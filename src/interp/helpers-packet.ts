@@ -4,7 +4,7 @@
  * redirects, and fib_lookup (its answer comes from the input's environment model).
  */
 import { HELPER_IDS } from '../ebpf/helpers.js';
-import { csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff } from './checksum.js';
+import { csumPartial, csumSub, csumReplace2, csumReplace4, csumReplaceByDiff } from './checksum.js';
 import { ExecFault } from './fault.js';
 import { bytesArg, ret, u32, usedEnvironment, writeArg, type HelperFn } from './helper-base.js';
 import { ETH_HLEN, SKB, type Machine } from './machine.js';
@@ -107,17 +107,29 @@ const l4CsumReplace: HelperFn = (m) => {
   ret(m, 0);
 };
 
-/** csum_diff(from, from_size, to, to_size, seed): sizes multiples of 4, at most 512 bytes together. */
+/**
+ * csum_diff(from, from_size, to, to_size, seed): sizes multiples of 4, at most 512 bytes together.
+ * Linux ≥ 6.13 computes it the same on every architecture: partial(to, seed) − partial(from), or
+ * one side alone (~partial(from, ~seed) for a removal only), folded to 16 bits (not complemented).
+ * Checked against BPF_PROG_TEST_RUN (test/kernel/csum-*.s).
+ */
 const csumDiff: HelperFn = (m) => {
   const fromSize = u32(m, 2), toSize = u32(m, 4);
   if ((fromSize | toSize) & 3 || fromSize + toSize > 512) { ret(m, -ERRNO.EINVAL); return; }
-  const words: number[] = [];
-  const from = fromSize ? bytesArg(m, 1, fromSize) : new Uint8Array(0), to = toSize ? bytesArg(m, 3, toSize) : new Uint8Array(0);
-  const fv = new DataView(from.buffer), tv = new DataView(to.buffer);
-  for (let i = 0; i < fromSize; i += 4) words.push(~fv.getUint32(i, true) >>> 0);
-  for (let i = 0; i < toSize; i += 4) words.push(tv.getUint32(i, true));
-  const r = csumPartial(words, u32(m, 5));
-  m.lo[0] = r | 0; m.hi[0] = 0;
+  const wordsOf = (r: number, size: number): number[] => {
+    if (size === 0) return [];
+    const b = bytesArg(m, r, size), v = new DataView(b.buffer);
+    return Array.from({ length: size / 4 }, (_, i) => v.getUint32(4 * i, true));
+  };
+  const from = wordsOf(1, fromSize), to = wordsOf(3, toSize), seed = u32(m, 5);
+  let r: number;
+  if (fromSize && toSize) r = csumSub(csumPartial(to, seed), csumPartial(from, 0));
+  else if (toSize) r = csumPartial(to, seed);
+  else if (fromSize) r = ~csumPartial(from, ~seed >>> 0) >>> 0;
+  else r = seed;
+  let f = (r & 0xffff) + (r >>> 16);
+  f = (f & 0xffff) + (f >>> 16);
+  m.lo[0] = f; m.hi[0] = 0;
 };
 
 const xdpAdjustHead: HelperFn = (m) => {
@@ -225,6 +237,7 @@ const skbAdjustRoom: HelperFn = (m) => {
   if (flags & 0x180 && !shrink) { ret(m, -ERRNO.EINVAL); return; } // DECAP_L3_*: shrinking only
   const lenCur = skbLen(m) - (m.progKind === 'tc' ? ETH_HLEN : 0);
   if ((shrink && (abs >= lenCur || lenCur - abs < netBaseLen(proto))) || (!shrink && skbLen(m) + abs > SKB_MAX_LEN)) { ret(m, -ENOTSUPP); return; }
+  if (shrink && flags & ~(0x1 | 0x20 | 0x180)) { ret(m, -ERRNO.EINVAL); return; } // encap flags: growing only
   if (!shrink && flags & 0x6) { // ENCAP_L3_IPV4 | ENCAP_L3_IPV6
     if ((flags & 0x6) === 0x6 || (flags & 0x18) === 0x18) { ret(m, -ERRNO.EINVAL); return; }
     const innerMac = flagsHi >>> 24;
