@@ -6,8 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { KERNEL_HELPERS } from '../src/interp/helpers.js';
 import { difftestCorpus } from '../src/kernel/difftest-corpus.js';
 import { kernelUnavailableReason } from '../src/kernel/index.js';
 import { sharedDir } from './paths.js';
@@ -15,6 +16,14 @@ import { sharedDir } from './paths.js';
 const corpus = join(sharedDir, 'real-world', 'objs');
 const skipCorpus: string | false = existsSync(corpus) ? false : `real-world corpus not found at ${corpus} (third-party data lives outside the repo)`;
 const skipKernel: string | false = skipCorpus || (kernelUnavailableReason() ?? false);
+
+test('corpus: the interpreter implements every helper the corpus calls (INDEX.tsv)', { skip: skipCorpus }, () => {
+  const [head, ...lines] = readFileSync(join(sharedDir, 'real-world', 'INDEX.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  const col = head!.indexOf('helpers');
+  const ids = new Set(lines.flatMap((l) => (l[col] ?? '').split(',').filter(Boolean).map((h) => Number(h.split(':')[0]))));
+  assert.equal(ids.size, 43);
+  assert.deepEqual([...ids].filter((id) => !KERNEL_HELPERS[id]), []);
+});
 
 test('corpus: every program that loads interprets without "unsupported"', { skip: skipCorpus }, () => {
   const rows = difftestCorpus(corpus, { inputs: 0, seed: 1, kernel: false });
