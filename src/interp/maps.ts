@@ -42,6 +42,9 @@ const LRU = new Set<number>([MAP_TYPES.lru_hash, MAP_TYPES.lru_percpu_hash]);
 const READABLE_SPARSE = new Set<number>([MAP_TYPES.devmap, MAP_TYPES.cpumap]);
 export const MAP_IN_MAP = new Set<number>([MAP_TYPES.array_of_maps, MAP_TYPES.hash_of_maps]);
 
+/** `ringbuf`, or `30` for a type without a name here: for "map type … is not supported". */
+export const mapTypeLabel = (type: number): string => (KINDS.has(type) || mapTypeName(type) !== `type ${type}` ? mapTypeName(type) : String(type));
+
 export function isSupportedMapType(type: number): boolean {
   return KINDS.has(type);
 }
@@ -99,7 +102,7 @@ export class MapState {
 
   constructor(def: MapDef, index: number) {
     const kind = KINDS.get(def.type);
-    if (!kind) throw new InputError(`map '${def.name}': map type ${mapTypeName(def.type)} is not supported by the interpreter`);
+    if (!kind) throw new InputError(`map '${def.name}': map type ${mapTypeLabel(def.type)} is not supported by the interpreter`);
     if (index * MAP_ARENA_SPAN >= REGION_BASE.scratch - REGION_BASE.mapValues) throw new InputError(`map '${def.name}': more maps than the interpreter's address space holds`);
     this.def = def;
     this.index = index;

@@ -10,7 +10,7 @@ import { ExecFault, type ExecError } from './fault.js';
 import { KERNEL_HELPERS, type HelperTable } from './helpers.js';
 import { FaultAt, execute, prepare, type PreparedCode } from './interpreter.js';
 import { Machine, getReg, type MachineSnapshot, type RunInput, type SideEffects } from './machine.js';
-import { hex, isSupportedMapType } from './maps.js';
+import { hex, isSupportedMapType, mapTypeLabel } from './maps.js';
 import { enableProbeLoads } from './helpers-trace.js';
 import { MemoryFault } from './memory.js';
 
@@ -50,7 +50,7 @@ export interface RunResult {
 
 export function toRunnable(p: Program, model?: ContextModel): Runnable {
   for (const m of p.maps) {
-    if (!isSupportedMapType(m.type)) throw new InputError(`map '${m.name}': map type ${mapTypeName(m.type)} is not supported by the interpreter`);
+    if (!isSupportedMapType(m.type)) throw new InputError(`map '${m.name}': map type ${mapTypeLabel(m.type)} is not supported by the interpreter`);
   }
   const fds = new Set(p.maps.map((m) => m.fd));
   p.insns.forEach((ins, i) => {
