@@ -61,7 +61,8 @@ export function toRunnable(p: Program, model?: ContextModel): Runnable {
   const progKind = p.progType === 'xdp' ? 'xdp' : p.progType === 'sched_cls' || p.progType === 'sched_act' ? 'tc' : 'other';
   const m = model ?? contextModelOf(p.progType, p.k2InputType);
   // K2's programs keep their input size as the context; programs of a known kernel type get the layout's.
-  const ctxSize = m === 'raw' && p.k2InputType === undefined && p.progType !== undefined ? contextLayout(p.progType).size : 0;
+  // (the same size the verifier's encoding and the input generator use: defaultInputSize).
+  const ctxSize = m === 'raw' && p.k2InputType === undefined && p.maxPktSize === undefined && p.progType !== undefined ? contextLayout(p.progType).size : 0;
   return { name: p.name, code: prepare(p.insns), maps: p.maps, model: m, progKind, ...(ctxSize ? { ctxSize } : {}) };
 }
 
