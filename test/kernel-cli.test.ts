@@ -60,11 +60,14 @@ test('kernel-check on a K2 suite program', { skip: skipSuite }, () => {
 });
 
 test('difftest: mismatches are shown with a reproducer and exit 1; --json has the documented keys', { skip: skipKernel }, () => {
-  const text = k2lab(['difftest', 'test/kernel/prandom.s', '--prog-type', 'xdp', '--packets', '3', '--examples', '1']);
+  const apart = k2lab(['difftest', 'test/kernel/prandom.s', '--prog-type', 'xdp', '--packets', '3']);
+  assert.equal(apart.status, 0, apart.stderr);
+  assert.match(apart.stdout, /^ {2}environment-dependent: 3 inputs called helpers answered by the input model \(bpf_get_prandom_u32 3\); 3 of them differ/m);
+  const text = k2lab(['difftest', 'test/kernel/prandom.s', '--prog-type', 'xdp', '--packets', '3', '--examples', '1', '--strict-environment']);
   assert.equal(text.status, 1, text.stderr);
   assert.match(text.stdout, /^prandom \(xdp\): 3 inputs, 3 mismatches/);
   assert.match(text.stdout, /^ {2}reproduce {2}k2lab run test\/kernel\/prandom\.s --packet-hex 0{28}$/m);
-  const json = k2lab(['difftest', 'test/kernel/prandom.s', '--prog-type', 'xdp', '--packets', '3', '--json']);
+  const json = k2lab(['difftest', 'test/kernel/prandom.s', '--prog-type', 'xdp', '--packets', '3', '--json', '--strict-environment']);
   const r = JSON.parse(json.stdout) as Record<string, unknown>;
   for (const k of ['program', 'inputs', 'mismatches', 'kernelTestRun', 'examples']) assert.ok(k in r, k);
   assert.equal(r.mismatches, 3);

@@ -6,10 +6,14 @@
 import type { CommandModule } from 'yargs';
 import { InputError } from '../ebpf/errors.js';
 import { loadProgram } from '../ebpf/load.js';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { difftest, type Outcome } from '../kernel/difftest.js';
+import { corpusCsv, corpusMarkdown, difftestCorpus } from '../kernel/difftest-corpus.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { withProgramFlags } from './common.js';
 
-interface Args { prog: string; 'prog-type'?: string; section?: string; packets: number; seed: number; 'max-len': number; examples: number; json: boolean }
+interface Args { prog: string; 'prog-type'?: string; section?: string; packets: number; seed: number; 'max-len': number; examples: number; json: boolean; 'strict-environment': boolean; corpus: boolean; out?: string; filter?: string }
 
 export const difftestCommand: CommandModule<object, Args> = {
   command: 'difftest <prog>',
@@ -21,20 +25,31 @@ export const difftestCommand: CommandModule<object, Args> = {
     .option('max-len', { type: 'number', default: 256, describe: 'longest generated packet (the kernel needs at least 14 bytes)' })
     .option('examples', { type: 'number', default: 5, describe: 'mismatches to shrink and show in full' })
     .option('json', { type: 'boolean', default: false, describe: 'print { program, inputs, mismatches, kernelTestRun, examples: [...] }' })
+    .option('strict-environment', { type: 'boolean', default: false, describe: 'count inputs whose result depends on the environment model (time, randomness, fib_lookup, …) as mismatches when they differ' })
+    .option('corpus', { type: 'boolean', default: false, describe: 'PROG is a folder: every program of every .o in it (interpret, then difftest where the kernel can test-run it); prints a table' })
+    .option('out', { type: 'string', describe: 'with --corpus: write difftest.md and difftest.csv to this folder' })
+    .option('filter', { type: 'string', describe: 'with --corpus: only objects whose path contains this' })
+    .example('$0 difftest ../shared/real-world/objs --corpus --packets 10000 --out results/real-world-difftest', '')
     .example('$0 difftest ../shared/k2-suite/programs/xdp_fw --packets 10000', '') as never,
   handler: (a) => {
     for (const [k, v] of [['packets', a.packets], ['examples', a.examples]] as const) {
       if (!Number.isInteger(v) || v < (k === 'packets' ? 1 : 0)) throw new InputError(`--${k}: expected a ${k === 'packets' ? 'positive' : 'non-negative'} integer, got ${v}`);
     }
     if (!Number.isInteger(a.seed)) throw new InputError(`--seed: expected an integer, got ${a.seed}`);
+    if (a.corpus) { runCorpus(a); return; }
+    if (a.out !== undefined || a.filter !== undefined) throw new InputError(`--${a.out !== undefined ? 'out' : 'filter'} needs --corpus`);
     const prog = loadProgram(a.prog, { progType: a['prog-type'], section: a.section });
-    const r = difftest(prog, { inputs: a.packets, seed: a.seed, maxLen: a['max-len'], maxExamples: a.examples });
+    const r = difftest(prog, { inputs: a.packets, seed: a.seed, maxLen: a['max-len'], maxExamples: a.examples, strictEnvironment: a['strict-environment'] });
     if (a.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     } else if (!r.kernelTestRun) {
       process.stdout.write(`${r.program}: ${r.note}\n`);
     } else {
       const out: string[] = [`${r.program} (${r.progType}): ${r.inputs} inputs, ${r.mismatches} mismatch${r.mismatches === 1 ? '' : 'es'} (seed ${r.seed}, kernel test runs on CPU ${r.cpu})`];
+      if (r.environmentDependent > 0) {
+        const by = Object.entries(r.environmentHelpers).map(([h, n]) => `${h} ${n}`).join(', ');
+        out.push(`  environment-dependent: ${r.environmentDependent} input${r.environmentDependent === 1 ? '' : 's'} called helpers answered by the input model (${by}); ${r.environmentMismatches} of them differ from the kernel's own answer (not counted as mismatches)`);
+      }
       for (const [why, n] of Object.entries(r.skipped)) out.push(`  not compared: ${n} generated packet${n === 1 ? '' : 's'} the kernel's test run refuses: ${why}`);
       r.examples.forEach((e, i) => {
         out.push(`mismatch ${i + 1} (input ${e.index}, ${e.kind}; shrunk): ${e.differs.join(', ')}`);
@@ -58,4 +73,19 @@ function describe(o: Outcome): string {
     maps.length > 0 ? `maps ${maps.join(' ')}` : 'maps empty',
     ...(o.error ? [`error: ${o.error}`] : []),
   ].join('  ');
+}
+
+function runCorpus(a: Args): void {
+  if (!existsSync(a.prog) || !statSync(a.prog).isDirectory()) throw new InputError(`${a.prog}: --corpus needs a folder of .o objects`);
+  const opts = { inputs: a.packets, seed: a.seed, maxLen: a['max-len'], ...(a.filter ? { filter: a.filter } : {}) };
+  const rows = difftestCorpus(a.prog, opts, (r) => {
+    process.stderr.write(`${r.object} ${r.program}: ${r.interpreter === 'ok' ? r.kernel : r.interpreter} ${r.inputs ? `(${r.inputs} inputs, ${r.mismatches} mismatches, ${r.environmentDependent} environment-dependent)` : ''}\n`);
+  });
+  const md = corpusMarkdown(rows, opts);
+  if (a.out) {
+    writeFileAtomic(join(a.out, 'difftest.md'), md, { mkdir: true });
+    writeFileAtomic(join(a.out, 'difftest.csv'), corpusCsv(rows), { mkdir: true });
+  }
+  process.stdout.write(a.json ? JSON.stringify(rows, null, 2) + '\n' : md);
+  if (rows.some((r) => r.mismatches > 0)) process.exitCode = 1;
 }

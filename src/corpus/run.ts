@@ -4,8 +4,9 @@
  * difftest (short), and each stage's outcome is one row with the reason for every failure.
  * Stages after a failed load are not run (they have no program); the others run independently.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { objectsUnder } from '../common/files-under.js';
 import { listElfPrograms, loadElfProgram, type ElfLoadOptions } from '../ebpf/elf.js';
 import { InputError } from '../ebpf/errors.js';
 import type { Program } from '../ebpf/program.js';
@@ -45,18 +46,7 @@ export interface CorpusOptions extends ElfLoadOptions {
   filter?: (object: string) => boolean;
 }
 
-/** Every `.o` under `dir`, sorted, as paths. */
-export function objectsUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d).sort()) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p); else if (e.endsWith('.o')) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+export { objectsUnder };
 
 const ok = (detail = ''): Stage => ({ status: 'ok', detail });
 const fail = (detail: string): Stage => ({ status: 'fail', detail: oneLine(detail) });

@@ -147,6 +147,9 @@ export const HELPERS: readonly HelperProto[] = [
   h(65, 'xdp_adjust_tail', [ctx, scalar], 'integer', { changesPacket: true }),
   h(67, 'get_stack', [ctx, writeNext(2), sizeOrZero, scalar], 'integer', { environment: true }),
   h(69, 'fib_lookup', [ctx, { kind: 'mem-read-write', size: { arg: 2 } }, size, scalar], 'integer', { environment: true }),
+  h(87, 'map_push_elem', [map, { kind: 'map-value' }, scalar], 'integer'),
+  h(88, 'map_pop_elem', [map, { kind: 'map-value' }], 'integer'),
+  h(89, 'map_peek_elem', [map, { kind: 'map-value' }], 'integer'),
   h(93, 'spin_lock', [{ kind: 'spin-lock' }], 'void'),
   h(94, 'spin_unlock', [{ kind: 'spin-lock' }], 'void'),
   h(112, 'probe_read_user', [writeNext(1), sizeOrZero, anything], 'integer', { environment: true }),
@@ -197,13 +200,21 @@ export function helperArgCount(id: number): number {
   return helperProto(id)?.args.length ?? 5;
 }
 
-/** Helper ids by name, for code that calls out one helper (`HELPER_IDS.map_lookup_elem`). */
+/** Helper ids by name, for code that calls out one helper (`HELPER_IDS.map_lookup_elem`): every row of HELPERS. */
 export const HELPER_IDS = {
   map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, probe_read: 4, ktime_get_ns: 5, trace_printk: 6,
   get_prandom_u32: 7, get_smp_processor_id: 8, skb_store_bytes: 9, l3_csum_replace: 10, l4_csum_replace: 11,
-  tail_call: 12, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, redirect: 23,
-  perf_event_output: 25, skb_load_bytes: 26, csum_diff: 28, get_current_task: 35, xdp_adjust_head: 44,
-  redirect_map: 51, xdp_adjust_meta: 54, xdp_adjust_tail: 65, fib_lookup: 69, spin_lock: 93, spin_unlock: 94,
-  ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133,
-  xdp_load_bytes: 189, xdp_store_bytes: 190,
+  tail_call: 12, clone_redirect: 13, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16,
+  get_cgroup_classid: 17, skb_vlan_push: 18, skb_vlan_pop: 19, skb_get_tunnel_key: 20, skb_set_tunnel_key: 21,
+  perf_event_read: 22, redirect: 23, get_route_realm: 24, perf_event_output: 25, skb_load_bytes: 26, get_stackid: 27,
+  csum_diff: 28, skb_change_proto: 31, skb_change_type: 32, get_hash_recalc: 34, get_current_task: 35,
+  current_task_under_cgroup: 37, skb_change_tail: 38, skb_pull_data: 39, csum_update: 40, set_hash_invalid: 41,
+  get_numa_node_id: 42, skb_change_head: 43, xdp_adjust_head: 44, probe_read_str: 45, get_socket_cookie: 46,
+  get_socket_uid: 47, set_hash: 48, skb_adjust_room: 50, redirect_map: 51, xdp_adjust_meta: 54,
+  sock_ops_cb_flags_set: 59, xdp_adjust_tail: 65, get_stack: 67, fib_lookup: 69, map_push_elem: 87, map_pop_elem: 88,
+  map_peek_elem: 89, spin_lock: 93, spin_unlock: 94, probe_read_user: 112, probe_read_kernel: 113,
+  probe_read_user_str: 114, probe_read_kernel_str: 115, get_ns_current_pid_tgid: 120, ktime_get_boot_ns: 125,
+  seq_write: 127, ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133,
+  ringbuf_query: 134, skc_to_tcp_sock: 137, get_task_stack: 141, redirect_neigh: 152, redirect_peer: 155,
+  ktime_get_coarse_ns: 160, get_attach_cookie: 174, trace_vprintk: 177, xdp_load_bytes: 189, xdp_store_bytes: 190,
 } as const;

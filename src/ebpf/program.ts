@@ -2,6 +2,7 @@
  * A loaded eBPF program as plain data: instructions, maps, program type and K2's input model.
  * Program types use the kernel's names without the BPF_PROG_TYPE_ prefix.
  */
+import { contextLayout } from './contexts.js';
 import type { Insn } from './insn.js';
 
 export const MAP_TYPES = {
@@ -207,5 +208,6 @@ export interface ProgramBtf {
 export function defaultInputSize(p: Program): number {
   if (p.maxPktSize !== undefined) return p.maxPktSize;
   const m = contextModelOf(p.progType, p.k2InputType);
-  return m === 'raw' ? 64 : m === 'none' ? 0 : 64;
+  // A raw context of a known kernel type is its layout (pt_regs, tracepoint record, args array, …).
+  return m === 'raw' ? (p.k2InputType === undefined ? contextLayout(p.progType).size : 64) : m === 'none' ? 0 : 64;
 }

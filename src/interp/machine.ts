@@ -4,13 +4,19 @@
  * observable side effects. Building the context that r1 points at per program type lives here too.
  */
 import { fromHex } from '../ebpf/hex.js';
-import type { ContextModel, MapDef } from '../ebpf/program.js';
-import { MapState, type MapSnapshot } from './maps.js';
-import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../ebpf/abi.js';
+import { SK_BUFF_LAYOUT, XDP_MD_LAYOUT, fieldOffset } from '../ebpf/contexts.js';
+import { MAP_TYPES, type ContextModel, type MapDef } from '../ebpf/program.js';
+import { u32Key } from './bytes.js';
+import { MAP_IN_MAP, MapState, type MapSnapshot } from './maps.js';
+import type { EnvironmentInput } from './environment.js';
 import { Memory, REGION_BASE, makeRegion, type Region } from './memory.js';
+import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../ebpf/abi.js';
 
-/** One test input. Time, randomness and CPU come from here so runs are deterministic. */
-export interface RunInput {
+/**
+ * One test input. Time, randomness, CPU and everything else a helper would ask the kernel for
+ * come from here (EnvironmentInput: see the README's model section) so runs are deterministic.
+ */
+export interface RunInput extends EnvironmentInput {
   /** Packet bytes (xdp, skb) or the raw context bytes (tracepoints, K2 input type 1). */
   packet: Uint8Array;
   /** Values returned by get_prandom_u32, in order (cycled); default: a fixed sequence. */
@@ -38,20 +44,37 @@ export interface RunInput {
 
 export interface SideEffects {
   tailCall?: { mapFd: number; index: number };
-  redirect?: { ifindex?: number; mapFd?: number; key?: number; flags: number };
+  redirect?: { ifindex?: number; mapFd?: number; key?: number; flags: number; peer?: boolean; neigh?: boolean };
   /** Bytes sent with perf_event_output, one hex string per call. */
   perfOutputs?: string[];
+  /** Lines of trace_printk / trace_vprintk and seq_write output, in order. */
+  trace?: string[];
+  /** Tunnel keys set with skb_set_tunnel_key (hex). */
+  tunnelKeys?: string[];
 }
 
 /** XDP headroom before the packet data (the kernel's XDP_PACKET_HEADROOM). */
 export const XDP_HEADROOM = 256;
-export const XDP_MD_SIZE = 24;
-export const SKB_CTX_SIZE = 192;
-/** __sk_buff field offsets the interpreter fills in. */
-export const SKB = { len: 0, pktType: 4, mark: 8, queueMapping: 12, protocol: 16, priority: 32, ingressIfindex: 36, ifindex: 40, cb: 48, hash: 68, data: 76, dataEnd: 80, dataMeta: 140 } as const;
+export const XDP_MD_SIZE = XDP_MD_LAYOUT.size;
+export const SKB_CTX_SIZE = SK_BUFF_LAYOUT.size;
+const skb = (name: string): number => fieldOffset(SK_BUFF_LAYOUT, name);
+const xdp = (name: string): number => fieldOffset(XDP_MD_LAYOUT, name);
+/** __sk_buff field offsets the interpreter fills in (from src/ebpf/contexts.ts). */
+export const SKB = {
+  len: skb('len'), pktType: skb('pkt_type'), mark: skb('mark'), queueMapping: skb('queue_mapping'), protocol: skb('protocol'),
+  priority: skb('priority'), ingressIfindex: skb('ingress_ifindex'), ifindex: skb('ifindex'), cb: skb('cb'), hash: skb('hash'),
+  data: skb('data'), dataEnd: skb('data_end'), dataMeta: skb('data_meta'),
+} as const;
 /** Bytes of __sk_buff's cb[5] scratch area. */
-export const SKB_CB_SIZE = 20;
-export const XDP_MD = { data: 0, dataEnd: 4, dataMeta: 8, ingressIfindex: 12, rxQueueIndex: 16, egressIfindex: 20 } as const;
+export const SKB_CB_SIZE = SK_BUFF_LAYOUT.fields.cb!.size;
+export const XDP_MD = {
+  data: xdp('data'), dataEnd: xdp('data_end'), dataMeta: xdp('data_meta'), ingressIfindex: xdp('ingress_ifindex'),
+  rxQueueIndex: xdp('rx_queue_index'), egressIfindex: xdp('egress_ifindex'),
+} as const;
+/** Array/hash of maps: inner map instances the interpreter creates per outer map (array of maps: slots 0…n−1 hold them). */
+export const INNER_MAP_INSTANCES = 4;
+/** The fd of an outer map's inner instance `i` (a number no ELF or K2 map uses). */
+export const innerMapFd = (outerFd: number, i: number): number => 0x1_0000 + outerFd * INNER_MAP_INSTANCES + i;
 
 /** A machine's state mid-run (window mode: the state at a window's entry). */
 export interface MachineSnapshot {
@@ -66,6 +89,7 @@ export interface MachineSnapshot {
   packet: Uint8Array | undefined;
   dataStart: number;
   dataEnd: number;
+  dataMeta?: number;
   packetEnd: number;
   ctx: Uint8Array | undefined;
   maps: MapSnapshot[];
@@ -75,11 +99,14 @@ export interface MachineSnapshot {
   input: RunInput;
 }
 
-const hasSideEffects = (se: SideEffects): boolean => se.tailCall !== undefined || se.redirect !== undefined || se.perfOutputs !== undefined;
+const hasSideEffects = (se: SideEffects): boolean =>
+  se.tailCall !== undefined || se.redirect !== undefined || se.perfOutputs !== undefined || se.trace !== undefined || se.tunnelKeys !== undefined;
 const cloneSideEffects = (se: SideEffects): SideEffects => ({
   ...(se.tailCall ? { tailCall: { ...se.tailCall } } : {}),
   ...(se.redirect ? { redirect: { ...se.redirect } } : {}),
   ...(se.perfOutputs ? { perfOutputs: se.perfOutputs.slice() } : {}),
+  ...(se.trace ? { trace: se.trace.slice() } : {}),
+  ...(se.tunnelKeys ? { tunnelKeys: se.tunnelKeys.slice() } : {}),
 });
 
 const DEFAULT_RANDOMS: readonly number[] = [0x2a, 0x9e3779b9, 0x7f4a7c15, 0x1234abcd];
@@ -97,19 +124,24 @@ export class Machine {
   /** Packet data bounds as absolute simulated addresses (xdp_adjust_head moves `dataStart`). */
   dataStart = 0;
   dataEnd = 0;
+  /** XDP: start of the metadata area (== dataStart when there is none). */
+  dataMeta = 0;
   sideEffects: SideEffects = {};
   randomCursor = 0;
   /** Set by a helper that ends the program (tail call, uBPF's unwind). */
   stopped = false;
   insnCount = 0;
   input: RunInput = { packet: new Uint8Array(0) };
+  /** Environment-dependent helpers (ids) the last run called: its result depends on the input's environment model. */
+  readonly environmentUsed: number[] = [];
   /** The slot of the WINDOW_EXIT that ended the last run; −1 when it ended otherwise. */
   windowExit = -1;
 
   /** Regions are created once; `reset` refills them for each input (no allocation when sizes fit). */
-  constructor(readonly model: ContextModel, readonly progKind: 'xdp' | 'tc' | 'other', mapDefs: readonly MapDef[]) {
+  /** `ctxSize`: model 'raw' pads the context to at least this many bytes (the program type's layout). */
+  constructor(readonly model: ContextModel, readonly progKind: 'xdp' | 'tc' | 'other', mapDefs: readonly MapDef[], readonly ctxSize = 0) {
     this.stack = this.mem.add(makeRegion('stack', REGION_BASE.stack, new Uint8Array(STACK_FRAME_BYTES * MAX_CALL_FRAMES), true));
-    this.maps = mapDefs.map((d, i) => new MapState(d, i));
+    this.maps = withInnerMaps(mapDefs).map((d, i) => new MapState(d, i));
     for (const m of this.maps) {
       this.mapsByFd.set(m.def.fd, m);
       this.mem.add(m.region);
@@ -128,6 +160,7 @@ export class Machine {
     this.hi.fill(0);
     this.stack.bytes.fill(0);
     for (const m of this.maps) m.clear();
+    this.attachInnerMaps();
     if (input.mapSeeds) {
       for (const [fd, entries] of input.mapSeeds) {
         const m = this.mapsByFd.get(fd);
@@ -136,12 +169,21 @@ export class Machine {
       }
     }
     this.sideEffects = {};
+    if (this.environmentUsed.length > 0) this.environmentUsed.length = 0;
     this.randomCursor = 0;
     this.stopped = false;
     this.insnCount = 0;
     this.windowExit = -1;
     this.buildContext();
     this.lo[10] = REGION_BASE.stack + STACK_FRAME_BYTES * MAX_CALL_FRAMES;
+  }
+
+  /** An array of maps starts with its inner instances in slots 0…n−1 (a hash of maps starts empty). */
+  private attachInnerMaps(): void {
+    for (const m of this.maps) {
+      if (m.def.type !== MAP_TYPES.array_of_maps || !m.def.inner) continue;
+      for (let i = 0; i < Math.min(INNER_MAP_INSTANCES, m.def.maxEntries); i++) m.update(u32Key(i), u32Key(innerMapFd(m.def.fd, i)), 0);
+    }
   }
 
   /** Copies `data` into the packet region at `at`, growing its buffer only when needed. */
@@ -166,6 +208,7 @@ export class Machine {
         this.fillPacket(inp.packet, XDP_HEADROOM);
         this.dataStart = REGION_BASE.packet + XDP_HEADROOM;
         this.dataEnd = this.dataStart + len;
+        this.dataMeta = this.dataStart;
         const v = this.ctx!.view;
         this.syncXdpContext();
         v.setUint32(XDP_MD.ingressIfindex, inp.ifindex ?? 1, true);
@@ -203,9 +246,15 @@ export class Machine {
         break;
       }
       case 'raw':
-        this.fillPacket(inp.packet, 0);
+        if (len < this.ctxSize) {
+          const padded = new Uint8Array(this.ctxSize);
+          padded.set(inp.packet);
+          this.fillPacket(padded, 0);
+        } else {
+          this.fillPacket(inp.packet, 0);
+        }
         this.dataStart = REGION_BASE.ctx;
-        this.dataEnd = this.dataStart + len;
+        this.dataEnd = this.dataStart + Math.max(len, this.ctxSize);
         this.lo[1] = REGION_BASE.ctx;
         break;
       case 'none':
@@ -229,7 +278,7 @@ export class Machine {
     const p = this.packet;
     return {
       lo: this.lo.slice(), hi: this.hi.slice(), stack: this.stack.bytes.slice(this.stack.bytes.length - STACK_FRAME_BYTES),
-      packet: p ? p.bytes.slice(0, p.end - p.base) : undefined, dataStart: this.dataStart, dataEnd: this.dataEnd, packetEnd: p ? p.end : 0,
+      packet: p ? p.bytes.slice(0, p.end - p.base) : undefined, dataStart: this.dataStart, dataEnd: this.dataEnd, dataMeta: this.dataMeta, packetEnd: p ? p.end : 0,
       ctx: this.ctx && this.ctx !== p ? this.ctx.bytes.slice() : undefined,
       maps: this.maps.map((m) => m.snapshot()), sideEffects: cloneSideEffects(this.sideEffects),
       randomCursor: this.randomCursor, insnCount: this.insnCount, input: this.input,
@@ -249,6 +298,7 @@ export class Machine {
     }
     this.dataStart = snap.dataStart;
     this.dataEnd = snap.dataEnd;
+    this.dataMeta = snap.dataMeta ?? snap.dataStart;
     if (snap.ctx) this.ctx!.bytes.set(snap.ctx);
     for (let i = 0; i < this.maps.length; i++) this.maps[i]!.restore(snap.maps[i]!);
     // Helpers mutate the side-effect record: keep the current one when both are empty.
@@ -264,7 +314,32 @@ export class Machine {
     const v = this.ctx!.view;
     v.setUint32(XDP_MD.data, this.dataStart, true);
     v.setUint32(XDP_MD.dataEnd, this.dataEnd, true);
-    v.setUint32(XDP_MD.dataMeta, this.dataStart, true);
+    v.setUint32(XDP_MD.dataMeta, this.dataMeta, true);
+  }
+
+  /** __sk_buff's len, data and data_end after a helper changed the packet. */
+  syncSkbContext(): void {
+    const v = this.ctx!.view;
+    v.setUint32(SKB.len, this.dataEnd - this.dataStart, true);
+    v.setUint32(SKB.data, this.dataStart, true);
+    v.setUint32(SKB.dataEnd, this.dataEnd, true);
+    v.setUint32(SKB.dataMeta, this.dataStart, true);
+  }
+
+  /** Resizes the packet region so that it ends at `end` (absolute), zero-filling new bytes. */
+  resizePacket(end: number): void {
+    const r = this.packet!;
+    const size = end - r.base;
+    const old = r.end - r.base;
+    if (r.bytes.length < size) {
+      const b = new Uint8Array(Math.max(size, 2 * r.bytes.length));
+      b.set(r.bytes.subarray(0, old));
+      r.bytes = b;
+      r.view = new DataView(b.buffer);
+    } else if (size > old) {
+      r.bytes.fill(0, old, size);
+    }
+    r.end = end;
   }
 
   nextRandom(): number {
@@ -280,7 +355,9 @@ export class Machine {
    */
   packetBytes(): Uint8Array {
     if (!this.packet) return new Uint8Array(0);
-    return this.packet.bytes.slice(this.dataStart - this.packet.base, this.dataEnd - this.packet.base);
+    // XDP: from data_meta, as the kernel's test run returns it (== data without metadata).
+    const from = this.model === 'xdp' ? this.dataMeta : this.dataStart;
+    return this.packet.bytes.slice(from - this.packet.base, this.dataEnd - this.packet.base);
   }
 }
 
@@ -316,3 +393,12 @@ export function setReg(m: Machine, r: number, v: bigint): void {
   m.hi[r] = Number(u >> 32n) | 0;
 }
 
+/** The program's maps followed by the inner map instances of its array/hash of maps. */
+function withInnerMaps(defs: readonly MapDef[]): MapDef[] {
+  const out = [...defs];
+  for (const d of defs) {
+    if (!MAP_IN_MAP.has(d.type) || !d.inner) continue;
+    for (let i = 0; i < INNER_MAP_INSTANCES; i++) out.push({ ...d.inner, name: `${d.name}[${i}]`, fd: innerMapFd(d.fd, i) });
+  }
+  return out;
+}

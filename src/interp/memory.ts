@@ -60,7 +60,7 @@ export class Memory {
    */
   translate(hi: number, lo: number, off: number, size: number, write: boolean): DataView {
     const a = (lo >>> 0) + off;
-    if (hi !== 0 || a < 0 || a > 0xffff_ffff) throw new MemoryFault(hi, lo + off, size, write, 'outside every memory region');
+    if (hi !== 0 || a < 0 || a > 0xffff_ffff) return this.miss(hi, lo, off, size, write);
     const rs = this.regions;
     for (let i = 0; i < rs.length; i++) {
       const r = rs[i]!;
@@ -72,7 +72,24 @@ export class Memory {
         return r.view;
       }
     }
-    throw new MemoryFault(0, a, size, write, 'outside every memory region');
+    return this.miss(hi, lo, off, size, write);
+  }
+
+  /**
+   * Tracing programs (BTF pointers): a load the verifier turned into a fault-tolerant probe read
+   * (BPF_PROBE_MEM) reads the environment's kernel memory, or 0 where that faults. Set per program.
+   */
+  probeRead: ((addr: bigint, size: number) => Uint8Array) | undefined;
+
+  /** An access outside every region: a fault, unless it is a tracing program's load. */
+  private miss(hi: number, lo: number, off: number, size: number, write: boolean): DataView {
+    if (!this.probeRead || write) throw new MemoryFault(hi, lo + off, size, write, 'outside every memory region');
+    const addr = BigInt.asUintN(64, ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) + BigInt(off));
+    const bytes = new Uint8Array(8);
+    bytes.set(this.probeRead(addr, size).subarray(0, size));
+    this.last = makeRegion('kernel memory', 0, bytes, false);
+    this.offset = 0;
+    return this.last.view;
   }
 
   /** Copies `size` bytes at a simulated address (for helpers). */

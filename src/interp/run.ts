@@ -3,14 +3,15 @@
  * every map's contents and helper side effects (tail call, redirect, perf output), or a typed
  * execution error. This is what the optimizer compares and what `k2lab run` prints.
  */
+import { contextLayout } from '../ebpf/contexts.js';
 import { InputError } from '../ebpf/errors.js';
 import { contextModelOf, defaultInputSize, mapTypeName, type ContextModel, type MapDef, type Program } from '../ebpf/program.js';
 import { ExecFault, type ExecError } from './fault.js';
 import { KERNEL_HELPERS, type HelperTable } from './helpers.js';
 import { FaultAt, execute, prepare, type PreparedCode } from './interpreter.js';
 import { Machine, getReg, type MachineSnapshot, type RunInput, type SideEffects } from './machine.js';
-import { hex } from '../ebpf/hex.js';
-import { isSupportedMapType } from './maps.js';
+import { hex, isSupportedMapType, mapTypeLabel } from './maps.js';
+import { enableProbeLoads } from './helpers-trace.js';
 import { MemoryFault } from './memory.js';
 
 export const DEFAULT_MAX_INSNS = 1_000_000;
@@ -22,6 +23,8 @@ export interface Runnable {
   maps: readonly MapDef[];
   model: ContextModel;
   progKind: 'xdp' | 'tc' | 'other';
+  /** Model 'raw': context bytes the program type's layout has (the input is zero-padded to it). */
+  ctxSize?: number;
 }
 
 export interface RunOptions {
@@ -47,7 +50,7 @@ export interface RunResult {
 
 export function toRunnable(p: Program, model?: ContextModel): Runnable {
   for (const m of p.maps) {
-    if (!isSupportedMapType(m.type)) throw new InputError(`map '${m.name}': map type ${mapTypeName(m.type)} is not supported by the interpreter`);
+    if (!isSupportedMapType(m.type)) throw new InputError(`map '${m.name}': map type ${mapTypeLabel(m.type)} is not supported by the interpreter`);
   }
   const fds = new Set(p.maps.map((m) => m.fd));
   p.insns.forEach((ins, i) => {
@@ -56,7 +59,11 @@ export function toRunnable(p: Program, model?: ContextModel): Runnable {
     }
   });
   const progKind = p.progType === 'xdp' ? 'xdp' : p.progType === 'sched_cls' || p.progType === 'sched_act' ? 'tc' : 'other';
-  return { name: p.name, code: prepare(p.insns), maps: p.maps, model: model ?? contextModelOf(p.progType, p.k2InputType), progKind };
+  const m = model ?? contextModelOf(p.progType, p.k2InputType);
+  // K2's programs keep their input size as the context; programs of a known kernel type get the layout's.
+  // (the same size the verifier's encoding and the input generator use: defaultInputSize).
+  const ctxSize = m === 'raw' && p.k2InputType === undefined && p.maxPktSize === undefined && p.progType !== undefined ? contextLayout(p.progType).size : 0;
+  return { name: p.name, code: prepare(p.insns), maps: p.maps, model: m, progKind, ...(ctxSize ? { ctxSize } : {}) };
 }
 
 /** A zero-filled input of the program type's default size. */
@@ -79,7 +86,9 @@ export class Session {
 
   constructor(readonly runnable: Runnable, opts: RunOptions = {}) {
     this.code = runnable.code;
-    this.machine = new Machine(runnable.model, runnable.progKind, runnable.maps);
+    this.machine = new Machine(runnable.model, runnable.progKind, runnable.maps, runnable.ctxSize);
+    // Tracing programs of a known kernel type may load through BTF pointers (probe reads in the kernel).
+    if (runnable.ctxSize) enableProbeLoads(this.machine);
     this.helpers = opts.helpers ?? KERNEL_HELPERS;
     this.maxInsns = opts.maxInsns ?? DEFAULT_MAX_INSNS;
   }
@@ -162,6 +171,8 @@ export function formatResult(res: RunResult): string {
   if (se.tailCall) lines.push(`tail call: prog array fd ${se.tailCall.mapFd}, index ${se.tailCall.index}`);
   if (se.redirect) lines.push(`redirect: ${JSON.stringify(se.redirect)}`);
   for (const p of se.perfOutputs ?? []) lines.push(`perf output: ${p}`);
+  for (const t of se.trace ?? []) lines.push(`trace: ${JSON.stringify(t)}`);
+  for (const k of se.tunnelKeys ?? []) lines.push(`tunnel key: ${k}`);
   lines.push(`instructions executed: ${res.insnCount}`);
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@
  * data maps afterwards must agree. Each mismatch comes with a shrunk reproducer and both outputs.
  */
 import { InputError } from '../ebpf/errors.js';
+import { helperName } from '../ebpf/helpers.js';
 import type { Program } from '../ebpf/program.js';
 import { hex } from '../ebpf/hex.js';
 import { Session, toRunnable, type MapSnapshot, type RunResult } from '../interp/run.js';
@@ -13,7 +14,8 @@ import { isDataMap } from './maps.js';
 import { generatePacket, type PacketKind } from './packets.js';
 import { TAIL_CALL_MARK, close, loadProgram, type Loaded } from './prog.js';
 import { generateSeeds, seedsToJson, type MapSeeds } from './seeds.js';
-import { readMaps, seedMaps } from './state.js';
+import { releaseBatchBuffers, readMapsBatched } from './map-batch.js';
+import { seedMaps } from './state.js';
 import { ETH_HLEN, MAX_TEST_PACKET, canTestRun, testRun, testRunRefusal } from './testrun.js';
 
 export interface DifftestOptions {
@@ -23,6 +25,11 @@ export interface DifftestOptions {
   maxLen?: number;
   /** Mismatches to report in full (each is shrunk first); default 5. */
   maxExamples?: number;
+  /**
+   * Count environment-dependent inputs that differ as mismatches too (for a kernel side whose
+   * environment the input model reproduces); default false: they are reported apart.
+   */
+  strictEnvironment?: boolean;
 }
 
 export interface Outcome {
@@ -47,9 +54,19 @@ export interface Mismatch {
 export interface DifftestReport {
   program: string;
   progType: string;
-  /** Inputs compared (0 when the kernel cannot test-run the type). */
+  /** Inputs run on both sides (0 when the kernel cannot test-run the type). */
   inputs: number;
+  /** Mismatches among the inputs whose result does not depend on the environment model. */
   mismatches: number;
+  /**
+   * Inputs whose interpreter run called a helper answered by the environment model (time,
+   * randomness, the current task, kernel memory, fib_lookup, …): the kernel answered from its own
+   * state, so these are counted here (by helper) and not as mismatches; `environmentMismatches`
+   * says how many of them differed.
+   */
+  environmentDependent: number;
+  environmentHelpers: Record<string, number>;
+  environmentMismatches: number;
   /** Generated packets the kernel's test run refuses, not counted in `inputs` (reason → count). */
   skipped: Record<string, number>;
   kernelTestRun: boolean;
@@ -74,7 +91,7 @@ export function difftest(prog: Program, opts: DifftestOptions): DifftestReport {
   const base = { program: prog.name, progType: loaded.progType, verifier: 'accepted' as const, seed: opts.seed };
   try {
     if (!canTestRun(loaded.progType)) {
-      return { ...base, inputs: 0, mismatches: 0, skipped: {}, kernelTestRun: false, examples: [],
+      return { ...base, inputs: 0, mismatches: 0, environmentDependent: 0, environmentHelpers: {}, environmentMismatches: 0, skipped: {}, kernelTestRun: false, examples: [],
         note: `${loaded.progType} programs cannot be test-run by the kernel: verifier-checked only (accepted)` };
     }
     const cpu = allowedCpus()[0] ?? 0;
@@ -85,11 +102,14 @@ export function difftest(prog: Program, opts: DifftestOptions): DifftestReport {
       unpin();
     }
   } finally {
+    releaseBatchBuffers(loaded);
     close(loaded);
   }
 }
 
-function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOptions, maxLen: number): Pick<DifftestReport, 'inputs' | 'mismatches' | 'skipped' | 'examples'> {
+type Compared = Pick<DifftestReport, 'inputs' | 'mismatches' | 'skipped' | 'examples' | 'environmentDependent' | 'environmentHelpers' | 'environmentMismatches'>;
+
+function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOptions, maxLen: number): Compared {
   const session = new Session(toRunnable(prog));
   const rng = new Rng(opts.seed);
   let now: MapSnapshot[] | undefined;
@@ -97,7 +117,7 @@ function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOp
   const check = (c: Case): { interpreter: Outcome; kernel: Outcome; differs: string[] } => {
     seedMaps(loaded, c.seeds, now);
     const k = testRun(loaded, { packet: c.packet });
-    now = readMaps(loaded, cpu);
+    now = readMapsBatched(loaded, cpu);
     session.run({ packet: c.packet, cpu, ...(c.seeds ? { mapSeeds: c.seeds } : {}) });
     const res = session.result();
     const kernel: Outcome = { r0: k.r0.toString(), packetHex: hex(L3_TYPES.has(loaded.progType) ? k.packet.subarray(ETH_HLEN) : k.packet), maps: dataMaps(prog, now) };
@@ -107,7 +127,8 @@ function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOp
   const maxExamples = opts.maxExamples ?? 5;
   const examples: Mismatch[] = [];
   const skipped: Record<string, number> = {};
-  let mismatches = 0;
+  let mismatches = 0, environmentDependent = 0, environmentMismatches = 0;
+  const environmentHelpers: Record<string, number> = {};
   // Draw until `inputs` packets were compared: the ones the kernel refuses are counted aside.
   for (let i = 0; i < opts.inputs;) {
     const { packet, kind } = generatePacket(rng, { minLen: ETH_HLEN, maxLen });
@@ -115,14 +136,22 @@ function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOp
     const refusal = testRunRefusal(loaded.progType, packet);
     if (refusal) { skipped[refusal] = (skipped[refusal] ?? 0) + 1; continue; }
     i++;
-    if (check(c).differs.length === 0) continue;
+    const differs = check(c).differs.length > 0;
+    const env = session.machine.environmentUsed;
+    if (env.length > 0) {
+      environmentDependent++;
+      for (const id of env) environmentHelpers[helperName(id)] = (environmentHelpers[helperName(id)] ?? 0) + 1;
+      if (differs) environmentMismatches++;
+      if (!opts.strictEnvironment) continue;
+    }
+    if (!differs) continue;
     mismatches++;
     if (examples.length >= maxExamples) continue;
     const small = shrink(c, (x) => check(x).differs.length > 0, (p) => testRunRefusal(loaded.progType, p) !== undefined);
     const r = check(small);
     examples.push({ index: i - 1, kind, differs: r.differs, inputHex: hex(small.packet), ...(small.seeds ? { mapSeeds: seedsToJson(small.seeds, prog.maps)! } : {}), interpreter: r.interpreter, kernel: r.kernel });
   }
-  return { inputs: opts.inputs, mismatches, skipped, examples };
+  return { inputs: opts.inputs, mismatches, environmentDependent, environmentHelpers, environmentMismatches, skipped, examples };
 }
 
 /** The interpreter's result in the kernel's terms: a 32-bit r0, a taken tail call as its marker. */
@@ -136,8 +165,9 @@ function outcome(prog: Program, res: RunResult): Outcome {
   };
 }
 
+/** The program's own data maps (the interpreter lists inner map instances after them: not compared). */
 function dataMaps(prog: Program, maps: readonly MapSnapshot[]): MapSnapshot[] {
-  return maps.filter((_, i) => isDataMap(prog.maps[i]!.type));
+  return maps.filter((_, i) => i < prog.maps.length && isDataMap(prog.maps[i]!.type));
 }
 
 function differences(a: Outcome, b: Outcome): string[] {

@@ -269,10 +269,12 @@ function fillWithMarkers(m: KernelMap, like: LoadSpec, markerFds: number[]): voi
       { op: 0x95, dst: 0, src: 0, off: 0, imm: 0 }, // exit
     ] });
     if (!r.accepted) throw new KernelError('PROG_LOAD', r.errno, `(tail-call marker: ${r.reason})`);
-    markerFds.push(r.fd);
     const fd = new Uint8Array(4);
     new DataView(fd.buffer).setUint32(0, r.fd, true);
     const res = update(m, new Uint8Array([slot & 0xff, (slot >>> 8) & 0xff, (slot >>> 16) & 0xff, slot >>> 24]), fd);
+    // The prog array now holds its own reference: keeping one descriptor per slot ran a large
+    // prog array (tens of thousands of slots) into EMFILE.
+    closeFd(r.fd);
     if (res < 0) throw new KernelError('MAP_UPDATE_ELEM', -res, `(prog array '${m.def.name}' slot ${slot})`);
     // The prog array holds its own reference: keeping one descriptor per slot would exhaust the
     // process's descriptors (EMFILE) on prog arrays with thousands of slots.

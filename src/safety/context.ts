@@ -4,6 +4,7 @@
  * pointer, data_end → packet end), and whether direct packet access is allowed (the kernel's
  * *_is_valid_access and may_access_direct_pkt_data, reduced to the fields we model).
  */
+import { SK_BUFF_LAYOUT, XDP_MD_LAYOUT } from '../ebpf/contexts.js';
 import { MAP_TYPES, contextModelOf, type ContextModel, type MapDef, type ProgType } from '../ebpf/program.js';
 import { Kind } from './types.js';
 
@@ -77,11 +78,13 @@ export function progInfoOf(p: ProgramLike): ProgInfo {
 /** Sentinel result of ctxLoad/ctxStore: the access is not allowed. */
 export const CTX_DENIED = -1;
 
-const XDP_DATA = 0, XDP_DATA_END = 4, XDP_DATA_META = 8, XDP_MD_SIZE = 24;
-const SKB_SIZE = 192, SKB_CB = 48, SKB_CB_END = 68, SKB_TC_CLASSID = 72, SKB_DATA = 76, SKB_DATA_END = 80;
-const SKB_DATA_META = 140, SKB_TSTAMP = 152, SKB_HWTSTAMP = 184;
+const X = XDP_MD_LAYOUT.fields, S = SK_BUFF_LAYOUT.fields;
+const XDP_DATA = X.data!.offset, XDP_DATA_END = X.data_end!.offset, XDP_DATA_META = X.data_meta!.offset, XDP_MD_SIZE = XDP_MD_LAYOUT.size;
+const SKB_SIZE = SK_BUFF_LAYOUT.size, SKB_CB = S.cb!.offset, SKB_CB_END = S.cb!.offset + S.cb!.size, SKB_TC_CLASSID = S.tc_classid!.offset;
+const SKB_DATA = S.data!.offset, SKB_DATA_END = S.data_end!.offset;
+const SKB_DATA_META = S.data_meta!.offset, SKB_TSTAMP = S.tstamp!.offset, SKB_HWTSTAMP = S.hwtstamp!.offset;
 /** __sk_buff u32 fields a tc program may write: mark, queue_mapping, priority, tc_index. */
-const SKB_TC_WRITABLE = new Set([8, 12, 32, 44]);
+const SKB_TC_WRITABLE = new Set([S.mark!.offset, S.queue_mapping!.offset, S.priority!.offset, S.tc_index!.offset]);
 
 /**
  * The kind a context load of `size` bytes at `off` yields, or CTX_DENIED. K2's rule for XDP (4-byte

@@ -5,20 +5,13 @@
  * run it (a helper or map type it lacks), or the encoder cannot express it (loops, calls) — is
  * skipped with its reason, counted, never silently dropped.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { filesUnder } from '../common/files-under.js';
 import { loadProgram } from '../ebpf/load.js';
 import type { Program } from '../ebpf/program.js';
 
 export interface Corpus { programs: Program[]; skipped: { name: string; reason: string }[] }
-
-function files(dir: string, out: string[]): void {
-  for (const e of readdirSync(dir).sort()) {
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) files(p, out);
-    else if (e.endsWith('.insns') || e.endsWith('.o')) out.push(p);
-  }
-}
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
 
@@ -27,7 +20,7 @@ export function loadCorpus(dirs: readonly string[]): Corpus {
   const paths: string[] = [];
   for (const d of dirs) {
     if (!existsSync(d)) { continue; }
-    if (statSync(d).isDirectory()) files(d, paths); else paths.push(d);
+    if (statSync(d).isDirectory()) paths.push(...filesUnder(d, ['.insns', '.o'])); else paths.push(d);
   }
   const programs: Program[] = [];
   const skipped: Corpus['skipped'] = [];

@@ -28,7 +28,7 @@ const files = {
   'bad-maps.insns': prog(MOV0, EXIT),
   'bad-desc.insns': prog(MOV0, EXIT),
   'negative-key.insns': prog(MOV0, EXIT),
-  'ringbuf.insns': prog(MOV0, EXIT),
+  'unsupported-map.insns': prog(MOV0, EXIT),
   'huge-map.insns': prog(MOV0, EXIT),
   'map-fd-no-maps.insns': prog(insn(0x18, 1, 1, 0, 7), insn(0), MOV0, EXIT), // r1 = map fd 7 ll
   'x.o': Buffer.from('3c9a1f0e77d2b4516a08c3ee9f2d7b40112233445566778899aabbccddeeff00', 'hex'),

@@ -1,0 +1,19 @@
+# bpf_csum_diff with to only (from NULL, size 0)
+r2 = *(u32 *)(r1 + 0)
+r3 = *(u32 *)(r1 + 4)
+r4 = r2
+r4 += 24
+if r4 > r3 goto +11
+r6 = r2
+r1 = 0
+r2 = 0
+r3 = r6
+r3 += 4
+r4 = 8
+r5 = *(u32 *)(r6 + 16)
+call 28
+*(u32 *)(r6 + 0) = r0
+r0 >>= 32
+*(u32 *)(r6 + 4) = r0
+r0 = 2
+exit
