@@ -1,7 +1,8 @@
 /**
- * One chain of `optimize --chains N`, in its own worker thread: resolves the variant set, creates
- * its own equivalence checker (a Z3 instance per chain) and runs the search with its seed, then
- * posts the SearchResult, the checker's statistics and this thread's GC time back.
+ * One chain in its own worker thread: rebuilds the variant set its parent resolved, creates its own
+ * equivalence checker (a Z3 instance per chain, bounded by the run's deadline when it has one) and
+ * runs the search with its seed, then posts the SearchResult, the checker's statistics and this
+ * thread's GC time back.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -9,23 +10,26 @@ import { InputError } from '../ebpf/errors.js';
 import { testsOnly } from '../search/equivalence.js';
 import { runSearch } from '../search/mcmc.js';
 import { createChecker } from '../../variants/z3/index.js';
-import { resolveVariants } from '../../variants/sets.js';
+import { variantSetOf } from '../../variants/sets.js';
 import type { ChainJob, ChainMessage } from './chains.js';
 
 const job = workerData as ChainJob;
 const post = (m: ChainMessage): void => parentPort!.postMessage(m);
 
 async function main(): Promise<void> {
-  const variants = resolveVariants(job.variantSet, job.overrides);
-  const z3 = job.checker === 'z3' ? await createChecker(job.program, variants.z3, job.rlimit) : undefined;
+  const variants = variantSetOf(job.variantSet, job.variantSpec);
+  const stop = job.stop ? new Int32Array(job.stop) : undefined;
+  const deadline = job.deadlineAt !== undefined || stop ? (): number | undefined => (stop && Atomics.load(stop, 0) !== 0 ? 0 : job.deadlineAt) : undefined;
+  const z3 = job.z3 ? await createChecker(job.program, job.z3, job.rlimit, deadline) : undefined;
   let gcMs = 0;
   const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
   obs.observe({ entryTypes: ['gc'] });
   try {
     const result = runSearch(job.program, job.params, {
       seed: job.seed, variants, checker: z3 ?? testsOnly,
-      ...(job.timeLimitMs !== undefined ? { timeLimitMs: job.timeLimitMs } : {}),
-      ...(job.progress ? { onProgress: (p) => post({ kind: 'progress', iteration: p.iteration, bestPerf: p.bestPerf }) } : {}),
+      ...(job.searchEndAt !== undefined ? { timeLimitMs: Math.max(1, job.searchEndAt - Date.now()) } : {}),
+      ...(stop ? { stop } : {}),
+      ...(job.progress ? { onProgress: (p) => post({ kind: 'progress', iteration: p.iteration, bestPerf: p.bestPerf }), progressEvery: 64 } : {}),
     });
     const endMs = performance.timeOrigin + performance.now();
     await new Promise((r) => setTimeout(r, 20)); // GC entries arrive once the event loop turns
