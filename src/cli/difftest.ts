@@ -7,9 +7,10 @@ import type { CommandModule } from 'yargs';
 import { InputError } from '../ebpf/errors.js';
 import { loadProgram } from '../ebpf/load.js';
 import { difftest, type Outcome } from '../kernel/difftest.js';
+import { kernelAgreement } from '../optimize/index.js';
 import { withProgramFlags } from './common.js';
 
-interface Args { prog: string; 'prog-type'?: string; section?: string; packets: number; seed: number; 'max-len': number; examples: number; json: boolean }
+interface Args { against?: string; prog: string; 'prog-type'?: string; section?: string; packets: number; seed: number; 'max-len': number; examples: number; json: boolean }
 
 export const difftestCommand: CommandModule<object, Args> = {
   command: 'difftest <prog>',
@@ -21,6 +22,7 @@ export const difftestCommand: CommandModule<object, Args> = {
     .option('max-len', { type: 'number', default: 256, describe: 'longest generated packet (the kernel needs at least 14 bytes)' })
     .option('examples', { type: 'number', default: 5, describe: 'mismatches to shrink and show in full' })
     .option('json', { type: 'boolean', default: false, describe: 'print { program, inputs, mismatches, kernelTestRun, examples: [...] }' })
+    .option('against', { type: 'string', describe: 'another program (e.g. the optimized object): both run in the kernel on the same inputs and maps; r0, packet and maps compared' })
     .example('$0 difftest ../shared/k2-suite/programs/xdp_fw --packets 10000', '') as never,
   handler: (a) => {
     for (const [k, v] of [['packets', a.packets], ['examples', a.examples]] as const) {
@@ -28,6 +30,16 @@ export const difftestCommand: CommandModule<object, Args> = {
     }
     if (!Number.isInteger(a.seed)) throw new InputError(`--seed: expected an integer, got ${a.seed}`);
     const prog = loadProgram(a.prog, { progType: a['prog-type'], section: a.section });
+    if (a.against !== undefined) {
+      const other = loadProgram(a.against, { progType: a['prog-type'] ?? prog.progType, section: a.section });
+      const g = kernelAgreement(prog, other, a.packets, a.seed, a['max-len']);
+      if (a.json) process.stdout.write(JSON.stringify({ program: a.prog, against: a.against, ...g }, null, 2) + '\n');
+      else if (!g.testRun) process.stdout.write(`${prog.name}: ${prog.progType ?? 'unknown'} programs cannot be test-run by the kernel: nothing compared\n`);
+      else if (g.rejected) process.stdout.write(`rejected by the Linux verifier: ${g.rejected}\n`);
+      else process.stdout.write(`${a.prog} vs ${a.against} (${prog.name}, kernel test runs): ${g.inputs} inputs, ${g.mismatches} mismatch${g.mismatches === 1 ? '' : 'es'}${g.first ? `; first on ${g.first.packetHex}: ${g.first.differs.join(', ')}\n  A ${g.first.a}\n  B ${g.first.b}` : ''}\n`);
+      if (g.mismatches > 0 || g.rejected) process.exitCode = 1;
+      return;
+    }
     const r = difftest(prog, { inputs: a.packets, seed: a.seed, maxLen: a['max-len'], maxExamples: a.examples });
     if (a.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');

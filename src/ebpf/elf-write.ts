@@ -99,6 +99,11 @@ function symbols(secs: RawSection[]): { tab: RawSection; syms: Symbol[] } | unde
   return { tab, syms };
 }
 
+/** The bytes of the section named `name`, if there is one. */
+export function sectionData(bytes: Uint8Array, name: string): Uint8Array | undefined {
+  return readSections(bytes).find((s) => s.name === name)?.data;
+}
+
 /** The object's code sections with what constrains rewriting them. */
 export function inspectObject(bytes: Uint8Array): CodeSection[] {
   const secs = readSections(bytes);

@@ -100,10 +100,19 @@ export async function optimizeObject(path: string, bytes: Uint8Array, plan: Plan
     const pins = pinned(cs);
     // Each remaining section gets an equal share of the time left.
     const endAt = plan.deadlineAt === undefined ? undefined : Date.now() + (plan.deadlineAt - Date.now()) / (work.length - k);
-    const outcome = await optimizeProgram(prog, plan, {
-      ...(endAt !== undefined ? { endAt } : {}), objection: objection(prog, pins),
-      ...(onProgress ? { onProgress: (it: number, bp: number) => onProgress(cs.name, it, bp) } : {}),
-    });
+    let outcome: ProgramOutcome;
+    try {
+      outcome = await optimizeProgram(prog, plan, {
+        ...(endAt !== undefined ? { endAt } : {}), objection: objection(prog, pins),
+        ...(onProgress ? { onProgress: (it: number, bp: number) => onProgress(cs.name, it, bp) } : {}),
+      });
+    } catch (e) {
+      // What the search cannot model (a map type, a helper, an input the interpreter cannot run)
+      // leaves this section as it is, not the whole object; the reason is in the table.
+      const msg = e instanceof Error ? e.message : String(e);
+      results.push({ section: cs.name, before: cs.slots, after: cs.slots, skipped: `not searched: ${e instanceof InputError ? '' : 'search failed: '}${msg.replace(`${path}: `, '')}` });
+      continue;
+    }
     outcome.report['section'] = cs.name;
     if (outcome.gate.optimized) rewrites.push(sectionRewrite(cs, outcome.result.best.insns, pins));
     results.push({ section: cs.name, before: cs.slots, after: outcome.gate.insns.length, outcome });
