@@ -32,7 +32,8 @@ function proofCell(o: ProgramOutcome | undefined): string {
 function kernelCell(o: ProgramOutcome | undefined): string {
   if (!o) return '-';
   const a = o.gate.agreement;
-  return a?.testRun ? `${o.gate.kernel}, ${a.inputs - a.mismatches}/${a.inputs} inputs agree` : o.gate.kernel;
+  if (a?.testRun) return `${o.gate.kernel}, ${a.inputs - a.mismatches}/${a.inputs} inputs agree`;
+  return o.gate.kernel === 'accepted' && a ? 'accepted (type not test-runnable)' : o.gate.kernel;
 }
 
 export function sectionTable(rows: readonly SectionResult[]): string {
