@@ -75,6 +75,18 @@ test('a rewrite moves relocations, the function symbol and .BTF.ext line info wi
   }
 });
 
+test('a section of several functions: NOPs go only where allowed, every function symbol moves', { skip: noCorpus }, () => {
+  const bytes = new Uint8Array(readFileSync(join(corpus, 'xdp-project+xdp-tools', 'xdp_redirect_devmap.o')));
+  const [sec] = inspectObject(bytes).filter((c) => c.name === 'xdp/devmap');
+  assert.deepEqual(sec!.functions.map((f) => [f.start, f.end]), [[0, 15], [15, 17]]);
+  const insns = sec!.raw.map((x, i) => (i === 0 || i === 16 ? { ...NOP } : x)); // slot 16: a NOP outside the allowed range stays
+  const c = compact(insns, (slot) => slot < 15);
+  const out = rewriteObject(bytes, [{ name: 'xdp/devmap', insns: c.insns, newSlot: c.newSlot }]);
+  const [after] = inspectObject(out).filter((x) => x.name === 'xdp/devmap');
+  assert.deepEqual(after!.functions.map((f) => [f.start, f.end]), [[0, 14], [14, 16]]);
+  assert.deepEqual(disassemble(after!.raw.slice(15)), ['goto +0']);
+});
+
 function k2lab(args: string[], timeoutMs = 60_000) {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, ['bin/k2lab.js', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: timeoutMs });

@@ -31,7 +31,8 @@ function relativeField(x: Insn): RelField | undefined {
   return undefined;
 }
 
-export function compact(insns: readonly Insn[]): Compaction {
+/** `removable`: the slots whose NOPs may go (default all; an object writer limits it to the sections it proved). */
+export function compact(insns: readonly Insn[], removable: (slot: number) => boolean = () => true): Compaction {
   const n = insns.length;
   const newSlot = new Int32Array(n + 1);
   const keep: boolean[] = [];
@@ -39,7 +40,7 @@ export function compact(insns: readonly Insn[]): Compaction {
   for (let i = 0; i < n; i++) {
     newSlot[i] = kept;
     // A 64-bit load's second half (opcode 0) is never a NOP, so pairs stay together.
-    const k = !isNop(insns[i]!);
+    const k = !isNop(insns[i]!) || !removable(i);
     keep.push(k);
     if (k) kept++;
   }

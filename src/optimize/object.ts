@@ -47,11 +47,17 @@ function pinned(cs: CodeSection): Set<number> {
   return out;
 }
 
-/** Why a section cannot be written back slot for slot, if it cannot. */
-function notRewritable(cs: CodeSection, prog: Program): string | undefined {
-  if (prog.insns.length !== cs.slots) return `calls subprograms outside the section (${prog.insns.length} slots linked, ${cs.slots} in the section)`;
-  if (cs.functions.length > 1) return `holds ${cs.functions.length} functions`;
-  return undefined;
+/** One program of a section: the whole section, or one of the functions that tile it. */
+interface Unit { cs: CodeSection; label: string; load: string; start: number; end: number }
+
+/** The units of a section, or why it cannot be written back slot for slot. */
+function unitsOf(cs: CodeSection): Unit[] | string {
+  const fns = [...cs.functions].sort((a, b) => a.start - b.start);
+  if (fns.length <= 1) return [{ cs, label: cs.name, load: cs.name, start: 0, end: cs.slots }];
+  // Several programs in one section: each is searched alone when the functions tile the section.
+  const tiles = fns.every((f, i) => f.start === (i === 0 ? 0 : fns[i - 1]!.end)) && fns[fns.length - 1]!.end === cs.slots;
+  if (!tiles) return `its ${fns.length} functions do not tile the section`;
+  return fns.map((f) => ({ cs, label: `${cs.name}:${f.name}`, load: f.name, start: f.start, end: f.end }));
 }
 
 /** The gate's extra condition: pinned slots unchanged, no map reference where there is no relocation. */
@@ -66,10 +72,17 @@ function objection(prog: Program, pins: Set<number>): (insns: readonly Insn[]) =
   };
 }
 
-/** The section's new bytes: the optimized slots, the original (relocation placeholder) bytes at pinned slots, compacted. */
-function sectionRewrite(cs: CodeSection, best: readonly Insn[], pins: Set<number>): SectionRewrite {
-  const raw = best.map((x, i) => (pins.has(i) ? { ...cs.raw[i]! } : { ...x }));
-  const c = compact(raw);
+/**
+ * A section's new bytes: each optimized unit's slots (the original relocation-placeholder bytes at
+ * pinned slots), the other units as they were, compacted — NOPs removed only inside optimized units.
+ */
+function sectionRewrite(cs: CodeSection, parts: readonly { unit: Unit; best: readonly Insn[] }[], pins: Set<number>): SectionRewrite {
+  const raw = cs.raw.map((x) => ({ ...x }));
+  const inPart = new Uint8Array(cs.slots);
+  for (const { unit, best } of parts) {
+    best.forEach((x, i) => { const slot = unit.start + i; raw[slot] = pins.has(slot) ? { ...cs.raw[slot]! } : { ...x }; inPart[slot] = 1; });
+  }
+  const c = compact(raw, (slot) => inPart[slot] === 1);
   return { name: cs.name, insns: c.insns, newSlot: c.newSlot };
 }
 
@@ -77,49 +90,62 @@ export interface ObjectRun { sections: SectionResult[]; bytes: Uint8Array }
 
 export async function optimizeObject(path: string, bytes: Uint8Array, plan: Plan, onProgress?: (section: string, iterations: number, bestPerf: number) => void): Promise<ObjectRun> {
   const r = plan.request;
-  const sections = programSections(bytes, r.sections);
   const results: SectionResult[] = [];
-  const work: { cs: CodeSection; prog: Program }[] = [];
-  for (const cs of sections) {
-    let prog: Program;
-    try {
-      prog = loadProgram(path, { section: cs.name, ...(r.progType !== undefined ? { progType: r.progType } : {}) });
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      results.push({ section: cs.name, before: cs.slots, after: cs.slots, skipped: `not loaded: ${e.message.replace(`${path}: `, '')}` });
-      continue;
+  const skip = (label: string, n: number, why: string): void => { results.push({ section: label, before: n, after: n, skipped: why }); };
+  const work: { unit: Unit; prog: Program }[] = [];
+  for (const cs of programSections(bytes, r.sections)) {
+    const units = unitsOf(cs);
+    if (typeof units === 'string') { skip(cs.name, cs.slots, `${units}: not searched`); continue; }
+    for (const unit of units) {
+      const n = unit.end - unit.start;
+      let prog: Program;
+      try {
+        prog = loadProgram(path, { section: unit.load, ...(r.progType !== undefined ? { progType: r.progType } : {}) });
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        skip(unit.label, n, `not loaded: ${e.message.replace(`${path}: `, '')}`);
+        continue;
+      }
+      if (prog.insns.length !== n) skip(unit.label, n, `calls subprograms outside it (${prog.insns.length} slots linked, ${n} its own): not searched`);
+      else work.push({ unit, prog });
     }
-    const why = notRewritable(cs, prog);
-    if (why) { results.push({ section: cs.name, before: cs.slots, after: cs.slots, skipped: `${why}: not searched` }); continue; }
-    work.push({ cs, prog });
   }
-  const rewrites: SectionRewrite[] = [];
+  const pinsOf = new Map<CodeSection, Set<number>>();
+  const done = new Map<CodeSection, { unit: Unit; best: readonly Insn[] }[]>();
   for (let k = 0; k < work.length; k++) {
-    const { cs, prog } = work[k]!;
-    if (Atomics.load(plan.stop, 0) !== 0) { results.push({ section: cs.name, before: cs.slots, after: cs.slots, skipped: 'stopped (Ctrl-C) before its turn' }); continue; }
-    const pins = pinned(cs);
-    // Each remaining section gets an equal share of the time left.
+    const { unit, prog } = work[k]!;
+    const n = unit.end - unit.start;
+    if (Atomics.load(plan.stop, 0) !== 0) { skip(unit.label, n, 'stopped (Ctrl-C) before its turn'); continue; }
+    if (!pinsOf.has(unit.cs)) pinsOf.set(unit.cs, pinned(unit.cs));
+    const localPins = new Set([...pinsOf.get(unit.cs)!].filter((s) => s >= unit.start && s < unit.end).map((s) => s - unit.start));
+    // Each remaining program gets an equal share of the time left.
     const endAt = plan.deadlineAt === undefined ? undefined : Date.now() + (plan.deadlineAt - Date.now()) / (work.length - k);
     let outcome: ProgramOutcome;
     try {
       outcome = await optimizeProgram(prog, plan, {
-        ...(endAt !== undefined ? { endAt } : {}), objection: objection(prog, pins),
-        ...(onProgress ? { onProgress: (it: number, bp: number) => onProgress(cs.name, it, bp) } : {}),
+        ...(endAt !== undefined ? { endAt } : {}), objection: objection(prog, localPins),
+        ...(onProgress ? { onProgress: (it: number, bp: number) => onProgress(unit.label, it, bp) } : {}),
       });
     } catch (e) {
       // What the search cannot model (a map type, a helper, an input the interpreter cannot run)
-      // leaves this section as it is, not the whole object; the reason is in the table.
+      // leaves this program as it is, not the whole object; the reason is in the table.
       const msg = e instanceof Error ? e.message : String(e);
-      results.push({ section: cs.name, before: cs.slots, after: cs.slots, skipped: `not searched: ${e instanceof InputError ? '' : 'search failed: '}${msg.replace(`${path}: `, '')}` });
+      skip(unit.label, n, `not searched: ${e instanceof InputError ? '' : 'search failed: '}${msg.replace(`${path}: `, '')}`);
       continue;
     }
-    outcome.report['section'] = cs.name;
-    if (outcome.gate.optimized) rewrites.push(sectionRewrite(cs, outcome.result.best.insns, pins));
-    results.push({ section: cs.name, before: cs.slots, after: outcome.gate.insns.length, outcome });
+    outcome.report['section'] = unit.label;
+    if (outcome.gate.optimized) done.set(unit.cs, [...(done.get(unit.cs) ?? []), { unit, best: outcome.result.best.insns }]);
+    results.push({ section: unit.label, before: n, after: outcome.gate.insns.length, outcome });
   }
-  for (const rw of rewrites) {
-    const res = results.find((x) => x.section === rw.name)!;
-    if (rw.insns.length !== res.after) throw new Error(`${rw.name}: the written section has ${rw.insns.length} slots, the proved program ${res.after}`);
+  const rewrites = [...done].map(([cs, parts]) => sectionRewrite(cs, parts, pinsOf.get(cs)!));
+  for (const [cs, parts] of done) {
+    // The written slots of each optimized unit must be the program the gate passed.
+    const rw = rewrites.find((x) => x.name === cs.name)!;
+    for (const { unit } of parts) {
+      const written = rw.newSlot[unit.end]! - rw.newSlot[unit.start]!;
+      const res = results.find((x) => x.section === unit.label)!;
+      if (written !== res.after) throw new Error(`${unit.label}: ${written} slots written, the proved program has ${res.after}`);
+    }
   }
   return { sections: results, bytes: rewrites.length > 0 ? rewriteObject(bytes, rewrites) : bytes };
 }
