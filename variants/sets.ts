@@ -76,6 +76,14 @@ export function resolveVariants(setName = 'k2-baseline', overrides: readonly str
     spec[axis] = m[2]!;
   }
   const name = overrides.length === 0 ? setName : Object.entries(SETS).find(([, s]) => AXES.every((a) => s[a] === spec[a]))?.[0] ?? 'custom';
+  return variantSetOf(name, spec);
+}
+
+/**
+ * A resolved set rebuilt from its plain description (axis → implementation, as describeVariants
+ * gives it): how a worker thread gets the set its parent resolved, without resolving names again.
+ */
+export function variantSetOf(name: string, spec: SetSpec): VariantSet {
   return {
     name,
     safetyState: IMPLEMENTATIONS['safety-state'][spec['safety-state']]!,

@@ -4,7 +4,7 @@ import { assemble } from '../ebpf/asm.js';
 import { inFile } from '../ebpf/errors.js';
 import { encodeProgram, validateProgram } from '../ebpf/insn.js';
 import { readInputFile } from '../ebpf/load.js';
-import { writeFileAtomic } from './common.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 
 interface Args { file: string; out?: string; hex: boolean; 'no-validate': boolean }
 

@@ -43,5 +43,4 @@ export function elfOptions(a: { btf?: string; 'map-size'?: string[] }): { btf?: 
   return out;
 }
 
-export { writeFileAtomic } from '../common/atomic-write.js';
 

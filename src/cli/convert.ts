@@ -11,7 +11,8 @@ import { encodeProgram } from '../ebpf/insn.js';
 import { formatDescFile, formatMapsFile } from '../ebpf/k2-files.js';
 import { loadProgram } from '../ebpf/load.js';
 import type { Program, ProgType } from '../ebpf/program.js';
-import { withProgramFlags, writeFileAtomic } from './common.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import { withProgramFlags } from './common.js';
 
 interface Args { prog: string; out: string; 'max-pkt-sz': number; 'pgm-input-type'?: number; 'prog-type'?: string; section?: string }
 

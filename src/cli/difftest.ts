@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { difftest, type Outcome } from '../kernel/difftest.js';
 import { corpusCsv, corpusMarkdown, difftestCorpus } from '../kernel/difftest-corpus.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { kernelAgreement } from '../optimize/index.js';
 import { withProgramFlags } from './common.js';
 
-interface Args { prog: string; 'prog-type'?: string; section?: string; packets: number; seed: number; 'max-len': number; examples: number; json: boolean; 'strict-environment': boolean; corpus: boolean; out?: string; filter?: string }
+interface Args { against?: string; prog: string; 'prog-type'?: string; section?: string; packets: number; seed: number; 'max-len': number; examples: number; json: boolean; 'strict-environment': boolean; corpus: boolean; out?: string; filter?: string }
 
 export const difftestCommand: CommandModule<object, Args> = {
   command: 'difftest <prog>',
@@ -30,6 +31,7 @@ export const difftestCommand: CommandModule<object, Args> = {
     .option('out', { type: 'string', describe: 'with --corpus: write difftest.md and difftest.csv to this folder' })
     .option('filter', { type: 'string', describe: 'with --corpus: only objects whose path contains this' })
     .example('$0 difftest ../shared/real-world/objs --corpus --packets 10000 --out results/real-world-difftest', '')
+    .option('against', { type: 'string', describe: 'another program (e.g. the optimized object): both run in the kernel on the same inputs and maps; r0, packet and maps compared' })
     .example('$0 difftest ../shared/k2-suite/programs/xdp_fw --packets 10000', '') as never,
   handler: (a) => {
     for (const [k, v] of [['packets', a.packets], ['examples', a.examples]] as const) {
@@ -39,6 +41,16 @@ export const difftestCommand: CommandModule<object, Args> = {
     if (a.corpus) { runCorpus(a); return; }
     if (a.out !== undefined || a.filter !== undefined) throw new InputError(`--${a.out !== undefined ? 'out' : 'filter'} needs --corpus`);
     const prog = loadProgram(a.prog, { progType: a['prog-type'], section: a.section });
+    if (a.against !== undefined) {
+      const other = loadProgram(a.against, { progType: a['prog-type'] ?? prog.progType, section: a.section });
+      const g = kernelAgreement(prog, other, a.packets, a.seed, a['max-len']);
+      if (a.json) process.stdout.write(JSON.stringify({ program: a.prog, against: a.against, ...g }, null, 2) + '\n');
+      else if (!g.testRun) process.stdout.write(`${prog.name}: ${prog.progType ?? 'unknown'} programs cannot be test-run by the kernel: nothing compared\n`);
+      else if (g.rejected) process.stdout.write(`rejected by the Linux verifier: ${g.rejected}\n`);
+      else process.stdout.write(`${a.prog} vs ${a.against} (${prog.name}, kernel test runs): ${g.inputs} inputs, ${g.mismatches} mismatch${g.mismatches === 1 ? '' : 'es'}${g.first ? `; first on ${g.first.packetHex}: ${g.first.differs.join(', ')}\n  A ${g.first.a}\n  B ${g.first.b}` : ''}\n`);
+      if (g.mismatches > 0 || g.rejected) process.exitCode = 1;
+      return;
+    }
     const r = difftest(prog, { inputs: a.packets, seed: a.seed, maxLen: a['max-len'], maxExamples: a.examples, strictEnvironment: a['strict-environment'] });
     if (a.json) {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');

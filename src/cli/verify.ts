@@ -11,7 +11,7 @@ import { hex } from '../ebpf/hex.js';
 import type { RunInput } from '../interp/machine.js';
 import { formatResult, resultToJson, runProgram, toRunnable } from '../interp/run.js';
 import { IMPLEMENTATIONS } from '../../variants/sets.js';
-import { createChecker, nativeAvailable } from '../../variants/z3/index.js';
+import { createChecker, defaultZ3Impl } from '../../variants/z3/index.js';
 import type { EquivalenceResult } from '../search/equivalence.js';
 import { withProgramFlags } from './common.js';
 
@@ -50,7 +50,7 @@ export const verifyCommand: CommandModule<object, Args> = {
     const program = { ...pa };
     inFile(pa.source, () => toRunnable(pa));
     inFile(pb.source, () => toRunnable({ ...pa, insns: pb.insns }));
-    const choice = IMPLEMENTATIONS.z3[a.z3 ?? (nativeAvailable() ? 'native-process' : 'fresh-solver')]!;
+    const choice = IMPLEMENTATIONS.z3[a.z3 ?? defaultZ3Impl()]!;
     const window = a.window === undefined ? undefined : parseWindow(a.window, pa.insns.length);
     if (window && pb.insns.length !== pa.insns.length) throw new InputError(`--window: A has ${pa.insns.length} slots and B ${pb.insns.length}; a window rewrite keeps the length (NOPs fill removed slots)`);
     const checker = await createChecker(program, choice, a.rlimit);

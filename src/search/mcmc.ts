@@ -24,8 +24,10 @@ export interface SearchOptions {
   seed: number;
   variants: VariantSet;
   checker: EquivalenceChecker;
-  /** Stop after this many ms even if -n iterations are not done (K2 has no such flag). */
+  /** Stop after this many ms even if -n iterations are not done (K2 has no such flag); checked every iteration. */
   timeLimitMs?: number;
+  /** Stops the search when element 0 becomes non-zero (set by another thread on Ctrl-C). */
+  stop?: Int32Array;
   /** Called about every `progressEvery` iterations. */
   onProgress?: (p: Progress) => void;
   progressEvery?: number;
@@ -108,7 +110,9 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   const every = opts.progressEvery ?? 2048;
   let i = 0;
   for (; i < params.n; i++) {
-    if ((i & 255) === 0 && opts.timeLimitMs !== undefined && performance.now() - start >= opts.timeLimitMs) break;
+    // Neither check draws from a random stream: an iteration-bounded run's trajectory is unchanged.
+    if (opts.timeLimitMs !== undefined && performance.now() - start >= opts.timeLimitMs) break;
+    if (opts.stop !== undefined && Atomics.load(opts.stop, 0) !== 0) break;
     if (i % params.reset_win_niter === 0) {
       const w = windows[Math.floor(i / params.reset_win_niter) % windows.length]!;
       [s, e] = w;

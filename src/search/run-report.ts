@@ -38,10 +38,16 @@ export interface RunReport {
   bestPerfCost: number;
   msToBest: number;
   trajectoryDigest: string;
-  /** `whole-program` (proved), `none` (tests only), `original` (nothing better was found). */
+  /**
+   * How the program written (or reported) was proved: `whole-program` (the written program proved
+   * equal to the input as a whole), `window-chain` (the search's chain of window proofs; the
+   * whole-program query was unknown), `none` (tests only), `original` (the input is what is written).
+   */
   verified: string;
   equivalenceChecker: string;
   kernelAccepted: boolean | null;
+  /** `iterations` (bounded by -n: deterministic) or `time` (--time-limit or Ctrl-C could end it). */
+  bound: 'iterations' | 'time';
   tests: number;
   acceptances: number;
   windowSwitches: number;
@@ -62,6 +68,7 @@ export interface ReportContext {
   cpu: NodeJS.CpuUsage;
   originalInsns: readonly Insn[];
   gcMs: number;
+  bound: 'iterations' | 'time';
 }
 
 export function buildReport(r: SearchResult, c: ReportContext): RunReport {
@@ -79,7 +86,7 @@ export function buildReport(r: SearchResult, c: ReportContext): RunReport {
     originalPerfCost: r.originalPerf, bestPerfCost: r.best.perf,
     msToBest: round(r.best.ms), trajectoryDigest: r.trajectoryDigest,
     verified: !improved ? 'original' : r.best.verified ? 'whole-program' : 'none',
-    equivalenceChecker: c.checkerName, kernelAccepted: null,
+    equivalenceChecker: c.checkerName, kernelAccepted: null, bound: c.bound,
     tests: r.tests, acceptances: r.acceptances, windowSwitches: r.windowSwitches,
     best: { hex: Buffer.from(encodeProgram(r.best.insns)).toString('hex'), asm: disassemble(r.best.insns) },
   };

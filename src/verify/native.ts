@@ -9,6 +9,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SmtSession } from './query.js';
+import { SolverError } from './smtlib.js';
 import { SESSION_PRELUDE } from './wasm.js';
 
 export const END_MARK = '@@k2lab-end@@';
@@ -69,7 +70,7 @@ export class NativeZ3 implements SmtSession {
 
   send(commands: string): string {
     if (this.closed) throw new Error('native z3 already closed');
-    if (this.dead) throw new Error(`native z3: ${this.dead}`);
+    if (this.dead) throw new SolverError(`native z3: ${this.dead}`);
     const text = `${this.pending}${commands}\n(echo "${END_MARK}")\n`;
     this.pending = '';
     try {
@@ -83,8 +84,10 @@ export class NativeZ3 implements SmtSession {
         if (answer.endsWith(END_LINE)) return answer.slice(0, answer.length - END_LINE.length);
       }
     } catch (e) {
+      // A killed or crashed child (Ctrl-C reaches it too) is an unknown answer: the implementation
+      // closes this session and starts a new z3 for the next query.
       this.dead = (e as Error).message;
-      throw new Error(`native z3: ${this.dead}`);
+      throw new SolverError(`native z3: ${this.dead}`);
     }
   }
 

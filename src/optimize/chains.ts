@@ -1,8 +1,10 @@
 /**
- * `optimize --chains N`: N independent chains with seeds seed, seed+1, … in worker threads (each a
- * deterministic single-chain run, with its own Z3), merged into one SearchResult: the best program
- * and top-k over all chains, summed counts, and the wall time from the first chain's search start
- * to the last one's end, so candidates/s = total iterations / wall.
+ * Chains in worker threads: N independent chains with seeds seed, seed+1, … (each a deterministic
+ * single-chain run with its own Z3, on the variant set the parent resolved), merged into one
+ * SearchResult: the best program and top-k over all chains, summed counts, and the wall time from
+ * the first chain's search start to the last one's end, so candidates/s = total iterations / wall.
+ * A run bounded by time always searches here, so that Ctrl-C (handled on the main thread) can stop
+ * the chains through a shared flag and the best proved program is still written.
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -13,18 +15,27 @@ import { realInsnCount } from '../ebpf/k2-isa.js';
 import type { SearchResult } from '../search/mcmc.js';
 import type { K2Params } from '../search/params.js';
 import { sameSlots, type Ranked } from '../search/topk.js';
+import type { Z3Choice } from '../search/variants.js';
 import type { Z3Stats } from '../verify/checker.js';
+import type { SetSpec } from '../../variants/sets.js';
 
 /** What a chain worker is given (structured-cloned: plain data only). */
 export interface ChainJob {
   program: Program;
   params: K2Params;
   seed: number;
+  /** The resolved set as plain data (name, axis → implementation). */
   variantSet: string;
-  overrides: string[];
-  checker: 'z3' | 'tests-only';
+  variantSpec: SetSpec;
+  /** The z3 to prove with (already the runnable one); undefined: the tests-only stand-in. */
+  z3?: Z3Choice;
   rlimit?: number;
-  timeLimitMs?: number;
+  /** Epoch ms at which the search stops (measured in the worker, after its start-up). */
+  searchEndAt?: number;
+  /** Epoch ms after which no Z3 query may run (time-bounded runs). */
+  deadlineAt?: number;
+  /** Int32 flag: non-zero stops every chain (Ctrl-C). */
+  stop?: SharedArrayBuffer;
   progress: boolean;
 }
 

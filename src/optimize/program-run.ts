@@ -1,0 +1,106 @@
+/**
+ * One program through the whole run: the search (in-process for a single iteration-bounded chain —
+ * the deterministic runs the benchmarks measure — else in chain workers that Ctrl-C and the time
+ * limit can stop), the output gate (final proof of the compacted program, safety, kernel), and its
+ * RunReport, whose instruction counts are the slots written.
+ */
+import { startGcClock } from '../common/gc.js';
+import { disassemble } from '../ebpf/disasm.js';
+import { encodeProgram, type Insn } from '../ebpf/insn.js';
+import type { Program } from '../ebpf/program.js';
+import { testsOnly } from '../search/equivalence.js';
+import { runSearch, type SearchResult } from '../search/mcmc.js';
+import { buildReport, type RunReport } from '../search/run-report.js';
+import { DEFAULT_RLIMIT, type Z3Checker, type Z3Stats } from '../verify/checker.js';
+import { createChecker } from '../../variants/z3/index.js';
+import { runChains, type ChainSummary } from './chains.js';
+import { outputGate, type GateVerdict } from './gate.js';
+import type { Plan } from './plan.js';
+
+/** What a section's line in the table and the RunReport need. */
+export interface ProgramOutcome {
+  program: Program;
+  result: SearchResult;
+  gate: GateVerdict;
+  report: RunReport & Record<string, unknown>;
+  seconds: number;
+}
+
+export interface ProgramSlot {
+  /** Epoch ms by which this program's search, proof and gate are to be done (time-bounded runs). */
+  endAt?: number;
+  /** Extra gate condition from the caller (the object writer's). */
+  objection?: (insns: readonly Insn[]) => string | undefined;
+  onProgress?: (iterations: number, bestPerf: number) => void;
+}
+
+/**
+ * What a program's time slot keeps back from the search for the final proof and the gate, and
+ * of that, what the proof leaves for the gate's kernel runs (2,000 test runs with map resets take
+ * about 1–2 s on a loaded machine).
+ */
+const reserveMs = (slotMs: number): number => Math.min(0.5 * slotMs, 0.15 * slotMs + 3000);
+const GATE_MS = 1500;
+
+export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSlot): Promise<ProgramOutcome> {
+  const t0 = Date.now();
+  const r = plan.request;
+  const gc = startGcClock();
+  let chainsGcMs = 0;
+  const cpu0 = process.cpuUsage();
+  const searchEnd = slot.endAt === undefined ? undefined : slot.endAt - reserveMs(Math.max(0, slot.endAt - t0));
+  let result: SearchResult, checkerName: string, z3Stats: Z3Stats | undefined, chains: ChainSummary[] | undefined;
+  if (r.chains === 1 && plan.bound === 'iterations') {
+    const z3: Z3Checker | undefined = plan.z3 ? await createChecker(prog, plan.z3, r.rlimit) : undefined;
+    result = runSearch(prog, plan.params, {
+      seed: r.seed, variants: plan.variants, checker: z3 ?? testsOnly,
+      ...(slot.onProgress ? { onProgress: (p) => slot.onProgress!(p.iteration, p.bestPerf) } : {}),
+    });
+    checkerName = (z3 ?? testsOnly).name;
+    z3Stats = z3?.stats;
+    z3?.dispose();
+  } else {
+    const out = await runChains({
+      program: prog, params: plan.params, variantSet: plan.variants.name, variantSpec: plan.variantSpec,
+      ...(plan.z3 ? { z3: plan.z3 } : {}), ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}),
+      ...(searchEnd !== undefined ? { searchEndAt: searchEnd, deadlineAt: searchEnd } : {}),
+      stop: plan.stop.buffer as SharedArrayBuffer, progress: slot.onProgress !== undefined,
+    }, r.seed, r.chains, slot.onProgress);
+    result = out.result;
+    checkerName = out.checkerName;
+    z3Stats = out.z3;
+    chains = r.chains > 1 ? out.chains : undefined;
+    chainsGcMs = out.gcMs;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const gcMs = (await gc.stop()) + chainsGcMs;
+  const improved = result.best.perf < result.originalPerf;
+  // The final proof may spend ten times a search query's resource limit, and no more than the slot's time.
+  const prover = plan.z3 && improved && result.best.verified
+    ? await createChecker(prog, plan.z3, 10 * (r.rlimit ?? DEFAULT_RLIMIT), slot.endAt !== undefined ? () => Math.max(Date.now() + 300, slot.endAt! - GATE_MS) : undefined)
+    : undefined;
+  let gate: GateVerdict;
+  try {
+    gate = outputGate({ program: prog, best: improved ? result.best : undefined, variants: plan.variants, prover, ...(slot.objection ? { objection: slot.objection } : {}) });
+  } finally {
+    prover?.dispose();
+  }
+  const base = buildReport(result, {
+    benchmark: prog.name, seed: r.seed, variants: plan.variants, runtimeProfile: r.runtimeProfile, checkerName, cpu, gcMs,
+    originalInsns: prog.insns, bound: plan.bound,
+  });
+  const report = {
+    ...base,
+    // Counts are of the slots written: the compacted program, or the input when the gate refused.
+    bestInsnCount: gate.insns.length, foundInsnCount: base.bestInsnCount,
+    best: { hex: Buffer.from(encodeProgram(gate.insns)).toString('hex'), asm: disassemble(gate.insns) },
+    verified: gate.optimized ? gate.verified : improved ? (result.best.verified ? 'original' : 'none') : 'original',
+    ...(gate.proofNote ? { proofNote: gate.proofNote } : {}),
+    ...(gate.rejected ? { notWritten: gate.rejected } : {}),
+    kernelAccepted: gate.kernel === 'accepted' ? true : gate.kernel === 'rejected' ? false : null,
+    kernelCheck: gate.kernel, ...(gate.kernelReason ? { kernelReason: gate.kernelReason } : {}),
+    ...(gate.agreement ? { kernelAgreement: { inputs: gate.agreement.inputs, mismatches: gate.agreement.mismatches } } : {}),
+    ...(z3Stats ? { z3: z3Stats } : {}), ...(chains ? { chains } : {}),
+  };
+  return { program: prog, result, gate, report, seconds: (Date.now() - t0) / 1000 };
+}
