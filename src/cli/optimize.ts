@@ -27,12 +27,14 @@ import { buildReport } from '../search/report.js';
 import { runtimeProfileFlags } from '../../variants/runtime-profiles.js';
 import { resolveVariants } from '../../variants/sets.js';
 import { runChains, type ChainsOutcome } from './chains.js';
+import { resolveRulesPath } from '../rules/store.js';
+import { rulesAfterSearch, rulesBeforeSearch, type RulesReport } from '../rules/run.js';
 import { withProgramFlags, writeFileAtomic } from './common.js';
 
 type Args = Record<string, unknown> & {
   prog: string; seed: number; variants: string; variant: string[]; 'time-limit'?: number; json?: string; out?: string;
   'params-from'?: string; bench?: string; 'prog-type'?: string; section?: string; quiet: boolean;
-  checker: string; 'z3-rlimit'?: number; chains: number;
+  checker: string; 'z3-rlimit'?: number; chains: number; rules?: string;
 };
 
 function k2Flags<T>(y: Argv<T>): Argv<T> {
@@ -62,6 +64,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
     .option('checker', { type: 'string', choices: ['z3', 'tests-only'], default: 'z3', describe: 'equivalence checker: Z3 (the z3 axis of the variant set; native-process when the z3 binary exists and no set is chosen) or the tests-only stand-in' })
     .option('z3-rlimit', { type: 'number', describe: 'Z3 resource limit per check (deterministic; default 20000000)' })
     .option('chains', { type: 'number', default: 1, describe: 'independent chains (seeds seed, seed+1, …), one worker thread each; the best programs of all are kept' })
+    .option('rules', { type: 'string', describe: 'rule database (SQLite) to apply and learn rules with, or "none"; default $K2LAB_RULES, else ~/.local/share/k2lab/rules.sqlite (single chain, --checker z3)' })
     .option('runtime-profile', { type: 'string', describe: 'run under a named set of Node/V8 flags (see k2lab variants)' })
     .example('$0 optimize ../shared/k2-suite/programs/xdp_exception --params-from ../shared/k2-suite/suite.json --bench xdp_exception -n 5000', '') as never,
   handler: async (a) => {
@@ -103,7 +106,12 @@ export const optimizeCommand: CommandModule<object, Args> = {
       const t0 = performance.now();
       chains = await runChains(job, a.seed, a.chains, showProgress ? (it, bp) => progressLine({ iteration: it, total: params.n * a.chains, elapsedMs: performance.now() - t0, bestPerf: bp, currentCost: NaN }) : undefined);
     }
-    const result = chains?.result ?? runSearch(prog, params, { seed: a.seed, variants, checker, ...timeLimit, ...(showProgress ? { onProgress: progressLine } : {}) });
+    // The rule database: rules applied before the search (its start program), rules learned after it.
+    const rulesPath = a.checker === 'z3' && a.chains === 1 ? resolveRulesPath(a.rules) : undefined;
+    const rules = rulesPath ? await rulesBeforeSearch(rulesPath, prog, variants, { ...(a['z3-rlimit'] !== undefined ? { rlimit: a['z3-rlimit'] } : {}), ...(a.section !== undefined ? { section: a.section } : {}) }) : undefined;
+    const ruleHooks = rules ? { onProvedRewrite: rules.onProvedRewrite, ...(rules.before.applied.length > 0 ? { start: rules.before.insns } : {}) } : {};
+    const result = chains?.result ?? runSearch(prog, params, { seed: a.seed, variants, checker, ...timeLimit, ...ruleHooks, ...(showProgress ? { onProgress: progressLine } : {}) });
+    const rulesReport: RulesReport | undefined = rules ? rulesAfterSearch(rules) : undefined;
     const cpu = process.cpuUsage(cpu0);
     // The search is synchronous: V8 delivers the queued GC entries only once the event loop turns.
     await new Promise((r) => setTimeout(r, 20));
@@ -127,6 +135,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
       ...buildReport(result, { benchmark: prog.name, seed: a.seed, variants, runtimeProfile: profile, checkerName: chains?.checkerName ?? checker.name, cpu, gcMs: gcMs + (chains?.gcMs ?? 0), originalInsns: prog.insns }),
       ...(bestProof ? { proof: bestProof.how } : {}),
       kernelAccepted: kernel.accepted, ...(kernel.reason ? { kernelReason: kernel.reason } : {}), ...(z3Stats ? { z3: z3Stats } : {}), ...(chains ? { chains: chains.chains } : {}),
+      ...(rulesReport ? { rules: rulesReport } : {}),
     };
     if (a.json !== undefined) {
       const text = JSON.stringify(report, null, 2) + '\n';
@@ -147,7 +156,7 @@ function progressLine(p: Progress): void {
   process.stderr.write(`\r${p.iteration}/${p.total} iterations  ${rate.toFixed(0)} candidates/s  best perf ${p.bestPerf}${Number.isNaN(p.currentCost) ? '' : `  current cost ${p.currentCost.toFixed(2)}`}   `);
 }
 
-function printSummary(r: ReturnType<typeof buildReport> & { z3?: Z3Checker['stats']; chains?: ChainsOutcome['chains'] }, verified: boolean, proves: boolean): void {
+function printSummary(r: ReturnType<typeof buildReport> & { z3?: Z3Checker['stats']; chains?: ChainsOutcome['chains']; rules?: RulesReport }, verified: boolean, proves: boolean): void {
   const lines = [
     `${r.benchmark}: ${r.iterations} iterations in ${(r.wallMs / 1000).toFixed(2)} s = ${r.candidatesPerSecond.toFixed(0)} candidates/s (variants ${r.variantSet}, seed ${r.seed})`,
     `instructions: ${r.originalInsnCount} → ${r.bestInsnCount}${r.bestInsnCount < r.originalInsnCount ? (verified ? ' (proved equivalent)' : (proves ? ' — NOT PROVED' : ' — TEST-EQUIVALENT, UNVERIFIED: not an optimized program until proved (--checker tests-only)')) : ' (no smaller program found)'}`,
@@ -158,6 +167,10 @@ function printSummary(r: ReturnType<typeof buildReport> & { z3?: Z3Checker['stat
   if (r.z3) {
     const z = r.z3;
     lines.push(`equivalence: ${r.equivalenceChecker}: ${z.queries} queries (${z.solverChecks} solver checks) in ${(z.ms / 1000).toFixed(2)} s = ${(100 * z.ms / Math.max(r.wallMs, 1e-9)).toFixed(1)}% of the run; equal ${z.equal}, not equal ${z.notEqual}, unsafe ${z.unsafe}, unknown ${z.unknown} (unsupported ${z.unsupported}, encoding mismatches ${z.encodingMismatches}); cache hits ${z.cacheHits}, counterexamples added ${r.counts.counterexamples}`);
+  }
+  if (r.rules) {
+    const u = r.rules;
+    lines.push(`rules (${u.database}, digest ${u.digest}): ${u.applied} applied before the search (perf −${u.savedPerf}, ${u.msApplying} ms; ${u.rejected} matches not proved), ${u.consulted} consulted; ${u.provedRewrites} proved rewrites → ${u.learned} new rules, ${u.known} known, ${u.notProved} not re-proved (${u.msLearning} ms)`);
   }
   if (r.bestInsnCount < r.originalInsnCount) lines.push('best program:', ...r.best.asm.map((l) => `  ${l}`));
   process.stdout.write(lines.join('\n') + '\n');
