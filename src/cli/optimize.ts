@@ -109,7 +109,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
     // The rule database: rules applied before the search (its start program), rules learned after it.
     const rulesPath = a.checker === 'z3' && a.chains === 1 ? resolveRulesPath(a.rules) : undefined;
     const rules = rulesPath ? await rulesBeforeSearch(rulesPath, prog, variants, { ...(a['z3-rlimit'] !== undefined ? { rlimit: a['z3-rlimit'] } : {}), ...(a.section !== undefined ? { section: a.section } : {}) }) : undefined;
-    const ruleHooks = rules ? { onProvedRewrite: rules.onProvedRewrite, ...(rules.before.applied.length > 0 ? { start: rules.before.insns } : {}) } : {};
+    const ruleHooks = rules ? { onProvedRewrite: rules.onProvedRewrite, rewriteWindow: rules.rewriteWindow, ...(rules.before.applied.length > 0 ? { start: rules.before.insns } : {}) } : {};
     const result = chains?.result ?? runSearch(prog, params, { seed: a.seed, variants, checker, ...timeLimit, ...ruleHooks, ...(showProgress ? { onProgress: progressLine } : {}) });
     const rulesReport: RulesReport | undefined = rules ? rulesAfterSearch(rules) : undefined;
     const cpu = process.cpuUsage(cpu0);
@@ -170,7 +170,7 @@ function printSummary(r: ReturnType<typeof buildReport> & { z3?: Z3Checker['stat
   }
   if (r.rules) {
     const u = r.rules;
-    lines.push(`rules (${u.database}, digest ${u.digest}): ${u.applied} applied before the search (perf −${u.savedPerf}, ${u.msApplying} ms; ${u.rejected} matches not proved), ${u.consulted} consulted; ${u.provedRewrites} proved rewrites → ${u.learned} new rules, ${u.known} known, ${u.notProved} not re-proved (${u.msLearning} ms)`);
+    lines.push(`rules (${u.database}, digest ${u.digest}): ${u.applied} applied (${u.appliedDuringSearch} at window switches; perf −${u.savedPerf}, ${u.msApplying} ms; ${u.rejected} matches not proved), ${u.consulted} consulted; ${u.provedRewrites} proved rewrites → ${u.learned} new rules, ${u.known} known, ${u.notProved} not re-proved (${u.msLearning} ms)`);
   }
   if (r.bestInsnCount < r.originalInsnCount) lines.push('best program:', ...r.best.asm.map((l) => `  ${l}`));
   process.stdout.write(lines.join('\n') + '\n');

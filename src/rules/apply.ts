@@ -85,22 +85,26 @@ export interface ApplyOptions {
   safe: (insns: readonly Insn[]) => boolean;
   /** A window prover (the search's kind of checker, with window queries). */
   checker: EquivalenceChecker;
+  /** Only patterns inside slots [s, e] (the search's current window). */
+  range?: readonly [number, number];
 }
 
 export function applyRules(program: Program, start: readonly Insn[], store: RuleStore, opts: ApplyOptions): ApplyOutcome {
   const t0 = performance.now();
   let cur = start.map((x) => ({ ...x }));
-  const lengths = store.lengths().filter((l) => l <= cur.length).sort((a, b) => b - a);
+  const [lo, hi] = opts.range ?? [0, cur.length - 1];
+  const fits = (p: number, l: number): boolean => p >= lo && p + l - 1 <= hi && p + l <= cur.length;
+  const lengths = store.lengths().filter((l) => l <= hi - lo + 1).sort((a, b) => b - a);
   const shapes: string[] = [];
-  for (const l of lengths) for (let p = 0; p + l <= cur.length; p++) shapes.push(shapeOf(cur.slice(p, p + l)));
+  for (const l of lengths) for (let p = lo; fits(p, l); p++) shapes.push(shapeOf(cur.slice(p, p + l)));
   const byShape = new Map<string, Rule[]>();
   for (const r of store.byShapes(shapes)) byShape.set(r.shape, [...(byShape.get(r.shape) ?? []), r]);
   const order = (a: Rule, b: Rule): number => b.pattern.length - a.pattern.length || b.saved - a.saved || (a.id < b.id ? -1 : 1);
   const consulted = new Set<string>();
   const applied: AppliedRule[] = [];
   let rejected = 0;
-  for (let p = 0; p < cur.length; p++) {
-    const candidates = lengths.flatMap((l) => (p + l <= cur.length ? byShape.get(shapeOf(cur.slice(p, p + l))) ?? [] : [])).sort(order);
+  for (let p = lo; p <= hi; p++) {
+    const candidates = lengths.flatMap((l) => (fits(p, l) ? byShape.get(shapeOf(cur.slice(p, p + l))) ?? [] : [])).sort(order);
     for (const rule of candidates) {
       consulted.add(rule.id);
       if (rule.saved <= 0) continue;

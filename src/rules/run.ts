@@ -1,11 +1,13 @@
 /**
- * The rule database's two hook points in an optimize run, for the orchestration to call:
+ * The rule database's hook points in an optimize run, for the orchestration to call:
  * `rulesBeforeSearch` (open the database, apply matching rules to the program: the search's start
- * program) and, from the search, `onProvedRewrite` for each window rewrite it proves; then
+ * program); from the search, `rewriteWindow` at each window switch (rules that match inside the
+ * window now, e.g. after other windows improved) and `onProvedRewrite` for each window rewrite it
+ * proves; then
  * `rulesAfterSearch` learns rules from those rewrites (re-proved), stores them and the fire counts,
  * and returns the RunReport's `rules` section.
  */
-import type { Insn } from '../ebpf/insn.js';
+import { encodeProgram, type Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
 import { createSafetyChecker } from '../safety/checker.js';
 import { gitCommit } from '../search/report.js';
@@ -24,6 +26,8 @@ export interface RulesReport {
   digest: string;
   consulted: number;
   applied: number;
+  /** Of those, applied at the search's window switches (after earlier improvements made them match). */
+  appliedDuringSearch: number;
   appliedRules: { id: string; slot: number }[];
   rejected: number;
   /** Performance cost the applied rules removed before the search started. */
@@ -44,6 +48,10 @@ export interface RulesSession {
   readonly impl: Z3Impl;
   readonly program: Program;
   readonly before: ApplyOutcome;
+  /** Rules applied at the search's window switches. */
+  readonly during: ApplyOutcome[];
+  /** The search's window-switch hook: rules matching inside the window, applied and proved. */
+  readonly rewriteWindow: (cur: readonly Insn[], s: number, e: number) => Insn[] | undefined;
   readonly rewrites: ProvedRewrite[];
   /** The search's callback for each proved window rewrite. */
   readonly onProvedRewrite: (r: ProvedRewrite) => void;
@@ -62,8 +70,22 @@ export async function rulesBeforeSearch(path: string, program: Program, variants
   };
   const before = applyRules(program, program.insns, store, { safe, checker });
   const rewrites: ProvedRewrite[] = [];
+  const during: ApplyOutcome[] = [];
+  const tried = new Set<string>();
+  const hex = (insns: readonly Insn[]): string => Buffer.from(encodeProgram(insns)).toString('hex');
+  // Every window of the start program was tried before the search.
+  const triedWhole = hex(before.insns);
   return {
-    store, impl, program, before, rewrites, rlimit: opts.rlimit, section: opts.section,
+    store, impl, program, before, during, rewrites, rlimit: opts.rlimit, section: opts.section,
+    rewriteWindow: (cur, s, e) => {
+      // The same window of the same program was tried before (an earlier switch, or before the search).
+      const code = hex(cur), key = `${s}:${e}:${code}`;
+      if (code === triedWhole || tried.has(key)) return undefined;
+      tried.add(key);
+      const o = applyRules(program, cur, store, { safe, checker, range: [s, e] });
+      if (o.consulted.length > 0) during.push(o);
+      return o.applied.length > 0 ? o.insns : undefined;
+    },
     onProvedRewrite: (r) => { rewrites.push({ ...r, start: r.start.map((x) => ({ ...x })), rewritten: r.rewritten.map((x) => ({ ...x })) }); },
   };
 }
@@ -71,7 +93,10 @@ export async function rulesBeforeSearch(path: string, program: Program, variants
 /** Learns and stores rules from the run's proved rewrites, counts the fired rules; closes the session. */
 export function rulesAfterSearch(session: RulesSession): RulesReport {
   const t0 = performance.now();
-  const { store, before } = session;
+  const { store } = session;
+  // Everything applied or consulted, before the search and at its window switches.
+  const all = [session.before, ...session.during];
+  const before = { applied: all.flatMap((o) => o.applied), consulted: [...new Set(all.flatMap((o) => o.consulted))].sort(), rejected: all.reduce((t, o) => t + o.rejected, 0), ms: all.reduce((t, o) => t + o.ms, 0) };
   try {
     const commit = gitCommit();
     const learned = learnRules(session.rewrites, {
@@ -85,7 +110,7 @@ export function rulesAfterSearch(session: RulesSession): RulesReport {
     const msFound = before.applied.reduce((t, a) => t + a.msToFind, 0);
     return {
       database: store.path, digest: rulesDigest(before.consulted), consulted: before.consulted.length,
-      applied: before.applied.length, appliedRules: before.applied.map((a) => ({ id: a.id, slot: a.slot })), rejected: before.rejected,
+      applied: before.applied.length, appliedDuringSearch: session.during.reduce((t, o) => t + o.applied.length, 0), appliedRules: before.applied.map((a) => ({ id: a.id, slot: a.slot })), rejected: before.rejected,
       savedPerf: before.applied.reduce((t, a) => t + a.saved, 0),
       msSaved: Math.round(msFound - before.ms), msApplying: Math.round(before.ms),
       provedRewrites: session.rewrites.length, learned: added, known: learned.rules.length - added, notProved: learned.notProved,

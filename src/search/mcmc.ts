@@ -33,6 +33,8 @@ export interface SearchOptions {
   start?: readonly Insn[];
   /** Called with each window rewrite the prover proves that improves the best program (the rule database learns from these). */
   onProvedRewrite?: (r: ProvedRewrite) => void;
+  /** At each window switch: a proved-equal rewrite of `cur` in slots s…e (e.g. stored rules), or undefined. */
+  rewriteWindow?: (cur: readonly Insn[], s: number, e: number) => Insn[] | undefined;
 }
 
 /** A proved window rewrite: `rewritten` equals `start` outside slots s…e and was proved equal to it there. */
@@ -133,6 +135,11 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
       const w = windows[Math.floor(i / params.reset_win_niter) % windows.length]!;
       [s, e] = w;
       cur = best.insns.map((x) => ({ ...x }));
+      const rewritten = opts.rewriteWindow?.(cur, s, e);
+      if (rewritten && evaluator.perfCost(rewritten) < best.perf) {
+        best = { insns: rewritten.map((x) => ({ ...x })), perf: evaluator.perfCost(rewritten), verified: true, iteration: i, ms: performance.now() - start };
+        cur = best.insns.map((x) => ({ ...x }));
+      }
       windowStart = cur;
       windowStartMs = performance.now() - start;
       offerCur = true;
