@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../src/ebpf/asm.js';
@@ -152,5 +152,15 @@ test('optimize: two concurrent processes learning into one database lose nothing
     const v = spawnSync(process.execPath, [join(repoRoot, 'bin', 'k2lab.js'), 'rules', 'verify', '--rules', db, '--json'], { encoding: 'utf8' });
     assert.equal(v.status, 0, v.stderr);
     assert.equal((JSON.parse(v.stdout) as { proved: number }).proved, n);
+    // With a database the run is deterministic for its content: two copies, two runs, one trajectory.
+    const copies = [join(dir, 'c1.sqlite'), join(dir, 'c2.sqlite')];
+    for (const c of copies) copyFileSync(db, c);
+    const runs = copies.map((c) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'k2lab.js'), 'optimize', join(sharedDir, 'k2-suite', 'programs', 'xdp_exception'), '--params-from', suite, '--bench', 'xdp_exception',
+      '-n', '6000', '--seed', '3', '--rules', c, '--json', '-', '--quiet'], { encoding: 'utf8' }));
+    const reports = runs.map((r) => { assert.equal(r.status, 0, r.stderr); return JSON.parse(r.stdout) as { trajectoryDigest: string; bestInsnCount: number; msToBest: number; rules: { digest: string; applied: number } }; });
+    assert.ok(reports[0]!.rules.applied >= 1, 'the learned rule applies to its own program');
+    assert.equal(reports[0]!.bestInsnCount, 16);
+    assert.equal(reports[0]!.trajectoryDigest, reports[1]!.trajectoryDigest);
+    assert.equal(reports[0]!.rules.digest, reports[1]!.rules.digest);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
