@@ -17,3 +17,7 @@ export const repoRoot: string = findRepoRoot(dirname(fileURLToPath(import.meta.u
 /** Third-party data lives beside the repository, never inside it. */
 export const sharedDir: string = resolve(repoRoot, '..', 'shared');
 export const sharedAvailable: boolean = existsSync(sharedDir);
+
+// Tests never read or fill the per-user rule database (a test that wants one names it with --rules):
+// what an earlier run learned must not change a later run's trajectory.
+process.env['K2LAB_RULES'] ??= 'none';

@@ -50,7 +50,7 @@ export function startRun(spec: RunSpec, b: PlanBenchmark, c: SweepConfig): RunHa
   const t0 = performance.now();
   const child = spawn(process.execPath, childArgs(spec, b, c), {
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, K2LAB_RUNTIME_PROFILE: spec.runtimeProfile },
+    env: { K2LAB_RULES: 'none', ...process.env, K2LAB_RUNTIME_PROFILE: spec.runtimeProfile },
   });
   const out: Buffer[] = [];
   let err = '';

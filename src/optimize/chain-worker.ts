@@ -1,14 +1,14 @@
 /**
  * One chain in its own worker thread: rebuilds the variant set its parent resolved, creates its own
  * equivalence checker (a Z3 instance per chain, bounded by the run's deadline when it has one) and
- * runs the search with its seed, then posts the SearchResult, the checker's statistics and this
- * thread's GC time back.
+ * runs the search with its seed, then posts the SearchResult, the checker's statistics, this
+ * thread's GC time and (for the rule database) the window rewrites it proved back.
  */
 import { startGcClock } from '../common/gc.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../ebpf/errors.js';
 import { testsOnly } from '../search/equivalence.js';
-import { runSearch } from '../search/mcmc.js';
+import { runSearch, type ProvedRewrite } from '../search/mcmc.js';
 import { createChecker } from '../../variants/z3/index.js';
 import { variantSetOf } from '../../variants/sets.js';
 import type { ChainJob, ChainMessage } from './chains.js';
@@ -22,16 +22,19 @@ async function main(): Promise<void> {
   const deadline = job.deadlineAt !== undefined || stop ? (): number | undefined => (stop && Atomics.load(stop, 0) !== 0 ? 0 : job.deadlineAt) : undefined;
   const z3 = job.z3 ? await createChecker(job.program, job.z3, job.rlimit, deadline) : undefined;
   const gc = startGcClock();
+  const rewrites: ProvedRewrite[] = [];
   try {
     const result = runSearch(job.program, job.params, {
       seed: job.seed, variants, checker: z3 ?? testsOnly,
+      ...(job.start ? { start: job.start } : {}),
+      ...(job.collectRewrites ? { onProvedRewrite: (r: ProvedRewrite) => { rewrites.push({ ...r, start: r.start.map((x) => ({ ...x })), rewritten: r.rewritten.map((x) => ({ ...x })) }); } } : {}),
       ...(job.searchEndAt !== undefined ? { timeLimitMs: Math.max(1, job.searchEndAt - Date.now()) } : {}),
       ...(stop ? { stop } : {}),
       ...(job.progress ? { onProgress: (p) => post({ kind: 'progress', iteration: p.iteration, bestPerf: p.bestPerf }), progressEvery: 64 } : {}),
     });
     const endMs = performance.timeOrigin + performance.now();
     const gcMs = await gc.stop();
-    post({ kind: 'done', result, startMs: endMs - result.wallMs, endMs, gcMs, checkerName: (z3 ?? testsOnly).name, ...(z3 ? { z3: z3.stats } : {}) });
+    post({ kind: 'done', result, startMs: endMs - result.wallMs, endMs, gcMs, checkerName: (z3 ?? testsOnly).name, ...(z3 ? { z3: z3.stats } : {}), ...(job.collectRewrites ? { rewrites } : {}) });
   } finally {
     z3?.dispose();
   }

@@ -12,7 +12,8 @@ import { InputError } from '../ebpf/errors.js';
 import type { Program } from '../ebpf/program.js';
 import type { Counters } from '../search/cost.js';
 import { realInsnCount } from '../ebpf/k2-isa.js';
-import type { SearchResult } from '../search/mcmc.js';
+import type { ProvedRewrite, SearchResult } from '../search/mcmc.js';
+import type { Insn } from '../ebpf/insn.js';
 import type { K2Params } from '../search/params.js';
 import { sameSlots, type Ranked } from '../search/topk.js';
 import type { Z3Choice } from '../search/variants.js';
@@ -37,11 +38,15 @@ export interface ChainJob {
   /** Int32 flag: non-zero stops every chain (Ctrl-C). */
   stop?: SharedArrayBuffer;
   progress: boolean;
+  /** A program proved equal to `program` to start from (rules applied before the search). */
+  start?: Insn[];
+  /** Send back the window rewrites the chain proved (for the rule database to learn from). */
+  collectRewrites?: boolean;
 }
 
 export type ChainMessage =
   | { kind: 'progress'; iteration: number; bestPerf: number }
-  | { kind: 'done'; result: SearchResult; startMs: number; endMs: number; gcMs: number; checkerName: string; z3?: Z3Stats }
+  | { kind: 'done'; result: SearchResult; startMs: number; endMs: number; gcMs: number; checkerName: string; z3?: Z3Stats; rewrites?: ProvedRewrite[] }
   | { kind: 'error'; message: string; input: boolean };
 
 type Done = Extract<ChainMessage, { kind: 'done' }>;
@@ -65,6 +70,8 @@ export interface ChainsOutcome {
   gcMs: number;
   checkerName: string;
   z3?: Z3Stats;
+  /** Proved window rewrites of every chain, in seed order (when the job asked for them). */
+  rewrites: ProvedRewrite[];
 }
 
 function runChain(job: ChainJob, onProgress: (iteration: number, bestPerf: number) => void): Promise<Done> {
@@ -99,6 +106,7 @@ export async function runChains(base: Omit<ChainJob, 'seed'>, seed: number, n: n
     })),
     gcMs: outs.reduce((s, o) => s + o.gcMs, 0),
     checkerName: outs[0]!.checkerName,
+    rewrites: outs.flatMap((o) => o.rewrites ?? []),
     ...(z3s.length > 0 ? { z3: sumFields(z3s) } : {}),
   };
 }

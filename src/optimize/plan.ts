@@ -32,6 +32,8 @@ export interface OptimizeRequest {
   checker: 'z3' | 'tests-only';
   rlimit?: number;
   chains: number;
+  /** `--rules FILE|none`; undefined: $K2LAB_RULES, else the per-user database. */
+  rules?: string;
   runtimeProfile: string;
   /** Show the progress line (the caller decides: a terminal, not --quiet, not JSON on stdout). */
   progress: boolean;

@@ -3,6 +3,7 @@
  * cost, elapsed / limit), and at the end a table per program (slots before → written, proof,
  * kernel verdict, seconds), the reason wherever the input's program was written, and the path.
  */
+import type { RulesReport } from '../rules/run.js';
 import type { RunReport } from '../search/run-report.js';
 import type { SectionResult } from './object.js';
 import type { ProgramOutcome } from './program-run.js';
@@ -47,7 +48,7 @@ export function sectionTable(rows: readonly SectionResult[]): string {
 
 /** The single-program summary (K2-style runs): counts, digest, Z3 statistics, the written program. */
 export function programSummary(o: ProgramOutcome): string {
-  const r = o.report as RunReport & { z3?: Record<string, number>; chains?: { seed: number; trajectoryDigest: string; iterations: number; candidatesPerSecond: number; bestPerfCost: number; verified: boolean }[] };
+  const r = o.report as RunReport & { z3?: Record<string, number>; chains?: { seed: number; trajectoryDigest: string; iterations: number; candidatesPerSecond: number; bestPerfCost: number; verified: boolean }[]; rules?: RulesReport };
   const found = o.result.best.perf < o.result.originalPerf;
   const lines = [
     `${r.benchmark}: ${r.iterations} iterations in ${(r.wallMs / 1000).toFixed(2)} s = ${r.candidatesPerSecond.toFixed(0)} candidates/s (variants ${r.variantSet}, seed ${r.seed}, bounded by ${r.bound})`,
@@ -58,6 +59,8 @@ export function programSummary(o: ProgramOutcome): string {
   ];
   const z = r.z3;
   if (z) lines.push(`equivalence: ${r.equivalenceChecker}: ${z['queries']} queries (${z['solverChecks']} solver checks) in ${((z['ms'] ?? 0) / 1000).toFixed(2)} s; equal ${z['equal']}, not equal ${z['notEqual']}, unsafe ${z['unsafe']}, unknown ${z['unknown']} (unsupported ${z['unsupported']}, cut or failed ${z['solverErrors']}); cache hits ${z['cacheHits']}, counterexamples added ${r.counts.counterexamples}`);
+  const u = r.rules;
+  if (u) lines.push(`rules (${u.database}, digest ${u.digest}): ${u.applied} applied (${u.appliedDuringSearch} at window switches; perf −${u.savedPerf}, ${u.msApplying} ms; ${u.rejected} matches not proved), ${u.consulted} consulted; ${u.provedRewrites} proved rewrites → ${u.learned} new rules, ${u.known} known, ${u.notProved} not re-proved${u.notLearnedForTime > 0 ? `, ${u.notLearnedForTime} not tried (time up)` : ''} (${u.msLearning} ms)`);
   if (o.gate.optimized) lines.push('written program:', ...r.best.asm.map((l) => `  ${l}`));
   return lines.join('\n') + '\n';
 }

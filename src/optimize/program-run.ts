@@ -12,7 +12,9 @@ import { testsOnly } from '../search/equivalence.js';
 import { runSearch, type SearchResult } from '../search/mcmc.js';
 import { buildReport, type RunReport } from '../search/run-report.js';
 import { DEFAULT_RLIMIT, type Z3Checker, type Z3Stats } from '../verify/checker.js';
-import { createChecker } from '../../variants/z3/index.js';
+import { createChecker, createZ3Impl } from '../../variants/z3/index.js';
+import { resolveRulesPath } from '../rules/store.js';
+import { rulesAfterSearch, rulesBeforeSearch } from '../rules/run.js';
 import { runChains, type ChainSummary } from './chains.js';
 import { outputGate, type GateVerdict } from './gate.js';
 import type { Plan } from './plan.js';
@@ -50,10 +52,17 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
   const cpu0 = process.cpuUsage();
   const searchEnd = slot.endAt === undefined ? undefined : slot.endAt - reserveMs(Math.max(0, slot.endAt - t0));
   let result: SearchResult, checkerName: string, z3Stats: Z3Stats | undefined, chains: ChainSummary[] | undefined;
+  // The rule database: rules applied before the search (its start program), rules learned after it.
+  const rulesPath = plan.z3 ? resolveRulesPath(r.rules) : undefined;
+  const rules = rulesPath && plan.z3
+    ? rulesBeforeSearch(rulesPath, prog, plan.variants, await createZ3Impl(plan.z3.impl), { ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}), ...(prog.section !== undefined ? { section: prog.section } : {}) })
+    : undefined;
+  const start = rules && rules.before.applied.length > 0 ? rules.before.insns : undefined;
   if (r.chains === 1 && plan.bound === 'iterations') {
     const z3: Z3Checker | undefined = plan.z3 ? await createChecker(prog, plan.z3, r.rlimit) : undefined;
     result = runSearch(prog, plan.params, {
       seed: r.seed, variants: plan.variants, checker: z3 ?? testsOnly,
+      ...(rules ? { onProvedRewrite: rules.onProvedRewrite, rewriteWindow: rules.rewriteWindow } : {}), ...(start ? { start } : {}),
       ...(slot.onProgress ? { onProgress: (p) => slot.onProgress!(p.iteration, p.bestPerf) } : {}),
     });
     checkerName = (z3 ?? testsOnly).name;
@@ -65,7 +74,9 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
       ...(plan.z3 ? { z3: plan.z3 } : {}), ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}),
       ...(searchEnd !== undefined ? { searchEndAt: searchEnd, deadlineAt: searchEnd } : {}),
       stop: plan.stop.buffer as SharedArrayBuffer, progress: slot.onProgress !== undefined,
+      ...(start ? { start: start.map((x) => ({ ...x })) } : {}), ...(rules ? { collectRewrites: true } : {}),
     }, r.seed, r.chains, slot.onProgress);
+    for (const w of out.rewrites) rules?.onProvedRewrite(w);
     result = out.result;
     checkerName = out.checkerName;
     z3Stats = out.z3;
@@ -85,6 +96,8 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
   } finally {
     prover?.dispose();
   }
+  // Learning re-proves each rewrite: in a time-bounded run only while the slot has time left.
+  const rulesReport = rules ? rulesAfterSearch(rules, slot.endAt) : undefined;
   const base = buildReport(result, {
     benchmark: prog.name, seed: r.seed, variants: plan.variants, runtimeProfile: r.runtimeProfile, checkerName, cpu, gcMs,
     originalInsns: prog.insns, bound: plan.bound,
@@ -100,7 +113,7 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
     kernelAccepted: gate.kernel === 'accepted' ? true : gate.kernel === 'rejected' ? false : null,
     kernelCheck: gate.kernel, ...(gate.kernelReason ? { kernelReason: gate.kernelReason } : {}),
     ...(gate.agreement ? { kernelAgreement: { inputs: gate.agreement.inputs, mismatches: gate.agreement.mismatches } } : {}),
-    ...(z3Stats ? { z3: z3Stats } : {}), ...(chains ? { chains } : {}),
+    ...(z3Stats ? { z3: z3Stats } : {}), ...(chains ? { chains } : {}), ...(rulesReport ? { rules: rulesReport } : {}),
   };
   return { program: prog, result, gate, report, seconds: (Date.now() - t0) / 1000 };
 }

@@ -70,7 +70,7 @@ export function runProfiles(o: ProfileOptions): void {
       mkdirSync(dir, { recursive: true });
       const cmd: OptimizerCommand = {
         nodeFlags: o.nodeFlags,
-        env: { K2LAB_RUNTIME_PROFILE: o.runtimeProfile },
+        env: { K2LAB_RULES: process.env['K2LAB_RULES'] ?? 'none', K2LAB_RUNTIME_PROFILE: o.runtimeProfile },
         label: `${b.name} / ${variant}`,
         args: [join(repoRoot, 'bin', 'k2lab.js'), 'optimize', b.program, '--params-from', b.suite, '--bench', b.name,
           '-n', String(n), '--seed', String(o.seed), '--variants', variant, '--json', join(dir, 'run-report.json'), '--quiet', ...o.optimizerArgs],

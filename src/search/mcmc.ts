@@ -31,6 +31,23 @@ export interface SearchOptions {
   /** Called about every `progressEvery` iterations. */
   onProgress?: (p: Progress) => void;
   progressEvery?: number;
+  /** A program proved equal to `program` (e.g. with stored rules applied) to start from; default `program`. */
+  start?: readonly Insn[];
+  /** Called with each window rewrite the prover proves that improves the best program (the rule database learns from these). */
+  onProvedRewrite?: (r: ProvedRewrite) => void;
+  /** At each window switch: a proved-equal rewrite of `cur` in slots s…e (e.g. stored rules), or undefined. */
+  rewriteWindow?: (cur: readonly Insn[], s: number, e: number) => Insn[] | undefined;
+}
+
+/** A proved window rewrite: `rewritten` equals `start` outside slots s…e and was proved equal to it there. */
+export interface ProvedRewrite {
+  start: readonly Insn[];
+  s: number;
+  e: number;
+  rewritten: readonly Insn[];
+  /** Search time before the proof: since the search started, and in this window. */
+  ms: number;
+  msInWindow: number;
 }
 
 export interface Progress { iteration: number; total: number; elapsedMs: number; bestPerf: number; currentCost: number }
@@ -99,12 +116,17 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   topK.offer(program.insns, 0, originalPerf, 0, 0);
 
   let best: BestProgram = { insns: program.insns.map((x) => ({ ...x })), perf: originalPerf, verified: true, iteration: 0, ms: 0 };
+  if (opts.start) {
+    best = { insns: opts.start.map((x) => ({ ...x })), perf: evaluator.perfCost(opts.start), verified: true, iteration: 0, ms: 0 };
+    topK.offer(best.insns, 0, best.perf, 0, 0);
+  }
   let cur: Insn[] = best.insns.slice();
   let curParts: CostParts = { error: 0, perf: originalPerf };
   let wE = params.w_e, wP = params.w_p;
   let s = 0, e = len - 1;
   let ctx: ProposalContext = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
   let windowSwitches = 0, acceptances = 0, restarts = 0;
+  let windowStart: readonly Insn[] = cur, windowStartMs = 0;
   let offerCur = true;
   const start = performance.now();
   const every = opts.progressEvery ?? 2048;
@@ -117,6 +139,13 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
       const w = windows[Math.floor(i / params.reset_win_niter) % windows.length]!;
       [s, e] = w;
       cur = best.insns.map((x) => ({ ...x }));
+      const rewritten = opts.rewriteWindow?.(cur, s, e);
+      if (rewritten && evaluator.perfCost(rewritten) < best.perf) {
+        best = { insns: rewritten.map((x) => ({ ...x })), perf: evaluator.perfCost(rewritten), verified: true, iteration: i, ms: performance.now() - start };
+        cur = best.insns.map((x) => ({ ...x }));
+      }
+      windowStart = cur;
+      windowStartMs = performance.now() - start;
       offerCur = true;
       curParts = { error: 0, perf: best.perf };
       ctx = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
@@ -152,6 +181,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     if (curParts.error === 0 && curParts.perf < best.perf) {
       const ms = performance.now() - start;
       best = { insns: cur.map((x) => ({ ...x })), perf: curParts.perf, verified: opts.checker.proves && curParts.verdict === 'equal', iteration: i, ms };
+      if (opts.onProvedRewrite && best.verified && evaluator.window && opts.checker.windows) opts.onProvedRewrite({ start: windowStart, s, e, rewritten: best.insns, ms, msInWindow: ms - windowStartMs });
     }
     // Offering an unchanged current program again cannot change the list (a duplicate, or rejected
     // again: only offers of other programs change it), so only new current programs are offered.

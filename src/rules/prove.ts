@@ -1,0 +1,112 @@
+/**
+ * Z3 proofs of rules, through the verifier's public checker only.
+ * - On the witness: the rule's window query again, on the program and window it was learned from.
+ * - In general (`registers` rules): a synthetic XDP program loads every scalar the pattern reads
+ *   from the packet (fully symbolic 64-bit values; constants where the precondition fixes one),
+ *   runs the pattern and returns one register live after it in r0; the same with the replacement
+ *   must be equal as a whole program, for each live register. Proved under two register assignments (one
+ *   the reverse of the other), so the rule is shown to hold for any values meeting its
+ *   preconditions and not to depend on which registers carry them.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import { decodeProgram } from '../ebpf/insn.js';
+import type { Program } from '../ebpf/program.js';
+import { createZ3Checker, type Z3Impl } from '../verify/checker.js';
+import { instantiate, type Rule } from './rule.js';
+
+/** Registers an abstract id can be given in the synthetic program (r6 holds the packet pointer, r7 its end). */
+const ASSIGNABLE = [2, 3, 4, 5, 8, 9, 0, 1] as const;
+export const MAX_ABSTRACT_REGS = ASSIGNABLE.length;
+
+export interface ProofOutcome { ok: boolean; detail: string }
+
+const ins = (op: number, dst: number, src: number, off: number, imm: number): Insn => ({ op, dst, src, off, imm });
+const XDP_DATA = 0, XDP_DATA_END = 4;
+
+/**
+ * The synthetic program around `body` (pattern or replacement, abstract ids) with registers `regs`;
+ * it returns abstract register `observe` in r0 (r0 = 2 when undefined).
+ */
+export function syntheticProgram(body: readonly Insn[], rule: Pick<Rule, 'pre'>, regs: readonly number[], observe?: number): Insn[] {
+  const k = rule.pre.entry.length;
+  const out: Insn[] = [
+    ins(0x61, 6, 1, XDP_DATA, 0), // r6 = data
+    ins(0x61, 7, 1, XDP_DATA_END, 0), // r7 = data_end
+    ins(0xbf, 8, 6, 0, 0), // r8 = r6
+    ins(0x07, 8, 0, 0, 8 * Math.max(k, 1)), // r8 += 8k
+  ];
+  const tail: Insn[] = [];
+  for (let a = 0; a < k; a++) {
+    const kind = rule.pre.entry[a]!;
+    const r = regs[a]!;
+    if (kind.startsWith('const:')) {
+      const v = BigInt(kind.slice(6));
+      out.push(ins(0x18, r, 0, 0, Number(BigInt.asIntN(32, v))), ins(0x00, 0, 0, 0, Number(BigInt.asIntN(32, v >> 32n))));
+    } else if (kind === 'scalar') out.push(ins(0x79, r, 6, 8 * a, 0)); // r = *(u64 *)(r6 + 8a)
+    if ((rule.pre.liveOut >> a) & 1) tail.push(ins(0x7b, 6, r, 8 * a, 0)); // *(u64 *)(r6 + 8a) = r
+  }
+  const loads = out.splice(4);
+  const result = observe === undefined ? ins(0xb7, 0, 0, 0, 2) : ins(0xbf, 0, regs[observe]!, 0, 0);
+  const code = [...loads, ...instantiate(body, regs), ...tail, result, ins(0x95, 0, 0, 0, 0)];
+  // if r8 > r7 goto the exit with r0 = 0 (past the code)
+  return [...out, ins(0x2d, 8, 7, code.length, 0), ...code, ins(0xb7, 0, 0, 0, 0), ins(0x95, 0, 0, 0, 0)];
+}
+
+function syntheticTarget(insns: Insn[]): Program {
+  return { name: 'rule', source: 'rule', insns, maps: [], progType: 'xdp' };
+}
+
+/** The general proof of a `registers` rule (see the module comment). */
+export function proveGeneral(rule: Rule, impl: Z3Impl, rlimit?: number): ProofOutcome {
+  const k = rule.pre.entry.length;
+  if (k > MAX_ABSTRACT_REGS) return { ok: false, detail: `${k} registers: more than ${MAX_ABSTRACT_REGS}` };
+  const forward = ASSIGNABLE.slice(0, k);
+  const assignments = [forward, [...forward].reverse()];
+  // One proof per live register, returned in r0: the whole-program query compares r0 exactly (its
+  // packet comparison missed a differing 64-bit store in our tests, so the proof does not rely on it).
+  const observed: (number | undefined)[] = [];
+  for (let a = 0; a < k; a++) if ((rule.pre.liveOut >> a) & 1) observed.push(a);
+  if (observed.length === 0) observed.push(undefined);
+  for (const regs of assignments) {
+    for (const o of observed) {
+      const original = syntheticProgram(rule.pattern, rule, regs, o);
+      const candidate = syntheticProgram(rule.replacement, rule, regs, o);
+      const checker = createZ3Checker(syntheticTarget(original), { impl, cache: false, ...(rlimit !== undefined ? { rlimit } : {}) });
+      const r = checker.check(candidate, original);
+      if (r.verdict !== 'equal') return { ok: false, detail: `registers ${regs.map((x) => `r${x}`).join(',')}${o !== undefined ? `, a${o} live` : ''}: ${r.verdict}${checker.last?.reason ? ` (${checker.last.reason})` : ''}` };
+    }
+  }
+  return { ok: true, detail: `general: 2 register assignments × ${observed.length} live register(s)` };
+}
+
+/** The witness program of a rule, and its start and rewritten instruction lists. */
+export function witnessOf(rule: Rule): { program: Program; start: Insn[]; rewritten: Insn[] } {
+  const w = rule.witness;
+  const start = decodeProgram(Buffer.from(w.start, 'hex'));
+  const concrete = rule.generality === 'registers' ? instantiate(rule.replacement, w.regs ?? []) : rule.replacement;
+  const rewritten = start.slice();
+  for (let i = 0; i < concrete.length; i++) rewritten[w.s + i] = { ...concrete[i]! };
+  const program: Program = {
+    name: w.name, source: w.name, insns: start, maps: w.maps,
+    ...(w.progType !== undefined ? { progType: w.progType } : {}),
+    ...(w.k2InputType !== undefined ? { k2InputType: w.k2InputType } : {}),
+    ...(w.maxPktSize !== undefined ? { maxPktSize: w.maxPktSize } : {}),
+  };
+  return { program, start, rewritten };
+}
+
+/** The window proof on the rule's witness. */
+export function proveOnWitness(rule: Rule, impl: Z3Impl, rlimit?: number): ProofOutcome {
+  const { program, start, rewritten } = witnessOf(rule);
+  const checker = createZ3Checker(program, { impl, cache: false, ...(rlimit !== undefined ? { rlimit } : {}) });
+  const r = checker.check(rewritten, start, { start, s: rule.witness.s, e: rule.witness.e });
+  return r.verdict === 'equal' ? { ok: true, detail: 'witness window' } : { ok: false, detail: `witness window: ${r.verdict}${checker.last?.reason ? ` (${checker.last.reason})` : ''}` };
+}
+
+/** Every proof a stored rule must pass: the witness, and for `registers` rules the general proof. */
+export function proveRule(rule: Rule, impl: Z3Impl, rlimit?: number): ProofOutcome {
+  const w = proveOnWitness(rule, impl, rlimit);
+  if (!w.ok || rule.generality === 'concrete') return w;
+  const g = proveGeneral(rule, impl, rlimit);
+  return g.ok ? { ok: true, detail: `${w.detail} + ${g.detail}` } : g;
+}
