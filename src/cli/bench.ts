@@ -13,7 +13,7 @@ import type { BenchOptions } from '../bench/sweep.js';
 interface Args {
   suite?: string; bench?: string[]; variants?: string[]; 'runtime-profile'?: string[]; reps?: number; warmup?: number;
   'iterations-scale'?: number; 'iterations-from'?: string; seed?: number; fast: boolean; out?: string; resume?: string; shard?: string; jobs?: number;
-  'time-limit-per-run'?: number; 'retry-failed': boolean; 'optimize-args'?: string;
+  'time-limit-per-run'?: number; 'retry-failed': boolean; 'optimize-args'?: string; aa: boolean; pin?: string;
 }
 
 export const benchCommand: CommandModule<object, Args> = {
@@ -36,13 +36,15 @@ export const benchCommand: CommandModule<object, Args> = {
     .option('shard', { type: 'string', describe: 'run slice I of N (whole benchmarks, deterministic); combine with k2lab merge' })
     .option('jobs', { type: 'number', describe: 'runs in parallel (default 1, for timing fidelity)' })
     .option('optimize-args', { type: 'string', describe: 'extra k2lab optimize arguments for every run, one string after "=" (e.g. --optimize-args="--checker tests-only")' })
+    .option('aa', { type: 'boolean', default: true, describe: 'run the baseline set twice (k2-baseline and k2-baseline#2, the A/A pair): the report states the noise floor and marks speed-ups within it (--no-aa: leave it out)' })
+    .option('pin', { type: 'string', describe: 'pin every run to these CPUs (taskset list, e.g. 1 or 0,2-3); recorded in environment.json' })
     .option('time-limit-per-run', { type: 'number', describe: `kill a run after S seconds and record it as failed (default ${DEFAULT_TIME_LIMIT_S})` })
     .example('$0 bench --fast', 'quick end-to-end sweep (3 benchmarks × 3 reps, k2-baseline vs optimized)')
     .example('$0 bench --variants all --reps 15', "the study's protocol: every set against k2-baseline")
     .example('$0 bench --resume results/2025-01-01T12-00-00Z', 'finish an interrupted sweep') as never,
   handler: async (a) => {
     const o: BenchOptions = {
-      fast: a.fast, retryFailed: a['retry-failed'],
+      fast: a.fast, retryFailed: a['retry-failed'], ...(a.aa === false ? { aa: false } : {}), ...(a.pin !== undefined ? { pin: String(a.pin) } : {}),
       ...(a.suite !== undefined ? { suite: a.suite } : {}), ...(a.bench !== undefined ? { bench: a.bench.map(String) } : {}),
       ...(a.variants !== undefined ? { variants: a.variants.map(String) } : {}),
       ...(a['runtime-profile'] !== undefined ? { runtimeProfiles: a['runtime-profile'].map(String) } : {}),
@@ -56,10 +58,10 @@ export const benchCommand: CommandModule<object, Args> = {
     };
     // Loaded here, not at start-up: the chart renderer is heavy and every k2lab process registers this command.
     const { runSweep } = await import('../bench/sweep.js');
-    const { studyTable } = await import('../bench/outputs.js');
+    const { studyTable, floorLine } = await import('../bench/outputs.js');
     const r = await runSweep(o);
     const rel = displayPath(r.dir);
-    process.stdout.write(`${studyTable(r.outputs.analysis)}\nresults: ${rel}/ (report.md, report.html, runs.csv, summary.csv, speedups.csv, charts/, environment.json)\n`);
+    process.stdout.write(`${studyTable(r.outputs.analysis)}${floorLine(r.outputs.analysis)}\nresults: ${rel}/ (report.md, report.html, runs.csv, summary.csv, speedups.csv, charts/, environment.json)\n`);
     if (r.outputs.missing > 0) process.stdout.write(`${r.outputs.missing} planned run(s) not recorded yet: k2lab bench --resume ${rel}\n`);
     if (r.failed > 0) process.stderr.write(`k2lab bench: ${r.failed} run(s) failed; their reasons are in ${rel}/report.md and runs.csv\n`);
     process.exitCode = r.interrupted ? 130 : r.failed > 0 ? 1 : 0;
