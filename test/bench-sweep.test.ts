@@ -137,9 +137,9 @@ test('two shards (scripts/slurm-array.sh task mode) merged = one unsharded sweep
   assert.equal(cmp.status, 0, cmp.stderr);
   const res = JSON.parse(cmp.stdout) as { rows: { benchmark: string; variantSet: string; ratio: number; verdict: string }[] };
   assert.equal(res.rows.length, 6);
-  assert.ok(res.rows.every((x) => x.ratio > 0 && ['faster', 'slower', 'not significant', 'n/a'].includes(x.verdict)));
+  assert.ok(res.rows.every((x) => x.ratio > 0 && ['faster', 'slower', 'within the A/A floor', 'not significant', 'n/a'].includes(x.verdict)));
   const md = k2lab(['compare', reference, merged]);
-  assert.match(md.stdout, /\| benchmark \| variant set \| profile \| A c\/s \(n\) \| B c\/s \(n\) \| B\/A \| 95% CI \| difference \|/);
+  assert.match(md.stdout, /\| benchmark \| variant set \| profile \| A c\/s \(n\) \| B c\/s \(n\) \| B\/A \| 95% CI \| A\/A floor \| difference \|/);
   const csv = k2lab(['compare', reference, merged, '--csv']);
   assert.equal(csvObjects(csv.stdout).length, 6);
 });
