@@ -172,6 +172,13 @@ export function resumeSweep(o: BenchOptions): { dir: string; config: SweepConfig
   return { dir, config, ...(note ? { note } : {}) };
 }
 
+/** The runs a sweep with these options would do (`bench --dry-run`), without creating its folder. */
+export function planSweep(o: BenchOptions): RunSpec[] {
+  if (o.resume !== undefined) return planFor(resumeSweep(o).config);
+  const { out: _ignored, ...rest } = o;
+  return planFor(newSweep(rest, readCatalog()).config);
+}
+
 export interface SweepResult {
   dir: string;
   outputs: Outputs;

@@ -13,7 +13,7 @@ import type { BenchOptions } from '../bench/sweep.js';
 interface Args {
   suite?: string; bench?: string[]; variants?: string[]; 'runtime-profile'?: string[]; reps?: number; warmup?: number;
   'iterations-scale'?: number; 'iterations-from'?: string; seed?: number; fast: boolean; out?: string; resume?: string; shard?: string; jobs?: number;
-  'time-limit-per-run'?: number; 'retry-failed': boolean; 'optimize-args'?: string; aa: boolean; pin?: string;
+  'time-limit-per-run'?: number; 'retry-failed': boolean; 'optimize-args'?: string; aa: boolean; pin?: string; 'dry-run': boolean;
 }
 
 export const benchCommand: CommandModule<object, Args> = {
@@ -38,6 +38,7 @@ export const benchCommand: CommandModule<object, Args> = {
     .option('optimize-args', { type: 'string', describe: 'extra k2lab optimize arguments for every run, one string after "=" (e.g. --optimize-args="--checker tests-only")' })
     .option('aa', { type: 'boolean', default: true, describe: 'run the baseline set twice (k2-baseline and k2-baseline#2, the A/A pair): the report states the noise floor and marks speed-ups within it (--no-aa: leave it out)' })
     .option('pin', { type: 'string', describe: 'pin every run to these CPUs (taskset list, e.g. 1 or 0,2-3); recorded in environment.json' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the planned runs (run key and -n, one per line, the whole unsharded plan unless --shard) and write nothing' })
     .option('time-limit-per-run', { type: 'number', describe: `kill a run after S seconds and record it as failed (default ${DEFAULT_TIME_LIMIT_S})` })
     .example('$0 bench --fast', 'quick end-to-end sweep (3 benchmarks × 3 reps, k2-baseline vs optimized)')
     .example('$0 bench --variants all --reps 15', "the study's protocol: every set against k2-baseline")
@@ -56,6 +57,11 @@ export const benchCommand: CommandModule<object, Args> = {
       ...(a['time-limit-per-run'] !== undefined ? { timeLimitPerRun: a['time-limit-per-run'] } : {}),
       ...(a['optimize-args'] !== undefined ? { optimizeArgs: String(a['optimize-args']) } : {}),
     };
+    if (a['dry-run']) {
+      const { planSweep } = await import('../bench/sweep.js');
+      process.stdout.write(planSweep(o).map((r) => `${r.key} ${r.iterations}\n`).join(''));
+      return;
+    }
     // Loaded here, not at start-up: the chart renderer is heavy and every k2lab process registers this command.
     const { runSweep } = await import('../bench/sweep.js');
     const { studyTable, floorLine } = await import('../bench/outputs.js');
