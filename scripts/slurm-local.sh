@@ -15,7 +15,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 say() { echo "slurm-local: $*" >&2; }
-die() { say "$*"; exit "${2:-1}"; }
+die() { say "$1"; exit "${2:-1}"; }
 
 [[ $# -ge 1 && $1 != -* ]] || die "usage: $0 OUT [k2lab bench flags…]   (a 2-shard bench --fast sweep through a one-node Slurm cluster)" 2
 out=$1; shift
