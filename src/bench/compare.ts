@@ -42,9 +42,10 @@ export interface CompareResult {
   notes: string[];
 }
 
-interface Loaded { rows: Row[]; raw: Record<string, string>[] }
+export interface Loaded { rows: Row[]; raw: Record<string, string>[] }
 
-function load(path: string): Loaded {
+/** A result folder's (or a runs.csv file's) runs as analysis rows. */
+export function loadRuns(path: string): Loaded {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'runs.csv') : path;
   if (!existsSync(file)) throw new InputError(`${path}: no runs.csv (not a k2lab result folder)`);
   const raw = csvObjects(readFileSync(file, 'utf8'));
@@ -53,7 +54,7 @@ function load(path: string): Loaded {
 }
 
 /** Each benchmark's A/A floor in one folder (none when it has no A/A pair). */
-function floors(rows: readonly Row[]): Map<string, number> {
+export function floors(rows: readonly Row[]): Map<string, number> {
   const uniq = (f: (r: Row) => string): string[] => [...new Set(rows.map(f))];
   const a = analyze(rows, { benchmarks: uniq((r) => r.benchmark), variantSets: uniq((r) => r.variantSet), runtimeProfiles: uniq((r) => r.runtimeProfile) });
   return new Map((a.aa?.rows ?? []).filter((r) => Number.isFinite(r.floor)).map((r) => [r.benchmark, r.floor]));
@@ -63,8 +64,8 @@ const measured = (rows: Row[], b: string, v: string, p: string): number[] =>
   rows.filter((r) => !r.warmup && r.status === 'ok' && r.benchmark === b && r.variantSet === v && r.runtimeProfile === p && Number.isFinite(r.candidatesPerSecond)).map((r) => r.candidatesPerSecond);
 
 export function compareDirs(a: string, b: string): CompareResult {
-  const A = load(a);
-  const B = load(b);
+  const A = loadRuns(a);
+  const B = loadRuns(b);
   const cells: { benchmark: string; variantSet: string; runtimeProfile: string }[] = [];
   const seen = new Set<string>();
   for (const r of A.rows) {
