@@ -63,6 +63,9 @@ const cases: { args: string[]; error: RegExp }[] = [
   { args: ['compare', tmp, tmp, '--csv', '--json'], error: /--csv and --json: choose one/ },
   { args: ['merge', tmp, '--out', join(tmp, 'm')], error: /not a k2lab result folder \(no sweep\.json\)/ },
   { args: ['merge', existing], error: /Missing required argument: out/ },
+  { args: ['history', 'no-such-rev..HEAD', '--cache-dir', join(tmp, 'cache'), '--out', join(tmp, 'h')], error: /git rev-list --reverse no-such-rev\.\.HEAD --: fatal: / },
+  { args: ['history', 'HEAD..HEAD', '--cache-dir', join(tmp, 'cache'), '--out', join(tmp, 'h')], error: /history: HEAD\.\.HEAD has no commits/ },
+  { args: ['history', 'HEAD~1..HEAD', '--resume', existing], error: /Unknown arguments?: resume/ },
 ];
 
 test('bad flags and broken suites: one line on stderr, exit status 2, nothing on stdout', async () => {
