@@ -105,7 +105,7 @@ export function historyChart(rows: readonly HistoryRow[], commits: readonly Comm
   const failed = commits.flatMap((c, i) => (c.status === 'ok' ? [] : [{ commit: label(i), text: c.status }]));
   const all = values.flatMap((v) => [v.mean, v.lo ?? NaN, v.hi ?? NaN]).filter((v) => v > 0);
   const domain = all.length ? [Math.min(...all) / 1.3, Math.max(...all) * 1.3] : [1, 10];
-  const x = { field: 'commit', type: 'ordinal', sort: axisOrder, scale: { domain: axisOrder }, title: 'commit (oldest first)', axis: { labelAngle: -30 } } as const;
+  const x = { field: 'commit', type: 'ordinal', sort: axisOrder, scale: { type: 'point', domain: axisOrder, padding: 0.5 }, title: 'commit (oldest first)', axis: { labelAngle: -30 } } as const;
   const y = { type: 'quantitative', scale: { type: 'log', domain, nice: false, clamp: true }, title: 'candidates per second (log scale)' } as const;
   const color = { field: 'series', type: 'nominal', legend: { orient: 'bottom', columns: 2, title: null, labelLimit: 320 } } as const;
   const title = 'Candidates per second per commit';
@@ -117,7 +117,7 @@ export function historyChart(rows: readonly HistoryRow[], commits: readonly Comm
       ...(failed.length ? [{ data: { values: failed }, mark: { type: 'rule', color: '#999', strokeDash: [4, 3] }, encoding: { x } },
         { data: { values: failed }, mark: { type: 'text', color: '#777', angle: 270, dx: -60, dy: -6, fontSize: 10 }, encoding: { x, text: { field: 'text' } } }] : []),
       { data: { values }, mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', ...y }, color } },
-      { data: { values: values.filter((v) => v.lo !== null && v.hi !== null) }, mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color } },
+      { data: { values: values.filter((v) => v.lo !== null && v.hi !== null) }, mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.7 }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color } },
       { data: { values: values.filter((v) => v.changePoint) }, mark: { type: 'point', shape: 'circle', size: 260, filled: false, color: '#d62728', strokeWidth: 2 }, encoding: { x, y: { field: 'mean', ...y } } },
     ],
   };
