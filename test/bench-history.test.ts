@@ -40,7 +40,7 @@ test('history over a good and a broken commit: the good one measured, the broken
   const rows = csvObjects(readFileSync(join(out, 'history.csv'), 'utf8'));
   const ok = rows.filter((x) => x.commit === good);
   assert.deepEqual(ok.map((x) => `${x.benchmark}/${x.variantSet}`).sort(), ['socket_filter/k2-baseline', 'socket_filter/k2-baseline#2', 'xdp_counter/k2-baseline', 'xdp_counter/k2-baseline#2']);
-  assert.ok(ok.every((x) => x.status === 'ok' && Number(x.mean) > 0 && x.ciLow !== '' && Number(x.n) === 2 && Number(x.aaFloor) >= 0));
+  assert.ok(ok.every((x) => x.status === 'ok' && Number(x.mean) > 0 && x.ciLow !== '' && Number(x.n) === 2 && Number(x.aaFloor) >= 0 && Number(x.loadBefore) >= 0));
   const bad = rows.filter((x) => x.commit === broken);
   assert.deepEqual(bad.map((x) => x.benchmark).sort(), ['socket_filter', 'xdp_counter'], 'a row per benchmark for the failed commit too');
   assert.ok(bad.every((x) => x.status === 'build failed' && x.reason !== '' && x.mean === ''));
@@ -61,7 +61,7 @@ test('history over a good and a broken commit: the good one measured, the broken
 test('change points: CIs apart and a ratio beyond the A/A floor; a failed commit in between is skipped', () => {
   const row = (index: number, mean: number, half: number, aaFloor = 0.05, status: HistoryRow['status'] = 'ok'): HistoryRow => ({
     index, commit: `c${index}`, date: '', subject: '', status, reason: null, benchmark: 'b', variantSet: 'k2-baseline', runtimeProfile: 'default',
-    n: 3, mean: status === 'ok' ? mean : NaN, ciLow: mean - half, ciHigh: mean + half, aaFloor, change: NaN, changePoint: false,
+    n: 3, mean: status === 'ok' ? mean : NaN, ciLow: mean - half, ciHigh: mean + half, aaFloor, change: NaN, changePoint: false, loadBefore: NaN, loadAfter: NaN,
   });
   const rows = [row(0, 1000, 20), row(1, 1010, 20), row(2, 0, 0, NaN, 'build failed'), row(3, 2000, 30), row(4, 2080, 10), row(5, 2300, 10, 0.2)];
   markChangePoints(rows);

@@ -14,6 +14,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg, type Chart } from './charts.js';
 import { floors, loadRuns } from './compare.js';
+import { readEnvironment } from './environment.js';
 import type { CommitResult } from './history.js';
 import type { Block } from './report.js';
 import { toHtml, toMarkdown } from './render.js';
@@ -36,6 +37,9 @@ export interface HistoryRow {
   ciHigh: number;
   /** This commit's A/A floor for the benchmark (fraction), NaN without an A/A pair. */
   aaFloor: number;
+  /** 1-minute load average before and after the commit's sweep (its first session's), NaN when not recorded. */
+  loadBefore: number;
+  loadAfter: number;
   /** mean ÷ the previous measured commit's mean in the same series (NaN for the first). */
   change: number;
   changePoint: boolean;
@@ -46,14 +50,15 @@ const num = (s: string | undefined): number => (s === undefined || s === '' ? Na
 /** One row per commit × cell; a failed commit gets one row per benchmark the others measured (or one blank row). */
 export function historyRows(commits: readonly CommitResult[]): HistoryRow[] {
   const measured = commits.map((c) => {
-    if (!c.sweepDir) return { c, cells: [] as Record<string, string>[], floor: new Map<string, number>() };
+    if (!c.sweepDir) return { c, cells: [] as Record<string, string>[], floor: new Map<string, number>(), load: [NaN, NaN] };
     const cells = csvObjects(readFileSync(join(c.sweepDir, 'summary.csv'), 'utf8'));
-    return { c, cells, floor: floors(loadRuns(c.sweepDir).rows) };
+    const s = readEnvironment(c.sweepDir)?.sessions[0];
+    return { c, cells, floor: floors(loadRuns(c.sweepDir).rows), load: [s?.loadAverageBefore[0] ?? NaN, s?.loadAverageAfter?.[0] ?? NaN] };
   });
   const benchmarks = [...new Set(measured.flatMap((m) => m.cells.map((x) => x.benchmark!)))];
   const rows: HistoryRow[] = [];
-  measured.forEach(({ c, cells, floor }, index) => {
-    const base = { index, commit: c.commit, date: c.date, subject: c.subject, status: c.status, reason: c.reason };
+  measured.forEach(({ c, cells, floor, load }, index) => {
+    const base = { index, commit: c.commit, date: c.date, subject: c.subject, status: c.status, reason: c.reason, loadBefore: load[0]!, loadAfter: load[1]! };
     if (cells.length === 0) {
       for (const benchmark of benchmarks.length ? benchmarks : ['']) {
         rows.push({ ...base, benchmark, variantSet: '', runtimeProfile: '', n: 0, mean: NaN, ciLow: NaN, ciHigh: NaN, aaFloor: NaN, change: NaN, changePoint: false });
@@ -87,9 +92,9 @@ export function markChangePoints(rows: HistoryRow[]): void {
 
 export function historyCsv(rows: readonly HistoryRow[]): string {
   const f = (x: number, d: number): number | string => (Number.isFinite(x) ? Number(x.toFixed(d)) : '');
-  const head = ['commit', 'date', 'subject', 'status', 'reason', 'benchmark', 'variantSet', 'runtimeProfile', 'n', 'mean', 'ciLow', 'ciHigh', 'aaFloor', 'change', 'changePoint'];
+  const head = ['commit', 'date', 'subject', 'status', 'reason', 'benchmark', 'variantSet', 'runtimeProfile', 'n', 'mean', 'ciLow', 'ciHigh', 'aaFloor', 'change', 'changePoint', 'loadBefore', 'loadAfter'];
   return stringify([head, ...rows.map((r) => [r.commit, r.date, r.subject, r.status, r.reason ?? '', r.benchmark, r.variantSet, r.runtimeProfile, r.n,
-    f(r.mean, 2), f(r.ciLow, 2), f(r.ciHigh, 2), f(r.aaFloor, 4), f(r.change, 4), r.status === 'ok' ? String(r.changePoint) : ''])]);
+    f(r.mean, 2), f(r.ciLow, 2), f(r.ciHigh, 2), f(r.aaFloor, 4), f(r.change, 4), r.status === 'ok' ? String(r.changePoint) : '', f(r.loadBefore, 2), f(r.loadAfter, 2)])]);
 }
 
 const short = (c: string): string => c.slice(0, 8);
@@ -133,8 +138,13 @@ function blocks(rows: readonly HistoryRow[], commits: readonly CommitResult[], r
     { kind: 'p', text: `${commits.length} commit(s), each checked out, built and swept with \`k2lab bench ${argv.join(' ')}\` by its own k2lab (same suite file, same seed). Files: history.csv, history.svg, sweeps/<commit>/ (each commit's full result folder).` },
     { kind: 'chart', name: 'history', title: 'Candidates per second per commit' },
     { kind: 'h', level: 2, text: 'Commits' },
-    { kind: 'table', head: ['#', 'commit', 'date', 'subject', 'status'], numeric: [true, false, false, false, false],
-      rows: commits.map((c, i) => [String(i + 1), short(c.commit), c.date, c.subject, c.status === 'ok' ? 'measured' : `${c.status}: ${c.reason ?? ''}`]) },
+    { kind: 'table', head: ['#', 'commit', 'date', 'subject', 'status', 'load before / after'], numeric: [true, false, false, false, false, true],
+      rows: commits.map((c, i) => {
+        const r = rows.find((x) => x.index === i);
+        const load = r && Number.isFinite(r.loadBefore) ? `${r.loadBefore.toFixed(2)} / ${Number.isFinite(r.loadAfter) ? r.loadAfter.toFixed(2) : '–'}` : '–';
+        return [String(i + 1), short(c.commit), c.date, c.subject.length > 100 ? `${c.subject.slice(0, 100)}…` : c.subject, c.status === 'ok' ? 'measured' : `${c.status}: ${c.reason ?? ''}`, load];
+      }) },
+    { kind: 'p', text: 'A change point between two commits whose 1-minute load averages differ a lot may be the machine, not the code: the A/A floor is measured inside one sweep and cannot see a change of load between sweeps.' },
     { kind: 'h', level: 2, text: 'Change points' },
     points.length
       ? { kind: 'table', head: ['commit', 'benchmark', 'variant set', 'profile', 'c/s', 'vs previous', 'A/A floor'], numeric: [false, false, false, false, true, true, true],
