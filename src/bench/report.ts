@@ -146,7 +146,8 @@ export function reportBlocks(x: ReportContext): Block[] {
   if (x.native) {
     b.push({ kind: 'h', level: 2, text: NATIVE_LABEL });
     // K2 beside the baseline and the optimized set (all sets when there are at most three).
-    const vs = c.variantSets.length <= 3 ? c.variantSets : c.variantSets.filter((v) => v === a.baseline.variantSet || v === 'optimized');
+    const own = c.variantSets.filter((v) => !isAaCopy(v));
+    const vs = own.length <= 3 ? own : own.filter((v) => v === a.baseline.variantSet || v === 'optimized');
     b.push(table(['benchmark', 'K2 -n', 'K2 native iterations/s (wall)', 'K2 search-CPU iterations/s', ...vs.flatMap((v) => [`${v} c/s`, `${v} ÷ K2`, `${v} whole process it/s`, `÷ K2`])],
       x.native.rows.map((n) => {
         const ours = vs.map((v) => a.summary.find((s) => s.benchmark === n.benchmark && s.variantSet === v && s.runtimeProfile === a.baseline.runtimeProfile));
