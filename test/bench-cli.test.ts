@@ -51,6 +51,9 @@ const cases: { args: string[]; error: RegExp }[] = [
   { args: ['bench', '--suite', file('noprog.json', '{"benchmarks": [{"name": "x", "insns": "nothere.insns", "iterations_timing": 5}]}')], error: /noprog\.json: benchmark 'x': program file nothere\.insns not found/ },
   { args: ['bench', '--suite', file('noiter.json', '{"benchmarks": [{"name": "x", "insns": "p.insns", "iterations_timing": "many"}]}')], error: /noiter\.json: benchmark 'x': "iterations_timing" must be a positive integer/ },
   { args: ['bench', '--suite', file('dup.json', '{"benchmarks": [{"name": "x", "insns": "p.insns", "iterations_timing": 5}, {"name": "x", "insns": "p.insns", "iterations_timing": 5}]}')], error: /dup\.json: benchmark 'x' appears twice/ },
+  { args: ['bench', '--suite', good, '--pin', '999'], error: /--pin: CPU 999 is not on this machine/ },
+  { args: ['bench', '--suite', good, '--pin', 'x'], error: /--pin: expected a CPU list such as 1 or 0,2-3, got 'x'/ },
+  { args: ['bench', '--suite', good, '--variants', 'nope#2'], error: /--variants: unknown set 'nope#2'/ },
   { args: ['bench', '--suite', good, '--optimize-args=--seed 3'], error: /--optimize-args: --seed is set by the runner/ },
   { args: ['bench', '--suite', good, '--optimize-args='], error: /--optimize-args: no arguments \(write them after '='/ },
   { args: ['bench', '--resume', join(tmp, 'nowhere')], error: /nowhere: not a k2lab result folder \(no sweep\.json\)/ },
@@ -60,6 +63,9 @@ const cases: { args: string[]; error: RegExp }[] = [
   { args: ['compare', tmp, tmp, '--csv', '--json'], error: /--csv and --json: choose one/ },
   { args: ['merge', tmp, '--out', join(tmp, 'm')], error: /not a k2lab result folder \(no sweep\.json\)/ },
   { args: ['merge', existing], error: /Missing required argument: out/ },
+  { args: ['history', 'no-such-rev..HEAD', '--cache-dir', join(tmp, 'cache'), '--out', join(tmp, 'h')], error: /git rev-list --reverse no-such-rev\.\.HEAD --: fatal: / },
+  { args: ['history', 'HEAD..HEAD', '--cache-dir', join(tmp, 'cache'), '--out', join(tmp, 'h')], error: /history: HEAD\.\.HEAD has no commits/ },
+  { args: ['history', 'HEAD~1..HEAD', '--resume', existing], error: /Unknown arguments?: resume/ },
 ];
 
 test('bad flags and broken suites: one line on stderr, exit status 2, nothing on stdout', async () => {

@@ -39,17 +39,19 @@ async function syntheticFolder(): Promise<{ dir: string; config: SweepConfig }> 
     format: 'k2lab-sweep/1', runId: 'synthetic', suite: join(root, 'suite', 'suite.json'),
     benchmarks: [{ name: 'alpha', program: '/alpha', iterations: 1000, instructions: 20 }, { name: 'beta', program: '/beta', iterations: 2000, instructions: 30 },
       { name: 'gamma', program: '/gamma', iterations: 500, instructions: 40 }],
-    variantSets: ['k2-baseline', 'optimized', 'baseline+errors=result-codes'],
+    variantSets: ['k2-baseline', 'k2-baseline#2', 'optimized', 'baseline+errors=result-codes'],
     runtimeProfiles: [{ name: 'default', nodeFlags: [] }, { name: 'semi-space-64', nodeFlags: ['--max-semi-space-size=64'] }],
     reps: 4, warmup: 1, iterationsScale: 0.5, seed: 1, fast: false, shard: null, timeLimitPerRunS: 60, createdAt: new Date().toISOString(), gitCommit: null,
   };
   writeConfig(dir, config);
   const session = startSession(config);
   const rng = new Rng(5);
-  const speed: Record<string, number> = { 'k2-baseline': 1, optimized: 2.1, 'baseline+errors=result-codes': 1.3 };
+  // The A/A copy runs the same code: any difference is noise. result-codes is 1.3× on alpha but only 1.01× on beta (within beta's floor).
+  const speed: Record<string, number> = { 'k2-baseline': 1, 'k2-baseline#2': 1, optimized: 2.1, 'baseline+errors=result-codes': 1.3 };
   const base: Record<string, number> = { alpha: 8000, beta: 3000, gamma: 12000 };
   for (const s of fullPlan(config)) {
-    const cps = base[s.benchmark]! * speed[s.variantSet]! * (s.runtimeProfile === 'default' ? 1 : 1.1) * (0.95 + 0.1 * rng.float());
+    const sp = s.variantSet === 'baseline+errors=result-codes' && s.benchmark === 'beta' ? 1.01 : speed[s.variantSet]!;
+    const cps = base[s.benchmark]! * sp * (s.runtimeProfile === 'default' ? 1 : 1.1) * (0.95 + 0.1 * rng.float());
     const failed = s.benchmark === 'gamma' && s.variantSet === 'optimized' && s.rep === 3 && !s.warmup && s.runtimeProfile === 'default';
     const report: ChildReport = { candidatesPerSecond: cps, wallMs: (s.iterations / cps) * 1000, iterations: s.iterations, trajectoryDigest: `digest-${s.benchmark}`,
       peakRssBytes: 80e6, gcMs: 12, originalInsnCount: 20, bestInsnCount: 18, counts: { proposals: s.iterations, safetyRejects: 3 }, variants: { errors: 'x' } };
@@ -68,6 +70,7 @@ test('report.html and every chart load in headless Chromium: SVG bars, no consol
   const charts = readdirSync(join(dir, 'charts')).filter((f) => f.endsWith('.svg')).sort();
   // summary, throughput, and one per comparison: 2 variant sets × 2 profiles + k2-baseline on the other profile.
   assert.deepEqual(charts, ['speedup-baseline+errors=result-codes.svg', 'speedup-baseline+errors=result-codes@semi-space-64.svg', 'speedup-k2-baseline@semi-space-64.svg',
+    'speedup-k2-baseline_2.svg', 'speedup-k2-baseline_2@semi-space-64.svg',
     'speedup-optimized.svg', 'speedup-optimized@semi-space-64.svg', 'summary.svg', 'throughput.svg']);
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /## K2 native, measured separately/);
@@ -75,7 +78,13 @@ test('report.html and every chart load in headless Chromium: SVG bars, no consol
   assert.doesNotMatch(md, /\| gamma \| 1,000,000/, 'a K2 row whose instruction count differs is not this benchmark');
   assert.match(md, /## Failed runs[\s\S]*gamma\/optimized\/default\/r3 \| timeout: killed after 60 s/);
   assert.match(md, /\| optimized \| 3 \| 2\.\d{3}× \|/);
+  // The A/A floor, in both files; a speed-up inside it is not meaningful, one beyond it is.
+  assert.match(md, /## Noise floor \(A\/A\)[\s\S]*Overall A\/A \(geomean across benchmarks\): (0\.9\d\d|1\.0\d\d)× \[[\d., ]+\], floor ±\d+\.\d%/);
+  assert.match(md, /\| alpha \| (0\.9\d\d|1\.0\d\d)× \| \[[\d., ]+\] \| no \| ±\d+\.\d% \|/);
+  assert.match(md, /### baseline\+errors=result-codes vs k2-baseline[\s\S]*?\| alpha \|[^\n]*\| yes \| yes \| yes \|\n[\s\S]*?\| beta \|[^\n]*\| no(: within ±[\d.]+%)? \| yes \|/);
+  assert.match(md, /### k2-baseline#2 vs k2-baseline\n\n\| benchmark [^\n]*\n[^\n]*\n\| alpha \|[^\n]*\| – \(the A\/A pair\) \|/);
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.match(html, /<h2>Noise floor \(A\/A\)<\/h2>[\s\S]*floor ±\d+\.\d%/);
   assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'self-contained: no script, nothing fetched from a network');
 
   const pw = await loadPlaywright();

@@ -23,7 +23,8 @@ writeFileSync(suite, JSON.stringify({
 }));
 // tests-only equivalence keeps these runs short: the mechanics under test do not depend on the checker.
 const SWEEP = ['--suite', suite, '--variants', 'k2-baseline,optimized', '--reps', '1', '--warmup', '1', '--optimize-args=--checker tests-only'];
-const PLANNED = 2 * 2 * (1 + 1);
+// k2-baseline, its A/A copy k2-baseline#2 and optimized: 2 benchmarks × 3 sets × (1 warm-up + 1 rep).
+const PLANNED = 2 * 3 * (1 + 1);
 
 function k2lab(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(process.execPath, ['bin/k2lab.js', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000, env: { ...process.env, ...env } });
@@ -67,10 +68,15 @@ test('an uninterrupted sweep: every planned run once, every output file, the stu
     assert.equal(digests.size, 1, `${b}: every variant and repetition follows one trajectory`);
   }
   const speedups = csvObjects(readFileSync(join(dir, 'speedups.csv'), 'utf8'));
-  assert.deepEqual(speedups.filter((s) => s.kind === 'benchmark').map((s) => s.benchmark).sort(), ['socket_filter', 'xdp_counter']);
+  assert.deepEqual(speedups.filter((s) => s.kind === 'benchmark' && s.variantSet === 'optimized').map((s) => s.benchmark).sort(), ['socket_filter', 'xdp_counter']);
+  assert.deepEqual(speedups.filter((s) => s.kind === 'benchmark').map((s) => s.variantSet).sort(), ['k2-baseline#2', 'k2-baseline#2', 'optimized', 'optimized']);
   assert.ok(speedups.some((s) => s.kind === 'geomean' && Number(s.speedup) > 0));
-  const env = JSON.parse(readFileSync(join(dir, 'environment.json'), 'utf8')) as { machine: { cores: number }; sessions: { loadAverageAfter: number[] | null }[] };
+  const env = JSON.parse(readFileSync(join(dir, 'environment.json'), 'utf8')) as { machine: { cores: number }; sessions: { loadAverageAfter: number[] | null; cpuBefore: { governor: string; turbo: string }; cpuAfter: unknown }[] };
   assert.ok(env.machine.cores >= 1 && env.sessions.length === 1 && env.sessions[0]!.loadAverageAfter !== null);
+  assert.ok(env.sessions[0]!.cpuBefore.governor.length > 0 && env.sessions[0]!.cpuBefore.turbo.length > 0 && env.sessions[0]!.cpuAfter !== null, 'governor and turbo before and after (or "unavailable")');
+  assert.ok(rows.some((r) => r.variantSet === 'k2-baseline#2' && r.variants === rows.find((x) => x.variantSet === 'k2-baseline')!.variants), 'the A/A copy runs the baseline\'s implementations');
+  assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /## Noise floor \(A\/A\)\n\n`k2-baseline#2` runs exactly what `k2-baseline` runs/);
+  assert.match(referenceRun!.stdout, /A\/A noise floor \(k2-baseline#2 vs k2-baseline\): geomean [\d.]+×/);
 });
 
 test('kill a sweep mid-run, resume it: the same runs as an uninterrupted sweep, none twice, none lost', async () => {
@@ -130,10 +136,10 @@ test('two shards (scripts/slurm-array.sh task mode) merged = one unsharded sweep
   const cmp = k2lab(['compare', reference, merged, '--json']);
   assert.equal(cmp.status, 0, cmp.stderr);
   const res = JSON.parse(cmp.stdout) as { rows: { benchmark: string; variantSet: string; ratio: number; verdict: string }[] };
-  assert.equal(res.rows.length, 4);
-  assert.ok(res.rows.every((x) => x.ratio > 0 && ['faster', 'slower', 'not significant', 'n/a'].includes(x.verdict)));
+  assert.equal(res.rows.length, 6);
+  assert.ok(res.rows.every((x) => x.ratio > 0 && ['faster', 'slower', 'within the A/A floor', 'not significant', 'n/a'].includes(x.verdict)));
   const md = k2lab(['compare', reference, merged]);
-  assert.match(md.stdout, /\| benchmark \| variant set \| profile \| A c\/s \(n\) \| B c\/s \(n\) \| B\/A \| 95% CI \| difference \|/);
+  assert.match(md.stdout, /\| benchmark \| variant set \| profile \| A c\/s \(n\) \| B c\/s \(n\) \| B\/A \| 95% CI \| A\/A floor \| difference \|/);
   const csv = k2lab(['compare', reference, merged, '--csv']);
-  assert.equal(csvObjects(csv.stdout).length, 4);
+  assert.equal(csvObjects(csv.stdout).length, 6);
 });

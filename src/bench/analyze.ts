@@ -3,7 +3,8 @@
  * distribution of candidates/s, each cell's speed-up over the baseline cell with a 95% bootstrap CI
  * (fixed seed), and per comparison the mean / geomean / min / max across benchmarks.
  */
-import { bootstrapAcross, bootstrapRatio, describe, seedFor, type Describe, type RatioCI } from './stats.js';
+import { aaVariantOf, beyondFloor, floorOf, modifiedZ, OUTLIER_Z } from './noise.js';
+import { bootstrapAcross, bootstrapRatio, describe, median, seedFor, type Describe, type RatioCI } from './stats.js';
 
 /** What analysis needs of a run (from a RunRecord, or from a runs.csv line). */
 export interface Row {
@@ -57,6 +58,32 @@ export interface SpeedupRow extends Cell, RatioCI {
   nBaseline: number;
   /** Every run of both cells had the same trajectory digest: the ratio compares identical work. */
   sameTrajectory: boolean;
+  /** Significant and farther from 1 than this benchmark's A/A floor (only significance without an A/A pair). */
+  meaningful: boolean;
+}
+
+/** One benchmark's A/A ratio (the baseline's copy over the baseline) and the floor it implies. */
+export interface AaRow extends RatioCI {
+  benchmark: string;
+  /** |difference| identical code showed (or could have: the CI's far end), as a fraction. */
+  floor: number;
+}
+
+/** The sweep's noise floor: the baseline set run twice (DESIGN.md §11). */
+export interface AaFloor {
+  variantSet: string;
+  rows: AaRow[];
+  /** Geomean of the A/A ratios across benchmarks, joint bootstrap CI, and the floor it implies. */
+  overall: RatioCI;
+  overallFloor: number;
+}
+
+/** A run whose candidates/s lies far from its cell's median (|modified z| > 3.5): reported, kept. */
+export interface Outlier extends Cell {
+  key: string;
+  value: number;
+  median: number;
+  z: number;
 }
 
 export interface Comparison {
@@ -77,6 +104,9 @@ export interface Analysis {
   baseline: { variantSet: string; runtimeProfile: string };
   summary: SummaryRow[];
   comparisons: Comparison[];
+  /** Null when the sweep has no A/A pair (older folders, or --no-aa). */
+  aa: AaFloor | null;
+  outliers: Outlier[];
   failures: Row[];
   measured: number;
   warmups: number;
@@ -119,10 +149,12 @@ export function analyze(rows: readonly Row[], order: Order): Analysis {
     }
   }
   const summary: SummaryRow[] = [];
+  const outliers: Outlier[] = [];
   for (const c of cells) {
     const rs = groups.get(cellKey(c));
     if (!rs) continue;
     const ok = rs.filter((r) => r.status === 'ok');
+    outliers.push(...cellOutliers(c, ok));
     summary.push({
       ...c, ...describe(okValues(rs)), failed: rs.length - ok.length,
       meanWallMs: avg(ok.map((r) => r.wallMs)), meanPeakRssMiB: avg(ok.map((r) => r.peakRssBytes / 1048576)), meanGcMs: avg(ok.map((r) => r.gcMs)),
@@ -148,7 +180,7 @@ export function analyze(rows: readonly Row[], order: Order): Analysis {
         const digests = new Set([...(t ?? []), ...(b ?? [])].filter((r) => r.status === 'ok').map((r) => r.trajectoryDigest));
         speedRows.push({
           benchmark, variantSet, runtimeProfile, baselineVariant: baseline.variantSet, baselineProfile: baseline.runtimeProfile,
-          n: tv.length, nBaseline: bv.length, ...ci, sameTrajectory: digests.size === 1,
+          n: tv.length, nBaseline: bv.length, ...ci, sameTrajectory: digests.size === 1, meaningful: ci.significant,
         });
         pairs.push({ treatment: tv, baseline: bv, benchmark });
       }
@@ -162,11 +194,35 @@ export function analyze(rows: readonly Row[], order: Order): Analysis {
       });
     }
   }
+  const aa = aaFloor(comparisons, baseline);
+  if (aa) {
+    const floors = new Map(aa.rows.map((r) => [r.benchmark, r.floor]));
+    for (const k of comparisons) for (const r of k.rows) r.meaningful = beyondFloor(r, floors.get(r.benchmark) ?? NaN);
+  }
   return {
-    order, baseline, summary, comparisons,
+    order, baseline, summary, comparisons, aa, outliers,
     failures: rows.filter((r) => r.status !== 'ok'),
     measured: rows.filter((r) => !r.warmup && r.status === 'ok').length,
     warmups: rows.filter((r) => r.warmup).length,
+  };
+}
+
+function cellOutliers(c: Cell, ok: readonly Row[]): Outlier[] {
+  const rs = ok.filter((r) => Number.isFinite(r.candidatesPerSecond));
+  const values = rs.map((r) => r.candidatesPerSecond);
+  const z = modifiedZ(values);
+  const med = median(values);
+  return rs.flatMap((r, i) => (Math.abs(z[i]!) > OUTLIER_Z ? [{ ...c, key: r.key ?? '', value: r.candidatesPerSecond, median: med, z: z[i]! }] : []));
+}
+
+/** The A/A comparison (the baseline's copy in the baseline's profile) as the sweep's noise floor. */
+function aaFloor(comparisons: readonly Comparison[], baseline: { variantSet: string; runtimeProfile: string }): AaFloor | null {
+  const copy = aaVariantOf(baseline.variantSet);
+  const k = comparisons.find((c) => c.variantSet === copy && c.runtimeProfile === baseline.runtimeProfile);
+  if (!k) return null;
+  return {
+    variantSet: copy, rows: k.rows.map((r) => ({ benchmark: r.benchmark, ratio: r.ratio, ciLow: r.ciLow, ciHigh: r.ciHigh, significant: r.significant, floor: floorOf(r) })),
+    overall: k.geomean, overallFloor: floorOf(k.geomean),
   };
 }
 

@@ -1,9 +1,11 @@
 /**
  * environment.json: the machine and software a sweep ran on (CPU model, cores, memory, OS, Node,
  * V8, each runtime profile's flags, git commit) and, per session (a run, a resume, a shard), the
- * load average before and after, so a reader can tell a quiet machine from a busy one.
+ * load average, CPU frequency governor and turbo state before and after and the CPUs the runs were
+ * pinned to, so a reader can tell a quiet machine from a busy one ("unavailable" where the kernel
+ * does not expose a setting, as in many VMs).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { arch, cpus, hostname, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { git, gitCommit } from '../common/git.js';
@@ -20,6 +22,14 @@ export interface Machine {
   cpuGovernor: string | null;
 }
 
+/** CPU settings that change timings, as the kernel reports them; "unavailable" when it does not. */
+export interface CpuState {
+  /** scaling_governor of every CPU (distinct values joined with ","). */
+  governor: string;
+  /** "on"/"off" from intel_pstate/no_turbo or cpufreq/boost. */
+  turbo: string;
+}
+
 export interface Session {
   host: string;
   shard: string | null;
@@ -27,6 +37,10 @@ export interface Session {
   finishedAt: string | null;
   loadAverageBefore: number[];
   loadAverageAfter: number[] | null;
+  cpuBefore?: CpuState;
+  cpuAfter?: CpuState | null;
+  /** CPUs the children were pinned to (`--pin`), null when not pinned. */
+  pin?: string | null;
   runsAttempted: number;
   machine: Machine;
 }
@@ -53,17 +67,34 @@ export function machine(): Machine {
   };
 }
 
+const UNAVAILABLE = 'unavailable';
+
+function readSys(path: string): string | null {
+  try { return existsSync(path) ? readFileSync(path, 'utf8').trim() : null; } catch { return null; }
+}
+
+export function cpuState(root = '/sys/devices/system/cpu'): CpuState {
+  let cpusDirs: string[] = [];
+  try { cpusDirs = readdirSync(root).filter((d) => /^cpu\d+$/.test(d)); } catch { cpusDirs = []; }
+  const govs = [...new Set(cpusDirs.map((d) => readSys(join(root, d, 'cpufreq', 'scaling_governor'))).filter((g): g is string => g !== null))];
+  const noTurbo = readSys(join(root, 'intel_pstate', 'no_turbo'));
+  const boost = readSys(join(root, 'cpufreq', 'boost'));
+  const turbo = noTurbo !== null ? (noTurbo === '1' ? 'off' : 'on') : boost !== null ? (boost === '1' ? 'on' : 'off') : UNAVAILABLE;
+  return { governor: govs.length ? govs.join(',') : UNAVAILABLE, turbo };
+}
+
 const round2 = (xs: number[]): number[] => xs.map((x) => Math.round(x * 100) / 100);
 
 export function startSession(c: SweepConfig): Session {
   return {
     host: hostname(), shard: c.shard ? `${c.shard.index}/${c.shard.count}` : null, startedAt: new Date().toISOString(), finishedAt: null,
-    loadAverageBefore: round2(loadavg()), loadAverageAfter: null, runsAttempted: 0, machine: machine(),
+    loadAverageBefore: round2(loadavg()), loadAverageAfter: null, cpuBefore: cpuState(), cpuAfter: null, pin: c.pin ?? null,
+    runsAttempted: 0, machine: machine(),
   };
 }
 
 export function finishSession(s: Session, attempted: number): Session {
-  return { ...s, finishedAt: new Date().toISOString(), loadAverageAfter: round2(loadavg()), runsAttempted: attempted };
+  return { ...s, finishedAt: new Date().toISOString(), loadAverageAfter: round2(loadavg()), cpuAfter: cpuState(), runsAttempted: attempted };
 }
 
 export function readEnvironment(dir: string): Environment | null {

@@ -51,6 +51,8 @@ export interface SweepConfig {
   timeLimitPerRunS: number;
   createdAt: string;
   gitCommit: string | null;
+  /** CPUs every child is pinned to (`--pin`, a taskset list such as `1` or `0,2-3`); noise control, not part of the plan's hash. */
+  pin?: string;
   /** Extra `k2lab optimize` arguments of every run (`--optimize-args`), e.g. `--checker tests-only`. */
   optimizeArgs?: string[];
   /** Set by `k2lab merge`: the folders combined into this one. */
@@ -116,6 +118,17 @@ export function parseOptimizeArgs(text: string): string[] {
     if (RUNNER_FLAGS.includes(flag)) throw new InputError(`--optimize-args: ${flag} is set by the runner for every run (see k2lab bench --help)`);
   }
   return args;
+}
+
+/** `--pin 1` or `--pin 0,2-3`: a CPU list of this machine (taskset's syntax). */
+export function parsePin(text: string, cpuCount: number): string {
+  const t = text.trim();
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(t)) throw new InputError(`--pin: expected a CPU list such as 1 or 0,2-3, got '${text}'`);
+  for (const part of t.split(',')) {
+    const [lo, hi] = part.split('-').map(Number) as [number, number | undefined];
+    if ((hi !== undefined && hi < lo) || Math.max(lo, hi ?? lo) >= cpuCount) throw new InputError(`--pin: CPU ${part} is not on this machine (CPUs 0-${cpuCount - 1})`);
+  }
+  return t;
 }
 
 /** `I/N` with 1 ≤ I ≤ N. */

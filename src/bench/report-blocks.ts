@@ -11,6 +11,7 @@ import type { Chart } from './charts.js';
 import { NATIVE_LABEL } from './charts.js';
 import type { Environment } from './environment.js';
 import type { NativeReference } from './native.js';
+import { cvWarnings, isAaCopy, loadThreshold, loadWarnings, OUTLIER_Z } from './noise.js';
 import type { SweepConfig } from './plan.js';
 import { fmtCI, fmtInt, fmtPct, fmtRatio, METHOD } from './tables.js';
 
@@ -51,6 +52,42 @@ export function profileLinks(dir: string, runId: string): { text: string; href: 
   return out;
 }
 
+/** The A/A floor, the noise warnings (load, CV, pinning) and the outliers. */
+export function noiseBlocks(x: ReportContext): Block[] {
+  const { analysis: a } = x;
+  const base = a.baseline.variantSet;
+  const b: Block[] = [{ kind: 'h', level: 2, text: 'Noise floor (A/A)' }];
+  if (a.aa) {
+    b.push({ kind: 'p', text: `\`${a.aa.variantSet}\` runs exactly what \`${base}\` runs (same set, same seed, interleaved with the others), so its ratio to \`${base}\` is the difference identical code shows on this machine today. Overall A/A (geomean across benchmarks): ${fmtRatio(a.aa.overall.ratio)} ${fmtCI(a.aa.overall.ciLow, a.aa.overall.ciHigh)}, floor ±${fmtPct(a.aa.overallFloor)}. Speed-ups within a benchmark's floor are marked not meaningful.` });
+    b.push(table(['benchmark', 'A/A ratio', '95% CI', 'significant', 'floor'],
+      a.aa.rows.map((r) => [r.benchmark, fmtRatio(r.ratio), fmtCI(r.ciLow, r.ciHigh), r.significant ? 'yes (identical code!)' : 'no', `±${fmtPct(r.floor)}`]), [false, true, false, false, true]));
+  } else {
+    b.push({ kind: 'p', text: `No A/A pair in this sweep (no \`${base}#2\` runs: an older sweep, or \`--no-aa\`): the report cannot say how large a difference identical code shows, so a significant speed-up here may still be noise.` });
+  }
+  const env = x.env;
+  const cores = env?.machine.cores ?? 1;
+  const samples = (env?.sessions ?? []).flatMap((s) => [
+    { when: `before the session started ${s.startedAt}`, loadAverage: s.loadAverageBefore },
+    ...(s.loadAverageAfter ? [{ when: `after the session started ${s.startedAt}`, loadAverage: s.loadAverageAfter }] : []),
+  ]);
+  const warnings = [...loadWarnings(samples, cores),
+    ...cvWarnings(a.summary.map((s) => ({ label: `${s.benchmark} / ${s.variantSet} / ${s.runtimeProfile}`, cv: s.cv })))];
+  const pins = [...new Set((env?.sessions ?? []).map((s) => s.pin ?? 'not pinned'))];
+  const cpu = env?.sessions[0]?.cpuBefore;
+  b.push({ kind: 'list', items: [
+    `Pinning: ${pins.length ? pins.map((p) => (p === 'not pinned' ? p : `CPUs ${p} (taskset)`)).join('; ') : 'unknown'}; CPU governor ${cpu?.governor ?? 'not recorded'}, turbo ${cpu?.turbo ?? 'not recorded'} (before and after each session in environment.json).`,
+    `Load averages (1/5/15 min): ${samples.length ? samples.map((s) => `${s.loadAverage.join('/')} ${s.when.replace(/ the session started .*/, '')}`).join(', ') : 'not recorded'}; warning above ${loadThreshold(cores).toFixed(1)}.`,
+  ] });
+  if (warnings.length) b.push({ kind: 'p', text: `WARNING: ${warnings.length} noise warning${warnings.length === 1 ? '' : 's'}:` }, { kind: 'list', items: warnings });
+  if (a.outliers.length) {
+    b.push({ kind: 'p', text: `Outliers (|modified z| > ${OUTLIER_Z}; reported, kept in every number above and below):` });
+    b.push(table(['run', 'candidates/s', 'cell median', 'modified z'], a.outliers.map((o) => [o.key, fmtInt(o.value), fmtInt(o.median), o.z.toFixed(1)]), [false, true, true, true]));
+  } else {
+    b.push({ kind: 'p', text: `Outliers: none (no run with |modified z| > ${OUTLIER_Z} in its cell).` });
+  }
+  return b;
+}
+
 export function reportBlocks(x: ReportContext): Block[] {
   const { config: c, analysis: a } = x;
   const base = a.baseline.variantSet;
@@ -67,6 +104,8 @@ export function reportBlocks(x: ReportContext): Block[] {
     `Git commit: ${x.env?.gitCommit ?? c.gitCommit ?? 'unknown'}${x.env?.gitDirty ? ' (with uncommitted changes)' : ''}`,
   ] });
 
+  b.push(...noiseBlocks(x));
+
   b.push({ kind: 'h', level: 2, text: `Speed-up over ${base} across benchmarks` });
   if (a.comparisons.length === 0) {
     b.push({ kind: 'p', text: `No comparison: the sweep needs ${base} and at least one other variant set or runtime profile with successful runs.` });
@@ -82,12 +121,15 @@ export function reportBlocks(x: ReportContext): Block[] {
 
   for (const k of a.comparisons) {
     b.push({ kind: 'h', level: 3, text: `${k.label} vs ${base}` });
-    b.push(table(['benchmark', `${base} c/s`, `${k.label} c/s`, 'speed-up', '95% CI', 'significant', 'same trajectory'],
+    const aaPair = isAaCopy(k.variantSet) && k.runtimeProfile === a.baseline.runtimeProfile;
+    b.push(table(['benchmark', `${base} c/s`, `${k.label} c/s`, 'speed-up', '95% CI', 'significant', 'beyond the A/A floor', 'same trajectory'],
       k.rows.map((r) => {
         const sb = a.summary.find((s) => s.benchmark === r.benchmark && s.variantSet === r.baselineVariant && s.runtimeProfile === r.baselineProfile);
         const st = a.summary.find((s) => s.benchmark === r.benchmark && s.variantSet === r.variantSet && s.runtimeProfile === r.runtimeProfile);
-        return [r.benchmark, fmtInt(sb?.mean), fmtInt(st?.mean), fmtRatio(r.ratio), fmtCI(r.ciLow, r.ciHigh), r.significant ? 'yes' : 'no', r.sameTrajectory ? 'yes' : 'NO: different work'];
-      }), [false, true, true, true, false, false, false]));
+        const floor = a.aa?.rows.find((f) => f.benchmark === r.benchmark)?.floor;
+        const meaningful = aaPair ? '– (the A/A pair)' : r.meaningful ? 'yes' : !r.significant ? 'no' : `no: within ±${fmtPct(floor ?? NaN)}`;
+        return [r.benchmark, fmtInt(sb?.mean), fmtInt(st?.mean), fmtRatio(r.ratio), fmtCI(r.ciLow, r.ciHigh), r.significant ? 'yes' : 'no', meaningful, r.sameTrajectory ? 'yes' : 'NO: different work'];
+      }), [false, true, true, true, false, false, false, false]));
     const ch = x.charts.find((cc) => cc.title === `${k.label} vs ${base}`);
     if (ch) b.push({ kind: 'chart', name: ch.name, title: ch.title });
   }
@@ -104,7 +146,8 @@ export function reportBlocks(x: ReportContext): Block[] {
   if (x.native) {
     b.push({ kind: 'h', level: 2, text: NATIVE_LABEL });
     // K2 beside the baseline and the optimized set (all sets when there are at most three).
-    const vs = c.variantSets.length <= 3 ? c.variantSets : c.variantSets.filter((v) => v === a.baseline.variantSet || v === 'optimized');
+    const own = c.variantSets.filter((v) => !isAaCopy(v));
+    const vs = own.length <= 3 ? own : own.filter((v) => v === a.baseline.variantSet || v === 'optimized');
     b.push(table(['benchmark', 'K2 -n', 'K2 native iterations/s (wall)', 'K2 search-CPU iterations/s', ...vs.flatMap((v) => [`${v} c/s`, `${v} ÷ K2`, `${v} whole process it/s`, `÷ K2`])],
       x.native.rows.map((n) => {
         const ours = vs.map((v) => a.summary.find((s) => s.benchmark === n.benchmark && s.variantSet === v && s.runtimeProfile === a.baseline.runtimeProfile));
@@ -135,6 +178,8 @@ export function reportBlocks(x: ReportContext): Block[] {
     'Order: warm-up rounds first (discarded), then repetition rounds; inside a round each benchmark runs every variant × profile back to back, rotated by one per round, so drift hits every variant alike.',
     'Per cell: n, mean, median, sample stdev, CV and the 95% CI of the mean from Student\'s t with n − 1 degrees of freedom.',
     `Speed-ups: ratio of means with a 95% ${METHOD} (both groups resampled independently); significant when the interval excludes 1. Across benchmarks: mean and geometric mean of the per-benchmark ratios, with intervals from a joint bootstrap; min and max name their benchmark.`,
+    `Noise floor: the baseline set runs twice (\`${base}\` and its copy \`${base}#2\`, the same code, interleaved like every other set); a benchmark's floor is the farthest from 1 that the A/A ratio or its 95% CI reaches. A speed-up is meaningful when it is significant and farther from 1 than its benchmark's floor.`,
+    `Outliers: modified z-score M = 0.6745 (x − median) / MAD per cell (mean absolute deviation × 1.2533 when the MAD is 0); |M| > ${OUTLIER_Z} is listed, and no run is dropped.`,
   ] });
   return b;
 }

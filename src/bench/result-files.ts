@@ -13,7 +13,7 @@ import { planFor, type SweepConfig } from './plan.js';
 import { reportBlocks } from './report-blocks.js';
 import { toHtml, toMarkdown } from './render.js';
 import { readRecords, writeAtomic, writeRunsCsv, type RunRecord } from './store.js';
-import { fmtCI, fmtRatio, METHOD, speedupsCsv, summaryCsv } from './tables.js';
+import { fmtCI, fmtPct, fmtRatio, METHOD, speedupsCsv, summaryCsv } from './tables.js';
 
 export interface Outputs {
   analysis: Analysis;
@@ -51,6 +51,13 @@ export async function writeOutputs(dir: string, config: SweepConfig, records?: M
     analysis, records: list, missing,
     files: ['runs.csv', 'summary.csv', 'speedups.csv', 'report.md', 'report.html', 'environment.json', ...charts.map((c) => `charts/${c.name}.svg`)],
   };
+}
+
+/** The A/A noise floor in one line for the terminal. */
+export function floorLine(a: Analysis): string {
+  if (!a.aa) return `no A/A pair in this sweep: no noise floor\n`;
+  const worst = [...a.aa.rows].sort((x, y) => y.floor - x.floor)[0];
+  return `A/A noise floor (${a.aa.variantSet} vs ${a.baseline.variantSet}): geomean ${fmtRatio(a.aa.overall.ratio)} ${fmtCI(a.aa.overall.ciLow, a.aa.overall.ciHigh)}, floor ±${fmtPct(a.aa.overallFloor)}${worst ? `; widest ±${fmtPct(worst.floor)} (${worst.benchmark})` : ''}\n`;
 }
 
 /** The study-style table for the terminal: per comparison the mean, geomean (CI), min and max speed-up. */

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../common/paths.js';
+import { baseVariantSet } from './noise.js';
 import type { PlanBenchmark, RunSpec, SweepConfig } from './plan.js';
 import { newRecord, type ChildReport, type RunRecord } from './store.js';
 
@@ -13,7 +14,7 @@ export const CLI_PATH = join(repoRoot, 'bin', 'k2lab.js');
 
 export function childArgs(spec: RunSpec, b: PlanBenchmark, c: SweepConfig): string[] {
   const args = [...spec.nodeFlags, CLI_PATH, 'optimize', b.program, '--params-from', c.suite, '--bench', b.name,
-    '-n', String(spec.iterations), '--seed', String(c.seed), '--variants', spec.variantSet, '--json=-', '--quiet', ...(c.optimizeArgs ?? [])];
+    '-n', String(spec.iterations), '--seed', String(c.seed), '--variants', baseVariantSet(spec.variantSet), '--json=-', '--quiet', ...(c.optimizeArgs ?? [])];
   if (b.progType) args.push('--prog-type', b.progType);
   if (b.section) args.push('--section', b.section);
   return args;
@@ -40,6 +41,12 @@ export function checkReport(r: unknown, spec: RunSpec): string | null {
   return null;
 }
 
+/** The child's command: node itself, or node under `taskset -c CPUS` when the sweep pins its runs. */
+export function childCommand(spec: RunSpec, b: PlanBenchmark, c: SweepConfig): { file: string; args: string[] } {
+  const args = childArgs(spec, b, c);
+  return c.pin ? { file: 'taskset', args: ['-c', c.pin, process.execPath, ...args] } : { file: process.execPath, args };
+}
+
 export interface RunHandle {
   done: Promise<RunRecord>;
   child: ChildProcess;
@@ -48,7 +55,8 @@ export interface RunHandle {
 export function startRun(spec: RunSpec, b: PlanBenchmark, c: SweepConfig): RunHandle {
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  const child = spawn(process.execPath, childArgs(spec, b, c), {
+  const cmd = childCommand(spec, b, c);
+  const child = spawn(cmd.file, cmd.args, {
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
     env: { K2LAB_RULES: 'none', ...process.env, K2LAB_RUNTIME_PROFILE: spec.runtimeProfile },
   });

@@ -5,14 +5,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { basename, resolve } from 'node:path';
+import { chooseBaseline } from './analyze.js';
+import { aaVariantOf, baseVariantSet, isAaCopy } from './noise.js';
 import { nativeReference } from './native.js';
 import { InputError } from '../ebpf/errors.js';
 import { repoRoot } from '../common/paths.js';
 import { gitCommit } from '../common/git.js';
 import { finishSession, recordSession, startSession } from './environment.js';
 import { writeOutputs, type Outputs } from './result-files.js';
-import { DEFAULT_REPS, DEFAULT_TIME_LIMIT_S, DEFAULT_VARIANTS, FAST_ITERATIONS_SCALE, parseOptimizeArgs, parseShard, planFor, shardBenchmarks, type PlanBenchmark, type RunSpec, type SweepConfig } from './plan.js';
+import { DEFAULT_REPS, DEFAULT_TIME_LIMIT_S, DEFAULT_VARIANTS, FAST_ITERATIONS_SCALE, parseOptimizeArgs, parsePin, parseShard, planFor, shardBenchmarks, type PlanBenchmark, type RunSpec, type SweepConfig } from './plan.js';
 import { Progress } from './progress.js';
 import { CLI_PATH, startRun } from './runner.js';
 import { readConfig, readRecords, writeConfig, writeRecord, writeRunsCsv, type RunRecord } from './store.js';
@@ -38,6 +41,10 @@ export interface BenchOptions {
   timeLimitPerRun?: number;
   retryFailed?: boolean;
   optimizeArgs?: string;
+  /** Run the baseline set twice (the A/A pair, default true). */
+  aa?: boolean;
+  /** CPU list every child is pinned to (taskset). */
+  pin?: string;
 }
 
 export interface Catalog {
@@ -79,8 +86,9 @@ export function newSweep(o: BenchOptions, catalog: Catalog): { dir: string; conf
   const shard = o.shard !== undefined ? parseShard(o.shard) : null;
   const optimizeArgs = o.optimizeArgs !== undefined ? parseOptimizeArgs(o.optimizeArgs) : [];
   const variantSets = splitList(o.variants) ?? DEFAULT_VARIANTS;
-  const sets = variantSets.includes('all') ? catalog.sets : variantSets;
-  for (const s of sets) if (!catalog.sets.includes(s)) throw new InputError(`--variants: unknown set '${s}' (sets: ${catalog.sets.join(', ')}, or all)`);
+  const sets = withAaPair(variantSets.includes('all') ? catalog.sets : variantSets, o.aa !== false);
+  for (const s of sets) if (!catalog.sets.includes(baseVariantSet(s))) throw new InputError(`--variants: unknown set '${s}' (sets: ${catalog.sets.join(', ')}, or all)`);
+  const pin = o.pin !== undefined ? checkPin(o.pin) : undefined;
   const profNames = splitList(o.runtimeProfiles) ?? ['default'];
   const profiles = (profNames.includes('all') ? Object.keys(catalog.runtimeProfiles) : profNames).map((name) => {
     const flags = catalog.runtimeProfiles[name];
@@ -118,9 +126,27 @@ export function newSweep(o: BenchOptions, catalog: Catalog): { dir: string; conf
     format: 'k2lab-sweep/1', runId, suite: suite.file, benchmarks, variantSets: sets, runtimeProfiles: profiles,
     reps: o.reps ?? (o.fast ? 3 : DEFAULT_REPS), warmup: o.warmup ?? 1, iterationsScale: scale, ...(native ? { iterationsFrom: 'k2-native' as const } : {}), seed: o.seed ?? 1, fast: o.fast === true,
     shard, timeLimitPerRunS: o.timeLimitPerRun ?? DEFAULT_TIME_LIMIT_S, createdAt: new Date().toISOString(), gitCommit: gitCommit(),
-    ...(optimizeArgs.length ? { optimizeArgs } : {}),
+    ...(optimizeArgs.length ? { optimizeArgs } : {}), ...(pin ? { pin } : {}),
   };
   return { dir, config, ...(sel.note ? { note: sel.note } : {}) };
+}
+
+/** The sets with the baseline's A/A copy right after the baseline (unless asked not to, or already listed). */
+export function withAaPair(sets: readonly string[], aa: boolean): string[] {
+  const base = chooseBaseline({ benchmarks: [], variantSets: sets.filter((s) => !isAaCopy(s)), runtimeProfiles: [] }).variantSet;
+  const copy = aaVariantOf(base);
+  if (!aa || sets.includes(copy) || !sets.includes(base)) return [...sets];
+  const out = [...sets];
+  out.splice(out.indexOf(base) + 1, 0, copy);
+  return out;
+}
+
+/** A valid CPU list, and taskset to apply it. */
+function checkPin(text: string): string {
+  const pin = parsePin(text, cpus().length);
+  const t = spawnSync('taskset', ['--version'], { stdio: 'ignore' });
+  if (t.error || t.status !== 0) throw new InputError(`--pin: taskset not found (Debian package util-linux): cannot pin the runs`);
+  return pin;
 }
 
 const PLAN_FLAGS: [keyof BenchOptions, string][] = [['suite', '--suite'], ['bench', '--bench'], ['variants', '--variants'], ['runtimeProfiles', '--runtime-profile'],
@@ -136,6 +162,8 @@ export function resumeSweep(o: BenchOptions): { dir: string; config: SweepConfig
   if (o.timeLimitPerRun !== undefined && !(o.timeLimitPerRun > 0)) throw new InputError(`--time-limit-per-run: expected seconds > 0, got ${o.timeLimitPerRun}`);
   const config = readConfig(dir);
   if (o.timeLimitPerRun !== undefined) config.timeLimitPerRunS = o.timeLimitPerRun;
+  if (o.pin !== undefined) config.pin = checkPin(o.pin);
+  if (o.aa === false) throw new InputError(`--resume takes the plan from ${o.resume}/sweep.json: drop --no-aa`);
   for (const b of config.benchmarks) {
     if (!existsSync(b.program)) throw new InputError(`${dir}/sweep.json: program of '${b.name}' not found at ${b.program}`);
   }
@@ -143,6 +171,13 @@ export function resumeSweep(o: BenchOptions): { dir: string; config: SweepConfig
   const note = config.gitCommit && now && now !== config.gitCommit
     ? `warning: resuming a sweep started at commit ${config.gitCommit.slice(0, 12)} with commit ${now.slice(0, 12)}: the runs may not measure the same code` : undefined;
   return { dir, config, ...(note ? { note } : {}) };
+}
+
+/** The runs a sweep with these options would do (`bench --dry-run`), without creating its folder. */
+export function planSweep(o: BenchOptions): RunSpec[] {
+  if (o.resume !== undefined) return planFor(resumeSweep(o).config);
+  const { out: _ignored, ...rest } = o;
+  return planFor(newSweep(rest, readCatalog()).config);
 }
 
 export interface SweepResult {

@@ -38,12 +38,12 @@ export function summaryCsv(a: Analysis): string {
 
 export function speedupsCsv(a: Analysis): string {
   const head = ['comparison', 'variantSet', 'runtimeProfile', 'baselineVariant', 'baselineProfile', 'kind', 'benchmark', 'n', 'nBaseline',
-    'speedup', 'ciLow', 'ciHigh', 'significant', 'sameTrajectory', 'ciMethod'];
+    'speedup', 'ciLow', 'ciHigh', 'significant', 'sameTrajectory', 'ciMethod', 'meaningful'];
   const rows: unknown[][] = [];
   for (const c of a.comparisons) {
     const pre = [c.label, c.variantSet, c.runtimeProfile, a.baseline.variantSet, a.baseline.runtimeProfile];
     for (const r of c.rows) {
-      rows.push([...pre, 'benchmark', r.benchmark, r.n, r.nBaseline, round(r.ratio, 4), round(r.ciLow, 4), round(r.ciHigh, 4), String(r.significant), String(r.sameTrajectory), METHOD]);
+      rows.push([...pre, 'benchmark', r.benchmark, r.n, r.nBaseline, round(r.ratio, 4), round(r.ciLow, 4), round(r.ciHigh, 4), String(r.significant), String(r.sameTrajectory), METHOD, String(r.meaningful)]);
     }
     rows.push([...pre, 'mean', '', '', '', round(c.mean.ratio, 4), round(c.mean.ciLow, 4), round(c.mean.ciHigh, 4), String(c.mean.significant), '', `${METHOD} (joint over benchmarks)`]);
     rows.push([...pre, 'geomean', '', '', '', round(c.geomean.ratio, 4), round(c.geomean.ciLow, 4), round(c.geomean.ciHigh, 4), String(c.geomean.significant), '', `${METHOD} (joint over benchmarks)`]);

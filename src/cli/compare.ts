@@ -5,7 +5,7 @@
 import type { CommandModule } from 'yargs';
 import { InputError } from '../ebpf/errors.js';
 
-interface Args { a: string; b: string; csv: boolean; json: boolean }
+interface Args { a: string; b: string; csv: boolean; json: boolean; 'fail-above'?: number }
 
 export const compareCommand: CommandModule<object, Args> = {
   command: 'compare <a> <b>',
@@ -15,11 +15,21 @@ export const compareCommand: CommandModule<object, Args> = {
     .positional('b', { type: 'string', demandOption: true, describe: 'result folder to compare with it' })
     .option('csv', { type: 'boolean', default: false, describe: 'CSV instead of markdown' })
     .option('json', { type: 'boolean', default: false, describe: 'JSON instead of markdown' })
-    .example('$0 compare results/before results/after', '') as never,
+    .option('fail-above', { type: 'number', describe: 'regression gate: exit 1 when any benchmark is significantly slower in B by more than PCT percent beyond the A/A floor' })
+    .example('$0 compare results/before results/after', '')
+    .example('$0 compare results/main results/branch --fail-above 5', 'pre-merge check: fail on a slow-down of more than 5% beyond the noise floor') as never,
   handler: async (a) => {
     if (a.csv && a.json) throw new InputError('--csv and --json: choose one');
-    const { compareCsv, compareDirs, compareJson, compareMarkdown } = await import('../bench/compare.js');
+    const pct = a['fail-above'];
+    if (pct !== undefined && !(Number.isFinite(pct) && pct >= 0)) throw new InputError(`--fail-above: expected a percentage ≥ 0, got ${pct}`);
+    const { compareCsv, compareDirs, compareJson, compareMarkdown, regressionLine, regressions } = await import('../bench/compare.js');
     const r = compareDirs(a.a, a.b);
     process.stdout.write(a.json ? compareJson(r) : a.csv ? compareCsv(r) : compareMarkdown(r));
+    if (pct === undefined) return;
+    if (r.rows.length === 0) throw new InputError(`--fail-above: ${a.a} and ${a.b} have no benchmark × variant set × profile in common: nothing to gate`);
+    const bad = regressions(r, pct);
+    for (const x of bad) process.stderr.write(`k2lab compare: regression: ${regressionLine(x, pct)}\n`);
+    if (bad.length === 0) process.stderr.write(`k2lab compare: no benchmark slower by more than ${pct}% beyond the A/A floor (${r.rows.length} compared)\n`);
+    process.exitCode = bad.length ? 1 : 0;
   },
 };

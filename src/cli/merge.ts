@@ -18,11 +18,11 @@ export const mergeCommand: CommandModule<object, Args> = {
     .example('$0 merge results/run/shard-* --out results/run/merged', '') as never,
   handler: async (a) => {
     const { mergeSweeps } = await import('../bench/merge.js');
-    const { studyTable } = await import('../bench/result-files.js');
+    const { floorLine, studyTable } = await import('../bench/result-files.js');
     const r = await mergeSweeps(a.dirs.map(String), a.out);
     const rel = displayPath(r.dir);
     for (const s of r.sources) process.stderr.write(`k2lab merge: ${s.dir}: ${s.runs} run(s)\n`);
-    process.stdout.write(`${studyTable(r.outputs.analysis)}\nmerged ${r.outputs.records.length} run(s) into ${rel}/\n`);
+    process.stdout.write(`${studyTable(r.outputs.analysis)}${floorLine(r.outputs.analysis)}\nmerged ${r.outputs.records.length} run(s) into ${rel}/\n`);
     if (r.outputs.missing > 0) process.stdout.write(`${r.outputs.missing} planned run(s) missing (a shard incomplete?): k2lab bench --resume ${rel}\n`);
   },
 };
