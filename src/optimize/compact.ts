@@ -10,6 +10,7 @@ import type { Insn } from '../ebpf/insn.js';
 import { LDDW_OPCODE } from '../ebpf/insn.js';
 import { PSEUDO, specOf } from '../ebpf/opcodes.js';
 import { isNop } from '../ebpf/k2-isa.js';
+import type { Program } from '../ebpf/program.js';
 
 export interface Compaction {
   insns: Insn[];
@@ -59,4 +60,34 @@ export function compact(insns: readonly Insn[], removable: (slot: number) => boo
     if (x.op === LDDW_OPCODE && i + 1 < n) { out.push({ ...insns[i + 1]! }); i++; }
   }
   return { insns: out, newSlot, removed: n - kept };
+}
+
+/**
+ * The program as written: compacted instructions, and every instruction index the program carries
+ * (BTF func/line info, function starts, kfunc and poisoned call sites) moved with the slot map, so
+ * the kernel's check of the candidate sees consistent line info. Func and line records keep the
+ * last one per slot (as the object writer does); ones past the end are dropped.
+ */
+export function compactedProgram(p: Program, c: Compaction): Program {
+  const end = c.newSlot[c.newSlot.length - 1]!;
+  const at = (i: number): number | undefined => {
+    const s = c.newSlot[i];
+    return s === undefined || s >= end ? undefined : s;
+  };
+  const moved = <T extends { insn: number }>(xs: readonly T[], lastPerSlot: boolean): T[] => {
+    const out: T[] = [];
+    for (const x of xs) {
+      const insn = at(x.insn);
+      if (insn === undefined) continue;
+      if (lastPerSlot && out.length > 0 && out[out.length - 1]!.insn === insn) out.pop();
+      out.push({ ...x, insn });
+    }
+    return out;
+  };
+  const q: Program = { ...p, insns: c.insns };
+  if (p.btf) q.btf = { bytes: p.btf.bytes, funcInfo: moved(p.btf.funcInfo, true), lineInfo: moved(p.btf.lineInfo, true) };
+  if (p.functions) q.functions = moved(p.functions, true).map(({ name, insn }) => ({ name, insn }));
+  if (p.kfuncs) q.kfuncs = moved(p.kfuncs, false);
+  if (p.poisoned) q.poisoned = moved(p.poisoned, false);
+  return q;
 }

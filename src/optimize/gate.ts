@@ -12,7 +12,7 @@ import { close as kernelClose, kernelUnavailableReason, loadProgram as kernelLoa
 import { createSafetyChecker } from '../safety/checker.js';
 import type { VariantSet } from '../search/variants.js';
 import type { Z3Checker } from '../verify/checker.js';
-import { compact } from './compact.js';
+import { compact, compactedProgram } from './compact.js';
 import { kernelAgreement, type Agreement } from './kernel-agree.js';
 
 export const GATE_INPUTS = 1000;
@@ -62,7 +62,7 @@ export function outputGate(g: GateInput): GateVerdict {
   } catch (e) {
     return original(`compaction failed: ${(e as Error).message}`);
   }
-  const candidate: Program = { ...g.program, insns: c.insns };
+  const candidate: Program = compactedProgram(g.program, c);
   // The proof is of the program as written (compacted) against the input as a whole.
   let verified: Verified, proofNote: string | undefined;
   if (g.prover.provedEqual(c.insns, g.program.insns)) verified = 'whole-program';
