@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { KERNEL_HELPERS } from '../src/interp/helpers.js';
 import { difftestCorpus } from '../src/kernel/difftest-corpus.js';
 import { kernelUnavailableReason } from '../src/kernel/index.js';
+import { loadProgram } from '../src/ebpf/load.js';
 import { sharedDir } from './paths.js';
 
 const corpus = join(sharedDir, 'real-world', 'objs');
@@ -39,4 +40,13 @@ test('corpus: every test-runnable program agrees with the kernel (10 inputs each
   assert.deepEqual(compared.filter((r) => r.mismatches > 0).map((r) => `${r.object} ${r.program}: ${r.kernel}`), []);
   // What could not be compared is the loader's to fix (map creation, verifier): listed, never silent.
   for (const r of rows.filter((x) => x.kernel.startsWith('error'))) process.stdout.write(`# not compared: ${r.object} ${r.program}: ${r.kernel}\n`);
+});
+
+test('corpus: kernel-managed fields (bpf_spin_lock) of map values are found from BTF, so seeds zero them as the kernel does', { skip: skipCorpus }, () => {
+  const p = loadProgram(join(corpus, 'xdp-project+xdp-tools', 'xdp_trafficgen.o'), { section: 'xdp_drop' });
+  const m = p.maps.find((x) => x.name === 'flow_state_map');
+  assert.ok(m, 'flow_state_map not loaded');
+  assert.equal(m.kernelManaged?.length, 1);
+  assert.equal(m.kernelManaged[0]!.size, 4);
+  assert.deepEqual(p.maps.filter((x) => x.name !== 'flow_state_map' && x.kernelManaged).map((x) => x.name), []);
 });

@@ -204,3 +204,24 @@ export function idsByEssentialName(btf: Btf, name: string): readonly number[] {
 export function findType(btf: Btf, name: string, kind: number): number | undefined {
   return idsByEssentialName(btf, name).find((id) => btf.types[id]!.kind === kind && btf.types[id]!.name === name);
 }
+
+/** Struct types the kernel manages inside map values (it never copies them to or from user space). */
+const KERNEL_MANAGED = new Set(['bpf_spin_lock', 'bpf_timer', 'bpf_wq', 'bpf_list_head', 'bpf_list_node', 'bpf_rb_root', 'bpf_rb_node', 'bpf_refcount', 'bpf_res_spin_lock']);
+
+/**
+ * Byte ranges of kernel-managed fields (spin locks, timers, …) inside a value of type `id`: the
+ * kernel zeroes them on every update from user space and in every lookup it returns, so seeded
+ * values must hold zeros there to be the same state on both sides of a differential test.
+ */
+export function kernelManagedFields(btf: Btf, id: number, base = 0, depth = 0): { offset: number; size: number }[] {
+  if (depth > 16) return [];
+  const t = typeAt(btf, skipMods(btf, id));
+  if (t.kind === KIND.ARRAY) {
+    const elem = t.elem ?? 0, size = btfSizeOf(btf, elem);
+    const inner = kernelManagedFields(btf, elem, 0, depth + 1);
+    return inner.length === 0 ? [] : Array.from({ length: t.nelems ?? 0 }, (_, i) => inner.map((f) => ({ offset: base + i * size + f.offset, size: f.size }))).flat();
+  }
+  if (t.kind !== KIND.STRUCT && t.kind !== KIND.UNION) return [];
+  if (KERNEL_MANAGED.has(t.name)) return [{ offset: base, size: t.sizeOrType }];
+  return t.members.flatMap((m) => kernelManagedFields(btf, m.type, base + Math.floor(m.offset / 8), depth + 1));
+}

@@ -3,7 +3,7 @@
  * `val` elements, `__type(name, T)` a pointer to T (whose size we compute from the type graph) and
  * `__array(values, struct inner)` a flexible array of pointers to the inner map's definition.
  */
-import { KIND, KIND_NAMES, btfSizeOf, skipMods, typeAt, type Btf, type BtfMember } from './btf.js';
+import { KIND, KIND_NAMES, btfSizeOf, kernelManagedFields, skipMods, typeAt, type Btf, type BtfMember } from './btf.js';
 import { InputError } from './errors.js';
 
 export { parseBtf, btfSizeOf, type Btf, type BtfType } from './btf.js';
@@ -20,6 +20,8 @@ export interface BtfMapAttrs {
   /** BTF ids of `__type(key, …)` / `__type(value, …)` (the kernel needs them for spin locks and timers). */
   btfKeyTypeId?: number;
   btfValueTypeId?: number;
+  /** Spin locks, timers, … inside the value (byte ranges the kernel manages). */
+  kernelManaged?: { offset: number; size: number }[];
 }
 
 function fail(msg: string): never {
@@ -69,7 +71,13 @@ function mapDefAttrs(btf: Btf, name: string, defType: number, depth: number): Bt
       case 'key_size': a.keySize = uint(m); break;
       case 'value_size': a.valueSize = uint(m); break;
       case 'key': a.btfKeyTypeId = ptrTarget(m); keyFromType = btfSizeOf(btf, a.btfKeyTypeId); break;
-      case 'value': a.btfValueTypeId = ptrTarget(m); valueFromType = btfSizeOf(btf, a.btfValueTypeId); break;
+      case 'value': {
+        a.btfValueTypeId = ptrTarget(m);
+        valueFromType = btfSizeOf(btf, a.btfValueTypeId);
+        const managed = kernelManagedFields(btf, a.btfValueTypeId);
+        if (managed.length > 0) a.kernelManaged = managed;
+        break;
+      }
       case 'map_extra': a.mapExtra = uint(m); break;
       case 'values': {
         // __array(values, T): T *values[] — an array of pointers to the inner definition.

@@ -62,6 +62,7 @@ function fromAttrs(name: string, fd: number, a: BtfMapAttrs): MapDef {
   }
   if (a.inner) def.inner = fromAttrs(`${name}.inner`, -1, a.inner);
   if (a.btfValueTypeId !== undefined) { def.btfValueTypeId = a.btfValueTypeId; def.btfKeyTypeId = a.btfKeyTypeId ?? 0; }
+  if (a.kernelManaged) def.kernelManaged = a.kernelManaged;
   return def;
 }
 

@@ -47,6 +47,8 @@ export interface MapDef {
   /** BTF key/value type ids in the program's BTF, when the definition names types (spin locks need them). */
   btfKeyTypeId?: number;
   btfValueTypeId?: number;
+  /** Byte ranges of kernel-managed fields (bpf_spin_lock, bpf_timer, …) in the value: always zero as user space sees them. */
+  kernelManaged?: { offset: number; size: number }[];
 }
 
 export const PROG_TYPES = [

@@ -176,9 +176,15 @@ function differences(a: Outcome, b: Outcome): string[] {
   if (a.r0 !== b.r0) out.push('r0');
   if (a.packetHex !== b.packetHex) out.push('packet');
   a.maps.forEach((m, i) => {
-    if (JSON.stringify(m.entries) !== JSON.stringify(b.maps[i]?.entries)) out.push(`map ${m.name}`);
+    if (entriesKey(m) !== entriesKey(b.maps[i])) out.push(`map ${m.name}`);
   });
   return out;
+}
+
+/** A map's contents as one comparable string, in key order (the kernel lists arrays by index, the interpreter's sparse arrays by key). */
+function entriesKey(m: MapSnapshot | undefined): string {
+  if (!m) return '';
+  return JSON.stringify([...m.entries].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)));
 }
 
 /**

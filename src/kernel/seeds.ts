@@ -16,10 +16,15 @@ function u32Hex(i: number): string {
 }
 
 /** Random bytes, or (half the time) a small little-endian counter such as programs keep. */
-function value(rng: Rng, size: number): string {
-  if (rng.float() < 0.5) return hex(rng.bytes(size));
-  const v = new Uint8Array(size);
-  v[0] = 1 + rng.int(255);
+function value(rng: Rng, m: MapDef): string {
+  let v: Uint8Array;
+  if (rng.float() < 0.5) v = rng.bytes(m.valueSize);
+  else {
+    v = new Uint8Array(m.valueSize);
+    v[0] = 1 + rng.int(255);
+  }
+  // The kernel zeroes spin locks and timers on update: seed what it will hold.
+  for (const f of m.kernelManaged ?? []) v.fill(0, f.offset, f.offset + f.size);
   return hex(v);
 }
 
@@ -35,7 +40,7 @@ export function generateSeeds(rng: Rng, maps: readonly MapDef[]): MapSeeds | und
       const key = isArrayMap(m.type)
         ? u32Hex(rng.float() < 0.5 ? rng.int(Math.min(8, m.maxEntries)) : rng.int(m.maxEntries))
         : hex(rng.bytes(m.keySize));
-      entries.set(key, value(rng, m.valueSize));
+      entries.set(key, value(rng, m));
     }
     seeds.set(m.fd, [...entries]);
   }
