@@ -19,6 +19,7 @@ import { Rng } from '../common/rng.js';
 import { sampleInt } from './sampling.js';
 import { TopK, sameSlots, type Ranked } from './topk.js';
 import type { VariantSet } from './variants.js';
+import { BLOCK_ITERATIONS, WindowScheduler, scheduledWindows } from './window-scheduler.js';
 
 export interface SearchOptions {
   seed: number;
@@ -37,6 +38,11 @@ export interface SearchOptions {
   onProvedRewrite?: (r: ProvedRewrite) => void;
   /** At each window switch: a proved-equal rewrite of `cur` in slots s…e (e.g. stored rules), or undefined. */
   rewriteWindow?: (cur: readonly Insn[], s: number, e: number) => Insn[] | undefined;
+  /**
+   * `k2` (default): K2's window list (or automatic windows) cycled every reset_win_niter iterations;
+   * `scheduled`: the window scheduler picks a window per block of iterations by recent gain.
+   */
+  windows?: 'scheduled' | 'k2';
 }
 
 /** A proved window rewrite: `rewritten` equals `start` outside slots s…e and was proved equal to it there. */
@@ -75,7 +81,7 @@ export interface SearchResult {
 }
 
 /** Independent streams per purpose, as K2 keeps one engine per purpose. */
-export const STREAM = { proposals: 1, mh: 2, inputs: 3, windowInputs: 4 } as const;
+export const STREAM = { proposals: 1, mh: 2, inputs: 3, windowInputs: 4, scheduler: 5 } as const;
 export function stream(seed: number, which: number): Rng {
   return new Rng(((seed >>> 0) ^ Math.imul(0x9e3779b9, which + 1)) >>> 0);
 }
@@ -89,6 +95,12 @@ export function searchWindows(program: Program, params: K2Params): (readonly [nu
   const auto = autoWindows(program);
   if (auto.s.length > 0) return auto.s.map((s, i) => [s, auto.e[i]!] as const);
   return [[0, program.insns.length - 1] as const];
+}
+
+/** The scheduler over the program's windows (the whole program when no slot is eligible). */
+function newScheduler(program: Program, rng: Rng): WindowScheduler {
+  const ws = scheduledWindows(program);
+  return new WindowScheduler(ws.length > 0 ? ws : [[0, program.insns.length - 1]], rng);
 }
 
 /** K2's Metropolis–Hastings rule: α = 1 if Δ ≤ 0, else 2^(−Δ) (base 2, no temperature). */
@@ -106,6 +118,9 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   const prop = stream(opts.seed, STREAM.proposals);
   const mh = stream(opts.seed, STREAM.mh);
   const windows = searchWindows(program, params);
+  const sched = opts.windows === 'scheduled' ? newScheduler(program, stream(opts.seed, STREAM.scheduler)) : undefined;
+  const block = sched ? BLOCK_ITERATIONS : params.reset_win_niter;
+  let arm = -1, blockStartPerf = 0;
   // Window tests need the whole machine state at the window: not with BPF-to-BPF calls (their frames live in the interpreter).
   const windowTests = params.is_win && !program.insns.some((x) => specOf(x.op, x.src, x.off, x.imm)?.name === 'call_local');
   const windowInputs = stream(opts.seed, STREAM.windowInputs);
@@ -135,9 +150,19 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     // Neither check draws from a random stream: an iteration-bounded run's trajectory is unchanged.
     if (opts.timeLimitMs !== undefined && performance.now() - start >= opts.timeLimitMs) break;
     if (opts.stop !== undefined && Atomics.load(opts.stop, 0) !== 0) break;
-    if (i % params.reset_win_niter === 0) {
-      const w = windows[Math.floor(i / params.reset_win_niter) % windows.length]!;
-      [s, e] = w;
+    let next: readonly [number, number] | undefined;
+    if (i % block === 0) {
+      if (!sched) next = windows[Math.floor(i / block) % windows.length]!;
+      else {
+        // The scheduler's arm for the next block; the same arm again keeps the chain where it is.
+        const a = sched.next(blockStartPerf - best.perf);
+        blockStartPerf = best.perf;
+        if (a !== arm) next = sched.windows[a]!;
+        arm = a;
+      }
+    }
+    if (next) {
+      [s, e] = next;
       cur = best.insns.map((x) => ({ ...x }));
       const rewritten = opts.rewriteWindow?.(cur, s, e);
       if (rewritten && evaluator.perfCost(rewritten) < best.perf) {
