@@ -26,6 +26,7 @@ export interface ChainJob {
   params: K2Params;
   /** The search's window policy (SearchOptions.windows). */
   windows?: 'scheduled' | 'k2';
+  portfolio?: boolean;
   seed: number;
   /** The resolved set as plain data (name, axis → implementation). */
   variantSet: string;

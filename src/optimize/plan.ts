@@ -52,6 +52,8 @@ export interface Plan {
   params: K2Params;
   chains: number;
   windows: 'scheduled' | 'k2';
+  /** Without K2 flags: the scheduler varies w_p and move probabilities per window visit. */
+  portfolio: boolean;
   bound: 'iterations' | 'time';
   /** Epoch ms by which everything (search, final proof, gate) is to be done; time-bounded runs only. */
   deadlineAt: number | undefined;
@@ -64,7 +66,7 @@ export interface Plan {
  * with the weights and move probabilities K2's own suite uses for most of its benchmarks.
  */
 export const USER_DEFAULTS: Readonly<K2Params> = {
-  ...K2_DEFAULTS, is_win: true, w_e: 0.5, w_p: 1.5, p_inst_operand: 0.33333333, p_inst: 0.33333333, p_inst_as_nop: 0.15, reset_win_niter: 5000,
+  ...K2_DEFAULTS, is_win: true, w_e: 0.5, w_p: 1.5, st_avg: 1, p_inst_operand: 0.33333333, p_inst: 0.33333333, p_inst_as_nop: 0.15, reset_win_niter: 5000,
 };
 
 /** Without -n, --params-from or --time-limit a run is bounded by this many seconds. */
@@ -87,7 +89,7 @@ export function makePlan(r: OptimizeRequest, programName: string, startedAt: num
   const chains = r.chains ?? (timeLimitS !== undefined && !iterationsGiven ? Math.max(1, availableParallelism()) : 1);
   const windows = r.windows ?? (k2Given || r.paramsFrom !== undefined ? 'k2' : 'scheduled');
   return {
-    chains, windows,
+    chains, windows, portfolio: !k2Given && r.paramsFrom === undefined,
     request: r, variants, variantSpec: describeVariants(variants) as SetSpec,
     z3: r.checker === 'z3' ? runnableZ3(variants.z3) : undefined,
     params, bound: timeLimitS === undefined ? 'iterations' : 'time',

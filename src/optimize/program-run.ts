@@ -61,7 +61,7 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
   if (plan.chains === 1 && plan.bound === 'iterations') {
     const z3: Z3Checker | undefined = plan.z3 ? await createChecker(prog, plan.z3, r.rlimit) : undefined;
     result = runSearch(prog, plan.params, {
-      seed: r.seed, variants: plan.variants, checker: z3 ?? testsOnly, windows: plan.windows,
+      seed: r.seed, variants: plan.variants, checker: z3 ?? testsOnly, windows: plan.windows, portfolio: plan.portfolio,
       ...(rules ? { onProvedRewrite: rules.onProvedRewrite, rewriteWindow: rules.rewriteWindow } : {}), ...(start ? { start } : {}),
       ...(slot.onProgress ? { onProgress: (p) => slot.onProgress!(p.iteration, p.bestPerf) } : {}),
     });
@@ -70,7 +70,7 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
     z3?.dispose();
   } else {
     const out = await runChains({
-      program: prog, params: plan.params, windows: plan.windows, variantSet: plan.variants.name, variantSpec: plan.variantSpec,
+      program: prog, params: plan.params, windows: plan.windows, portfolio: plan.portfolio, variantSet: plan.variants.name, variantSpec: plan.variantSpec,
       ...(plan.z3 ? { z3: plan.z3 } : {}), ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}),
       ...(searchEnd !== undefined ? { searchEndAt: searchEnd, deadlineAt: searchEnd } : {}),
       stop: plan.stop.buffer as SharedArrayBuffer, progress: slot.onProgress !== undefined,
@@ -103,7 +103,7 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
     originalInsns: prog.insns, bound: plan.bound,
   });
   const report = {
-    ...base, windows: plan.windows,
+    ...base, windows: plan.windows, portfolio: plan.portfolio,
     // Counts are of the slots written: the compacted program, or the input when the gate refused.
     bestInsnCount: gate.insns.length, foundInsnCount: base.bestInsnCount,
     best: { hex: Buffer.from(encodeProgram(gate.insns)).toString('hex'), asm: disassemble(gate.insns) },

@@ -43,6 +43,8 @@ export interface SearchOptions {
    * `scheduled`: the window scheduler picks a window per block of iterations by recent gain.
    */
   windows?: 'scheduled' | 'k2';
+  /** With `scheduled`: vary w_p and the move probabilities per window visit (window-scheduler PORTFOLIO). */
+  portfolio?: boolean;
 }
 
 /** A proved window rewrite: `rewritten` equals `start` outside slots s…e and was proved equal to it there. */
@@ -138,6 +140,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   let cur: Insn[] = best.insns.slice();
   let curParts: CostParts = { error: 0, perf: originalPerf };
   let wE = params.w_e, wP = params.w_p;
+  let moves = { pInstOperand: params.p_inst_operand, pInst: params.p_inst, pInstAsNop: params.p_inst_as_nop };
   let s = 0, e = len - 1;
   let ctx: ProposalContext = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
   let windowSwitches = 0, acceptances = 0, restarts = 0;
@@ -157,6 +160,11 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
         // The scheduler's arm for the next block; the same arm again keeps the chain where it is.
         const a = sched.next(blockStartPerf - best.perf);
         blockStartPerf = best.perf;
+        if (a !== arm && opts.portfolio) {
+          const set = sched.setting(a, opts.seed);
+          wP = set.w_p;
+          moves = { pInstOperand: set.p_inst_operand, pInst: set.p_inst, pInstAsNop: set.p_inst_as_nop };
+        }
         if (a !== arm) next = sched.windows[a]!;
         arm = a;
       }
@@ -193,7 +201,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
         digest.program(cur);
       }
     }
-    const move = chooseMove(mh.float(), { pInstOperand: params.p_inst_operand, pInst: params.p_inst, pInstAsNop: params.p_inst_as_nop });
+    const move = chooseMove(mh.float(), moves);
     const cand = cur.slice();
     propose(move, cand, s, e, ctx, prop);
     const u = mh.float();

@@ -24,6 +24,18 @@ const EXPLORE = 0.5;
 
 export type Window = readonly [number, number];
 
+/** What a block may vary besides its window: the performance weight and the move probabilities. */
+export interface BlockSetting { w_p: number; p_inst_operand: number; p_inst: number; p_inst_as_nop: number }
+
+/**
+ * The settings K2's own suite chose most often (suite.json k2_params), alternated per window visit
+ * (and per chain, by seed parity) so that no program needs them chosen by hand.
+ */
+export const PORTFOLIO: readonly BlockSetting[] = [
+  { w_p: 5, p_inst_operand: 0.33333333, p_inst: 0.33333333, p_inst_as_nop: 0.15 },
+  { w_p: 1.5, p_inst_operand: 0.4, p_inst: 0.4, p_inst_as_nop: 0.15 },
+];
+
 const isPacketLoad = (ins: Insn): boolean => {
   const k = specOf(ins.op, ins.src, ins.off, ins.imm)?.kind;
   return k === 'ldabs' || k === 'ldind';
@@ -91,6 +103,11 @@ export class WindowScheduler {
     this.total++;
     this.last = pick;
     return pick;
+  }
+
+  /** The setting for a block on `arm` (its visits so far, offset by the seed's parity). */
+  setting(arm: number, seed: number): BlockSetting {
+    return PORTFOLIO[(this.pulls[arm]! + seed) % PORTFOLIO.length]!;
   }
 
   /** Blocks each window got (for the RunReport and tests). */
