@@ -1,7 +1,7 @@
 /**
  * `k2lab optimize PROG`: flags to an OptimizeRequest for src/optimize (which does the run). K2's
- * flags keep their names and defaults; without them the search is window mode over the automatic
- * windows. `-o prog.opt.o` writes an object, `-o DIR` K2's files; only programs through the output
+ * flags keep their names and defaults; without them the search is window mode with the window
+ * scheduler. `-o prog.opt.o` writes an object, `-o DIR` K2's files; only programs through the output
  * gate are written. A runtime profile (Node/V8 flags) re-runs this process under those flags.
  */
 import { spawnSync } from 'node:child_process';

@@ -62,8 +62,9 @@ export interface Plan {
 }
 
 /**
- * The search a user gets without K2 flags: window mode over the automatic windows (src/analysis),
- * with the weights and move probabilities K2's own suite uses for most of its benchmarks.
+ * The search a user gets without K2 flags: window mode with the window scheduler (src/search), with
+ * the weights, move probabilities and st_avg K2's own suite uses for most of its benchmarks (the
+ * scheduler alternates them with its other common setting per window visit).
  */
 export const USER_DEFAULTS: Readonly<K2Params> = {
   ...K2_DEFAULTS, is_win: true, w_e: 0.5, w_p: 1.5, st_avg: 1, p_inst_operand: 0.33333333, p_inst: 0.33333333, p_inst_as_nop: 0.15, reset_win_niter: 5000,
