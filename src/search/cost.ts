@@ -132,10 +132,10 @@ export class Evaluator {
     this.window = undefined;
   }
 
-  perfCost(insns: readonly Insn[]): number {
+  perfCost(insns: readonly Insn[], from = 0, to = insns.length - 1): number {
     let n = 0;
     const runtime = this.params.st_perf === 1;
-    for (let i = 0; i < insns.length; i++) {
+    for (let i = from; i <= to; i++) {
       const x = insns[i]!;
       if (isNop(x)) continue;
       if (runtime && x.op === 0x95) continue; // K2's default runtime table: NOP = EXIT = 0, others 1
@@ -144,8 +144,8 @@ export class Evaluator {
     return n;
   }
 
-  evaluate(insns: readonly Insn[]): CostParts {
-    const perf = this.perfCost(insns);
+  /** `perf`: the candidate's perf cost when the caller knows it (window work: see runSearch). */
+  evaluate(insns: readonly Insn[], perf = this.perfCost(insns)): CostParts {
     try {
       const v = this.safety.check(insns);
       if (v !== Violation.None) { this.counters.safetyRejects++; return { error: ERROR_COST_MAX, perf }; }

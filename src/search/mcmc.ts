@@ -19,7 +19,7 @@ import { Rng } from '../common/rng.js';
 import { sampleInt } from './sampling.js';
 import { TopK, sameSlots, type Ranked } from './topk.js';
 import type { VariantSet } from './variants.js';
-import { BLOCK_ITERATIONS, WindowScheduler, scheduledWindows } from './window-scheduler.js';
+import { WindowScheduler, scheduledWindows } from './window-scheduler.js';
 
 export interface SearchOptions {
   seed: number;
@@ -99,6 +99,14 @@ export function searchWindows(program: Program, params: K2Params): (readonly [nu
   return [[0, program.insns.length - 1] as const];
 }
 
+function sameSlotsIn(a: readonly Insn[], b: readonly Insn[], s: number, e: number): boolean {
+  for (let i = s; i <= e; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (x !== y && (x.op !== y.op || x.dst !== y.dst || x.src !== y.src || x.off !== y.off || x.imm !== y.imm)) return false;
+  }
+  return true;
+}
+
 /** The scheduler over the program's windows (the whole program when no slot is eligible). */
 function newScheduler(program: Program, rng: Rng): WindowScheduler {
   const ws = scheduledWindows(program);
@@ -121,7 +129,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   const mh = stream(opts.seed, STREAM.mh);
   const windows = searchWindows(program, params);
   const sched = opts.windows === 'scheduled' ? newScheduler(program, stream(opts.seed, STREAM.scheduler)) : undefined;
-  const block = sched ? BLOCK_ITERATIONS : params.reset_win_niter;
+  let switchAt = 0, switches = 0;
   let arm = -1, blockStartPerf = 0;
   // Window tests need the whole machine state at the window: not with BPF-to-BPF calls (their frames live in the interpreter).
   const windowTests = params.is_win && !program.insns.some((x) => specOf(x.op, x.src, x.off, x.imm)?.name === 'call_local');
@@ -154,9 +162,8 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     if (opts.timeLimitMs !== undefined && performance.now() - start >= opts.timeLimitMs) break;
     if (opts.stop !== undefined && Atomics.load(opts.stop, 0) !== 0) break;
     let next: readonly [number, number] | undefined;
-    if (i % block === 0) {
-      if (!sched) next = windows[Math.floor(i / block) % windows.length]!;
-      else {
+    if (i === switchAt) {
+      if (!sched) { next = windows[switches++ % windows.length]!; switchAt += params.reset_win_niter; } else {
         // The scheduler's arm for the next block; the same arm again keeps the chain where it is.
         const a = sched.next(blockStartPerf - best.perf);
         blockStartPerf = best.perf;
@@ -167,6 +174,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
         }
         if (a !== arm) next = sched.windows[a]!;
         arm = a;
+        switchAt += sched.blockLength(a);
       }
     }
     if (next) {
@@ -206,10 +214,12 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     propose(move, cand, s, e, ctx, prop);
     const u = mh.float();
     counters.proposals++;
-    const candParts = sameSlots(cand, cur) ? curParts : evaluator.evaluate(cand);
+    // A proposal changes slots s…e only (the candidate shares cur's objects elsewhere): comparing,
+    // costing and hashing the window is the same as the whole program, at window cost.
+    const candParts = sameSlotsIn(cand, cur, s, e) ? curParts : evaluator.evaluate(cand, curParts.perf + evaluator.perfCost(cand, s, e) - evaluator.perfCost(cur, s, e));
     const delta = (wE * candParts.error + wP * candParts.perf) - (wE * curParts.error + wP * curParts.perf);
     const accept = u < acceptProbability(delta);
-    digest.iteration(cand, cur, candParts.error, candParts.perf, accept);
+    digest.iteration(cand, cur, candParts.error, candParts.perf, accept, s, e);
     if (accept) { cur = cand; curParts = candParts; acceptances++; offerCur = true; }
     if (curParts.error === 0 && curParts.perf < best.perf) {
       const ms = performance.now() - start;
