@@ -2,10 +2,12 @@
  * The window scheduler (issue #18): its windows cover every eligible slot and never hold or straddle
  * a jump (a loop's back-edge included), a call (helper or BPF-to-BPF), an exit, an LDDW or an LD_ABS/
  * LD_IND; its choices are a function of seed and gains; a scheduled search is reproducible, the same
- * in every variant set, and finds gain on a small program without K2's hand-chosen windows.
+ * in every variant set, and finds gain on a small program without K2's hand-chosen windows; the
+ * defaults (scheduled windows without K2 flags, one chain per core with a time limit alone).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { eligibleRuns } from '../src/analysis/windows.js';
 import { analyzeStates } from '../src/analysis/static-states.js';
@@ -17,7 +19,7 @@ import { Rng } from '../src/common/rng.js';
 import { testsOnly } from '../src/search/equivalence.js';
 import { runSearch } from '../src/search/mcmc.js';
 import { WindowScheduler, scheduledWindows, type Window } from '../src/search/window-scheduler.js';
-import { USER_DEFAULTS } from '../src/optimize/plan.js';
+import { USER_DEFAULTS, makePlan } from '../src/optimize/plan.js';
 import { resolveVariants } from '../variants/sets.js';
 import { sharedAvailable, sharedDir } from './paths.js';
 import { fastChecker } from './verify-util.js';
@@ -129,4 +131,20 @@ test('scheduled search: same digest twice and in every variant set; gain on a sm
     const r = runSearch(prog, params, { seed: 1, variants: resolveVariants('optimized'), checker, windows: 'scheduled', portfolio: true });
     assert.ok(r.best.perf < r.originalPerf && r.best.verified, `xdp_map_access: ${r.originalPerf} -> ${r.best.perf} (proved ${r.best.verified})`);
   } finally { checker.dispose(); }
+});
+
+test('defaults: no K2 flags → scheduled windows with the portfolio; a time limit alone → one chain per core; K2 flags keep K2\'s windows', () => {
+  const base = { input: 'p', sections: [], seed: 1, variantOverrides: [], k2Flags: {}, checker: 'tests-only' as const, runtimeProfile: 'default', progress: false };
+  const user = makePlan({ ...base, timeLimitS: 5 }, 'p', Date.now());
+  assert.equal(user.windows, 'scheduled');
+  assert.equal(user.portfolio, true);
+  assert.equal(user.chains, Math.max(1, availableParallelism()));
+  const bounded = makePlan({ ...base, k2Flags: { n: 1000 } }, 'p', Date.now());
+  assert.equal(bounded.windows, 'scheduled');
+  assert.equal(bounded.chains, 1, '-n bounds a deterministic single chain');
+  const k2 = makePlan({ ...base, k2Flags: { n: 1000, is_win: true, win_s_list: '1', win_e_list: '3' } }, 'p', Date.now());
+  assert.equal(k2.windows, 'k2');
+  assert.equal(k2.portfolio, false);
+  assert.equal(makePlan({ ...base, timeLimitS: 5, chains: 3, windows: 'k2' }, 'p', Date.now()).chains, 3);
+  assert.equal(makePlan({ ...base, k2Flags: { n: 10, w_p: 2 }, windows: 'scheduled' }, 'p', Date.now()).windows, 'scheduled');
 });
