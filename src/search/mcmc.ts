@@ -19,7 +19,7 @@ import { Rng } from '../common/rng.js';
 import { sampleInt } from './sampling.js';
 import { TopK, sameSlots, type Ranked } from './topk.js';
 import type { VariantSet } from './variants.js';
-import { WindowScheduler, scheduledWindows } from './window-scheduler.js';
+import { BLOCK_ITERATIONS, WindowScheduler, scheduledWindows } from './window-scheduler.js';
 
 export interface SearchOptions {
   seed: number;
@@ -174,7 +174,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
         }
         if (a !== arm) next = sched.windows[a]!;
         arm = a;
-        switchAt += sched.blockLength(a);
+        switchAt += BLOCK_ITERATIONS;
       }
     }
     if (next) {
