@@ -53,18 +53,30 @@ function cutRun(first: number, last: number, s: number[], e: number[]): void {
 }
 
 export function autoWindows(program: Program): { s: number[]; e: number[] } {
-  const insns = program.insns;
-  const st = analyzeStates(insns, program);
   const s: number[] = [];
   const e: number[] = [];
-  for (const b of st.blocks) { // rule 2: maximal eligible runs within each block, blocks in topological order
-    let runStart = -1;
-    for (let i = b.start; i <= b.end + 1; i++) {
-      const ok = i <= b.end && isEligible(insns, i, st);
-      if (ok && runStart < 0) runStart = i;
-      if (!ok && runStart >= 0) { cutRun(runStart, i - 1, s, e); runStart = -1; }
-    }
-  }
+  for (const [first, last] of eligibleRuns(program)) cutRun(first, last, s, e);
   // Rule 4: K2 sorts the two lists independently (pairs stay aligned because windows never nest).
   return { s: s.sort((a, c) => a - c), e: e.sort((a, c) => a - c) };
+}
+
+/**
+ * Rule 2: the maximal runs [first, last] of eligible slots within each basic block, blocks in
+ * topological order. A run never holds a jump, exit, call (helper or BPF-to-BPF) or LDDW, and never
+ * straddles a block boundary, so no jump (a loop's back-edge included) enters or leaves it midway.
+ * `exclude` cuts runs at further slots (the window scheduler's LD_ABS/LD_IND).
+ */
+export function eligibleRuns(program: Program, exclude?: (ins: Insn) => boolean): [number, number][] {
+  const insns = program.insns;
+  const st = analyzeStates(insns, program);
+  const runs: [number, number][] = [];
+  for (const b of st.blocks) {
+    let runStart = -1;
+    for (let i = b.start; i <= b.end + 1; i++) {
+      const ok = i <= b.end && isEligible(insns, i, st) && !(exclude?.(insns[i]!) ?? false);
+      if (ok && runStart < 0) runStart = i;
+      if (!ok && runStart >= 0) { runs.push([runStart, i - 1]); runStart = -1; }
+    }
+  }
+  return runs;
 }

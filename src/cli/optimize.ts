@@ -1,7 +1,7 @@
 /**
  * `k2lab optimize PROG`: flags to an OptimizeRequest for src/optimize (which does the run). K2's
- * flags keep their names and defaults; without them the search is window mode over the automatic
- * windows. `-o prog.opt.o` writes an object, `-o DIR` K2's files; only programs through the output
+ * flags keep their names and defaults; without them the search is window mode with the window
+ * scheduler. `-o prog.opt.o` writes an object, `-o DIR` K2's files; only programs through the output
  * gate are written. A runtime profile (Node/V8 flags) re-runs this process under those flags.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import { runtimeProfileFlags } from '../../variants/runtime-profiles.js';
 type Args = Record<string, unknown> & {
   prog: string; seed: number; variants?: string; variant: string[]; 'time-limit'?: number; json?: string; out?: string;
   'params-from'?: string; bench?: string; 'prog-type'?: string; section: string[]; quiet: boolean;
-  checker: string; 'z3-rlimit'?: number; chains: number; rules?: string; 'runtime-profile'?: string;
+  checker: string; 'z3-rlimit'?: number; chains?: number; windows?: string; rules?: string; 'runtime-profile'?: string;
 };
 
 function k2Flags<T>(y: Argv<T>): Argv<T> {
@@ -45,7 +45,8 @@ export const optimizeCommand: CommandModule<object, Args> = {
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress line' })
     .option('checker', { type: 'string', choices: ['z3', 'tests-only'], default: 'z3', describe: 'Z3 (the variant set\'s z3; the WebAssembly one when the z3 binary is missing) or the tests-only stand-in (never writes)' })
     .option('z3-rlimit', { type: 'number', describe: 'Z3 resource limit per check (deterministic; default 20000000)' })
-    .option('chains', { type: 'number', default: 1, describe: 'independent chains (seeds seed, seed+1, …), one worker thread (core) each' })
+    .option('chains', { type: 'number', describe: 'independent chains (seeds seed, seed+1, …), one worker thread (core) each (default: one per core with a time limit alone, else 1)' })
+    .option('windows', { type: 'string', choices: ['scheduled', 'k2'], describe: 'scheduled: a bandit picks windows by recent gain (default without K2 flags); k2: K2\'s list or automatic windows cycled every reset_win_niter (default with K2 flags/--params-from)' })
     .option('rules', { type: 'string', describe: 'rule database (SQLite) to apply rules from before the search and learn proved rewrites into, or "none"; default $K2LAB_RULES, else ~/.local/share/k2lab/rules.sqlite (with --checker z3)' })
     .option('runtime-profile', { type: 'string', describe: 'run under a named set of Node/V8 flags (see k2lab variants)' })
     .example('$0 optimize prog.o -o prog.opt.o --time-limit 30', '')
@@ -70,7 +71,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
       k2Flags: k2, ...(a['params-from'] !== undefined ? { paramsFrom: a['params-from'] } : {}), ...(a.bench !== undefined ? { bench: a.bench } : {}),
       ...(a['time-limit'] !== undefined ? { timeLimitS: a['time-limit'] } : {}),
       checker: a.checker as 'z3' | 'tests-only', ...(a['z3-rlimit'] !== undefined ? { rlimit: a['z3-rlimit'] } : {}),
-      chains: a.chains, ...(a.rules !== undefined ? { rules: a.rules } : {}), runtimeProfile: profile,
+      ...(a.chains !== undefined ? { chains: a.chains } : {}), ...(a.windows !== undefined ? { windows: a.windows as 'scheduled' | 'k2' } : {}), ...(a.rules !== undefined ? { rules: a.rules } : {}), runtimeProfile: profile,
       progress: !a.quiet && a.json !== '-' && process.stderr.isTTY === true,
     }, startedAt);
     process.exitCode = exitCode;

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const rewrites: ProvedRewrite[] = [];
   try {
     const result = runSearch(job.program, job.params, {
-      seed: job.seed, variants, checker: z3 ?? testsOnly,
+      seed: job.seed, variants, checker: z3 ?? testsOnly, ...(job.windows ? { windows: job.windows } : {}), ...(job.portfolio ? { portfolio: true } : {}),
       ...(job.start ? { start: job.start } : {}),
       ...(job.collectRewrites ? { onProvedRewrite: (r: ProvedRewrite) => { rewrites.push({ ...r, start: r.start.map((x) => ({ ...x })), rewritten: r.rewritten.map((x) => ({ ...x })) }); } } : {}),
       ...(job.searchEndAt !== undefined ? { timeLimitMs: Math.max(1, job.searchEndAt - Date.now()) } : {}),

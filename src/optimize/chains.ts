@@ -24,6 +24,9 @@ import type { SetSpec } from '../../variants/sets.js';
 export interface ChainJob {
   program: Program;
   params: K2Params;
+  /** The search's window policy (SearchOptions.windows). */
+  windows?: 'scheduled' | 'k2';
+  portfolio?: boolean;
   seed: number;
   /** The resolved set as plain data (name, axis → implementation). */
   variantSet: string;

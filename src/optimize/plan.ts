@@ -3,6 +3,7 @@
  * will run (the one default policy, variants/z3), K2's parameters, what bounds the run (iterations
  * or time) and its deadline, chains, the Ctrl-C flag the chains watch.
  */
+import { availableParallelism } from 'node:os';
 import { InputError } from '../ebpf/errors.js';
 import { readInputFile } from '../ebpf/load.js';
 import { K2_DEFAULTS, PARAM_NAMES, withParams, type K2Params } from '../search/params.js';
@@ -31,7 +32,10 @@ export interface OptimizeRequest {
   timeLimitS?: number;
   checker: 'z3' | 'tests-only';
   rlimit?: number;
-  chains: number;
+  /** `--chains`; undefined: one per core when time alone bounds the run, else 1. */
+  chains?: number;
+  /** `--windows`; undefined: `scheduled` without K2 flags, `k2` with them (their digests unchanged). */
+  windows?: 'scheduled' | 'k2';
   /** `--rules FILE|none`; undefined: $K2LAB_RULES, else the per-user database. */
   rules?: string;
   runtimeProfile: string;
@@ -46,6 +50,10 @@ export interface Plan {
   /** The z3 that proves (runnable here); undefined with --checker tests-only. */
   z3: Z3Choice | undefined;
   params: K2Params;
+  chains: number;
+  windows: 'scheduled' | 'k2';
+  /** Without K2 flags: the scheduler varies w_p and move probabilities per window visit. */
+  portfolio: boolean;
   bound: 'iterations' | 'time';
   /** Epoch ms by which everything (search, final proof, gate) is to be done; time-bounded runs only. */
   deadlineAt: number | undefined;
@@ -54,11 +62,12 @@ export interface Plan {
 }
 
 /**
- * The search a user gets without K2 flags: window mode over the automatic windows (src/analysis),
- * with the weights and move probabilities K2's own suite uses for most of its benchmarks.
+ * The search a user gets without K2 flags: window mode with the window scheduler (src/search), with
+ * the weights, move probabilities and st_avg K2's own suite uses for most of its benchmarks (the
+ * scheduler alternates them with its other common setting per window visit).
  */
 export const USER_DEFAULTS: Readonly<K2Params> = {
-  ...K2_DEFAULTS, is_win: true, w_e: 0.5, w_p: 1.5, p_inst_operand: 0.33333333, p_inst: 0.33333333, p_inst_as_nop: 0.15, reset_win_niter: 5000,
+  ...K2_DEFAULTS, is_win: true, w_e: 0.5, w_p: 1.5, st_avg: 1, p_inst_operand: 0.33333333, p_inst: 0.33333333, p_inst_as_nop: 0.15, reset_win_niter: 5000,
 };
 
 /** Without -n, --params-from or --time-limit a run is bounded by this many seconds. */
@@ -68,7 +77,7 @@ export function makePlan(r: OptimizeRequest, programName: string, startedAt: num
   if (!Number.isInteger(r.seed) || r.seed < 0) throw new InputError(`--seed: expected a non-negative integer, got ${r.seed}`);
   if (r.timeLimitS !== undefined && !(r.timeLimitS > 0)) throw new InputError(`--time-limit: expected seconds > 0, got ${r.timeLimitS}`);
   if (r.rlimit !== undefined && !(Number.isInteger(r.rlimit) && r.rlimit > 0)) throw new InputError(`--z3-rlimit: expected a positive integer, got ${r.rlimit}`);
-  if (!Number.isInteger(r.chains) || r.chains < 1 || r.chains > 256) throw new InputError(`--chains: expected an integer from 1 to 256, got ${r.chains}`);
+  if (r.chains !== undefined && (!Number.isInteger(r.chains) || r.chains < 1 || r.chains > 256)) throw new InputError(`--chains: expected an integer from 1 to 256, got ${r.chains}`);
   const variants = resolveVariants(r.variantSet ?? 'optimized', r.variantOverrides);
   const k2Given = Object.keys(r.k2Flags).some((k) => k !== 'n');
   let params: K2Params = r.paramsFrom !== undefined ? paramsFromSuite(r.paramsFrom, r.bench ?? programName) : { ...(k2Given ? K2_DEFAULTS : USER_DEFAULTS) };
@@ -77,7 +86,11 @@ export function makePlan(r: OptimizeRequest, programName: string, startedAt: num
   const timeLimitS = r.timeLimitS ?? (iterationsGiven ? undefined : DEFAULT_TIME_LIMIT_S);
   // Time alone runs until the limit; an explicit -n still bounds the iterations.
   if (timeLimitS !== undefined && !iterationsGiven) params = { ...params, n: Number.MAX_SAFE_INTEGER };
+  // Time alone: every core searches (chain i has seed + i, each deterministic on its own).
+  const chains = r.chains ?? (timeLimitS !== undefined && !iterationsGiven ? Math.max(1, availableParallelism()) : 1);
+  const windows = r.windows ?? (k2Given || r.paramsFrom !== undefined ? 'k2' : 'scheduled');
   return {
+    chains, windows, portfolio: !k2Given && r.paramsFrom === undefined,
     request: r, variants, variantSpec: describeVariants(variants) as SetSpec,
     z3: r.checker === 'z3' ? runnableZ3(variants.z3) : undefined,
     params, bound: timeLimitS === undefined ? 'iterations' : 'time',

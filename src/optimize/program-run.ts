@@ -58,10 +58,10 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
     ? rulesBeforeSearch(rulesPath, prog, plan.variants, await createZ3Impl(plan.z3.impl), { ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}), ...(prog.section !== undefined ? { section: prog.section } : {}) })
     : undefined;
   const start = rules && rules.before.applied.length > 0 ? rules.before.insns : undefined;
-  if (r.chains === 1 && plan.bound === 'iterations') {
+  if (plan.chains === 1 && plan.bound === 'iterations') {
     const z3: Z3Checker | undefined = plan.z3 ? await createChecker(prog, plan.z3, r.rlimit) : undefined;
     result = runSearch(prog, plan.params, {
-      seed: r.seed, variants: plan.variants, checker: z3 ?? testsOnly,
+      seed: r.seed, variants: plan.variants, checker: z3 ?? testsOnly, windows: plan.windows, portfolio: plan.portfolio,
       ...(rules ? { onProvedRewrite: rules.onProvedRewrite, rewriteWindow: rules.rewriteWindow } : {}), ...(start ? { start } : {}),
       ...(slot.onProgress ? { onProgress: (p) => slot.onProgress!(p.iteration, p.bestPerf) } : {}),
     });
@@ -70,17 +70,17 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
     z3?.dispose();
   } else {
     const out = await runChains({
-      program: prog, params: plan.params, variantSet: plan.variants.name, variantSpec: plan.variantSpec,
+      program: prog, params: plan.params, windows: plan.windows, portfolio: plan.portfolio, variantSet: plan.variants.name, variantSpec: plan.variantSpec,
       ...(plan.z3 ? { z3: plan.z3 } : {}), ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}),
       ...(searchEnd !== undefined ? { searchEndAt: searchEnd, deadlineAt: searchEnd } : {}),
       stop: plan.stop.buffer as SharedArrayBuffer, progress: slot.onProgress !== undefined,
       ...(start ? { start: start.map((x) => ({ ...x })) } : {}), ...(rules ? { collectRewrites: true } : {}),
-    }, r.seed, r.chains, slot.onProgress);
+    }, r.seed, plan.chains, slot.onProgress);
     for (const w of out.rewrites) rules?.onProvedRewrite(w);
     result = out.result;
     checkerName = out.checkerName;
     z3Stats = out.z3;
-    chains = r.chains > 1 ? out.chains : undefined;
+    chains = plan.chains > 1 ? out.chains : undefined;
     chainsGcMs = out.gcMs;
   }
   const cpu = process.cpuUsage(cpu0);
@@ -103,7 +103,7 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
     originalInsns: prog.insns, bound: plan.bound,
   });
   const report = {
-    ...base,
+    ...base, windows: plan.windows, portfolio: plan.portfolio,
     // Counts are of the slots written: the compacted program, or the input when the gate refused.
     bestInsnCount: gate.insns.length, foundInsnCount: base.bestInsnCount,
     best: { hex: Buffer.from(encodeProgram(gate.insns)).toString('hex'), asm: disassemble(gate.insns) },

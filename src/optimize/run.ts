@@ -60,7 +60,7 @@ export async function runOptimize(r: OptimizeRequest, startedAt: number): Promis
   };
   // Only searches in worker threads can be stopped; a single iteration-bounded chain (the measured,
   // deterministic runs) searches on this thread, where Ctrl-C keeps its default: end the process.
-  const stoppable = plan.bound === 'time' || r.chains > 1;
+  const stoppable = plan.bound === 'time' || plan.chains > 1;
   if (stoppable) process.on('SIGINT', onSigint);
   try {
     if (object) return finishObject(r, plan, await optimizeObject(file, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), plan, progress), progress !== undefined);

@@ -14,6 +14,7 @@ import type { Core } from './core.js';
 import { checkCall } from './helper-args.js';
 import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
+import { fitsFocus, sameReadability, sameTypes, type After, type Focus } from './focus.js';
 import {
   AUX, KIND, Kind, OFF, SYM, initTypes, mergeTypes, newTypeState, setReg, type Symbols, type TypeState,
 } from './types.js';
@@ -135,16 +136,37 @@ class Checker implements Core, SafetyChecker {
     }
     const st = this.impl.create();
     st.copyFrom(this.st);
-    this.focused = {
+    const f: Focus = {
       start: start.slice(), s, e, n, live: this.liveAtStop, st, t: Float64Array.from(this.t), pending,
       symMin: Float64Array.from(this.syms.min), symMax: Float64Array.from(this.syms.max),
       specs: this.specs.slice(0, n), groups: this.groups.slice(0, n), targets: this.targets.slice(0, n), half: this.half.slice(0, n),
     };
+    if (e + 1 < n && !pending.some((p) => p.slot > s && p.slot <= e) && this.jumpFree(s, e)) f.after = this.afterWindow(start, f);
+    this.focused = f;
     this.arraysFocused = true;
   }
 
   unfocus(): void {
     this.focused = undefined;
+  }
+
+  /** No jump or exit among slots [s, e] of the last pass 1 (no flow leaves the window but to e + 1). */
+  private jumpFree(s: number, e: number): boolean {
+    for (let i = s; i <= e; i++) {
+      const g = this.groups[i]! as Group;
+      if (this.specs[i] !== undefined && (g === Group.Ja || g === Group.Jcond || g === Group.Exit)) return false;
+    }
+    return true;
+  }
+
+  /** `start`'s state at e + 1 (continuing focus()'s flow) when the rest of `start` is safe from there. */
+  private afterWindow(start: readonly Insn[], f: Focus): After | undefined {
+    try {
+      if (this.flowFrom(start, f.n, f.s, f.live, f.e + 1) !== Violation.None) return undefined;
+      const st = this.impl.create(); st.copyFrom(this.st);
+      const a: After = { live: this.liveAtStop, st, t: Float64Array.from(this.t) };
+      return this.flowFrom(start, f.n, f.e + 1, a.live, f.n) === Violation.None ? a : undefined;
+    } catch (e) { if (e instanceof SafetyViolation) return undefined; throw e; }
   }
 
   /** A candidate that is `f.start` outside [s, e]: the window's encodings, then the flow from s. */
@@ -168,7 +190,14 @@ class Checker implements Core, SafetyChecker {
     for (const p of f.pending) this.setPending(p.slot, p.st, p.t);
     this.syms.min.set(f.symMin);
     this.syms.max.set(f.symMax);
-    return this.flowFrom(insns, n, s, f.live, n);
+    const a = f.after;
+    if (a === undefined || !this.jumpFree(s, e)) return this.flowFrom(insns, n, s, f.live, n);
+    // No jump leaves or enters either window: at e + 1 both flows have the same pending states and symbols,
+    // so the same state there means `start`'s (safe) flow from there on: window work only.
+    const v = this.flowFrom(insns, n, s, f.live, e + 1);
+    if (v !== Violation.None) return v;
+    if (this.liveAtStop === a.live && sameReadability(this.st, a.st) && sameTypes(this.t, a.t)) return Violation.None;
+    return this.flowFrom(insns, n, e + 1, this.liveAtStop, n);
   }
 
   /** Per-check states and arrays: allocated afresh (`fresh`) or grown and reused (`pooled`); a new epoch. */
@@ -416,28 +445,4 @@ class Checker implements Core, SafetyChecker {
     setReg(t, 0, Kind.Scalar, 0, 0, 0);
     return Violation.None;
   }
-}
-
-/** `start`'s analysis at slot s of a window [s, e] (see SafetyChecker.focus). */
-interface Focus {
-  start: readonly Insn[]; s: number; e: number; n: number;
-  /** Whether slot s is reachable along the fall-through edge, and the state there. */
-  live: boolean; st: SafetyState; t: TypeState;
-  /** Pending in-states of the slots ≥ s that jumps before s reach. */
-  pending: { slot: number; st: SafetyState; t: TypeState }[];
-  symMin: Float64Array; symMax: Float64Array;
-  /** Pass 1's per-slot results for `start`. */
-  specs: (OpSpec | undefined)[]; groups: Uint8Array; targets: Int32Array; half: Uint8Array;
-}
-
-/**
- * Whether `insns` holds `f.start`'s instruction objects outside the window (candidates copy them)
- * and no 64-bit load inside it (which would change which slots are second halves).
- */
-function fitsFocus(insns: readonly Insn[], f: Focus): boolean {
-  const start = f.start;
-  for (let i = 0; i < f.s; i++) if (insns[i] !== start[i]) return false;
-  for (let i = f.s; i <= f.e; i++) if (insns[i]!.op === LDDW_OPCODE) return false;
-  for (let i = f.e + 1; i < f.n; i++) if (insns[i] !== start[i]) return false;
-  return true;
 }

@@ -66,6 +66,8 @@ export class Evaluator {
   private readonly base: Runnable;
   private readonly pooledSession: Session | undefined;
   private pooledCode: PreparedCode | undefined;
+  /** The window whose code `pooledCode` holds (all but the window's slots are that window's sentinels and code). */
+  private codeWindow: WindowTests | undefined;
   private readonly exitPenalty: number;
   /** Window mode: tests of the current window (undefined: whole-program tests). */
   window: WindowTests | undefined;
@@ -130,10 +132,10 @@ export class Evaluator {
     this.window = undefined;
   }
 
-  perfCost(insns: readonly Insn[]): number {
+  perfCost(insns: readonly Insn[], from = 0, to = insns.length - 1): number {
     let n = 0;
     const runtime = this.params.st_perf === 1;
-    for (let i = 0; i < insns.length; i++) {
+    for (let i = from; i <= to; i++) {
       const x = insns[i]!;
       if (isNop(x)) continue;
       if (runtime && x.op === 0x95) continue; // K2's default runtime table: NOP = EXIT = 0, others 1
@@ -142,8 +144,8 @@ export class Evaluator {
     return n;
   }
 
-  evaluate(insns: readonly Insn[]): CostParts {
-    const perf = this.perfCost(insns);
+  /** `perf`: the candidate's perf cost when the caller knows it (window work: see runSearch). */
+  evaluate(insns: readonly Insn[], perf = this.perfCost(insns)): CostParts {
     try {
       const v = this.safety.check(insns);
       if (v !== Violation.None) { this.counters.safetyRejects++; return { error: ERROR_COST_MAX, perf }; }
@@ -193,7 +195,7 @@ export class Evaluator {
     const popcount = this.params.st_ex === 1;
     const code = this.variants.dispatch.prepare(insns, this.pooledCode);
     let session = this.pooledSession;
-    if (session) { this.pooledCode = code; session.code = code; }
+    if (session) { this.pooledCode = code; this.codeWindow = undefined; session.code = code; }
     const tests = this.tests;
     const n = tests.length;
     let passed = 0, sum = 0;
@@ -219,9 +221,12 @@ export class Evaluator {
   private runWindowTests(insns: readonly Insn[], w: WindowTests): boolean {
     const popcount = this.params.st_ex === 1;
     const memSame = !w.startWrites && !w.writes(insns);
-    const code = this.variants.dispatch.prepare(w.windowCode(insns), this.pooledCode);
+    const d = this.variants.dispatch, wc = w.windowCode(insns);
     let session = this.pooledSession;
-    if (session) { this.pooledCode = code; session.code = code; }
+    // Pooled: patch the window's slots of its code in place (window work, not program length).
+    const patched = session && this.codeWindow === w && this.pooledCode && d.patch ? d.patch(this.pooledCode, wc, w.inWindow) : undefined;
+    const code = patched ?? d.prepare(wc, this.pooledCode);
+    if (session) { this.pooledCode = code; this.codeWindow = w; session.code = code; }
     const tests = w.tests;
     const n = tests.length;
     let passed = 0, sum = 0;

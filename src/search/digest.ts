@@ -21,8 +21,8 @@ export class TrajectoryDigest {
    * whether it was accepted. The chain of changes determines every candidate, at a fraction of
    * the cost of hashing every slot.
    */
-  iteration(cand: readonly Insn[], cur: readonly Insn[], error: number, perf: number, accepted: boolean): void {
-    for (let i = 0; i < cand.length; i++) {
+  iteration(cand: readonly Insn[], cur: readonly Insn[], error: number, perf: number, accepted: boolean, from = 0, to = cand.length - 1): void {
+    for (let i = from; i <= to; i++) {
       const x = cand[i]!;
       if (x === cur[i]) continue;
       this.word(i);

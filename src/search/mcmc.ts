@@ -19,6 +19,7 @@ import { Rng } from '../common/rng.js';
 import { sampleInt } from './sampling.js';
 import { TopK, sameSlots, type Ranked } from './topk.js';
 import type { VariantSet } from './variants.js';
+import { BLOCK_ITERATIONS, WindowScheduler, scheduledWindows } from './window-scheduler.js';
 
 export interface SearchOptions {
   seed: number;
@@ -37,6 +38,13 @@ export interface SearchOptions {
   onProvedRewrite?: (r: ProvedRewrite) => void;
   /** At each window switch: a proved-equal rewrite of `cur` in slots s…e (e.g. stored rules), or undefined. */
   rewriteWindow?: (cur: readonly Insn[], s: number, e: number) => Insn[] | undefined;
+  /**
+   * `k2` (default): K2's window list (or automatic windows) cycled every reset_win_niter iterations;
+   * `scheduled`: the window scheduler picks a window per block of iterations by recent gain.
+   */
+  windows?: 'scheduled' | 'k2';
+  /** With `scheduled`: vary w_p and the move probabilities per window visit (window-scheduler PORTFOLIO). */
+  portfolio?: boolean;
 }
 
 /** A proved window rewrite: `rewritten` equals `start` outside slots s…e and was proved equal to it there. */
@@ -75,7 +83,7 @@ export interface SearchResult {
 }
 
 /** Independent streams per purpose, as K2 keeps one engine per purpose. */
-export const STREAM = { proposals: 1, mh: 2, inputs: 3, windowInputs: 4 } as const;
+export const STREAM = { proposals: 1, mh: 2, inputs: 3, windowInputs: 4, scheduler: 5 } as const;
 export function stream(seed: number, which: number): Rng {
   return new Rng(((seed >>> 0) ^ Math.imul(0x9e3779b9, which + 1)) >>> 0);
 }
@@ -89,6 +97,20 @@ export function searchWindows(program: Program, params: K2Params): (readonly [nu
   const auto = autoWindows(program);
   if (auto.s.length > 0) return auto.s.map((s, i) => [s, auto.e[i]!] as const);
   return [[0, program.insns.length - 1] as const];
+}
+
+function sameSlotsIn(a: readonly Insn[], b: readonly Insn[], s: number, e: number): boolean {
+  for (let i = s; i <= e; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (x !== y && (x.op !== y.op || x.dst !== y.dst || x.src !== y.src || x.off !== y.off || x.imm !== y.imm)) return false;
+  }
+  return true;
+}
+
+/** The scheduler over the program's windows (the whole program when no slot is eligible). */
+function newScheduler(program: Program, rng: Rng): WindowScheduler {
+  const ws = scheduledWindows(program);
+  return new WindowScheduler(ws.length > 0 ? ws : [[0, program.insns.length - 1]], rng);
 }
 
 /** K2's Metropolis–Hastings rule: α = 1 if Δ ≤ 0, else 2^(−Δ) (base 2, no temperature). */
@@ -106,6 +128,9 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   const prop = stream(opts.seed, STREAM.proposals);
   const mh = stream(opts.seed, STREAM.mh);
   const windows = searchWindows(program, params);
+  const sched = opts.windows === 'scheduled' ? newScheduler(program, stream(opts.seed, STREAM.scheduler)) : undefined;
+  let switchAt = 0, switches = 0;
+  let arm = -1, blockStartPerf = 0;
   // Window tests need the whole machine state at the window: not with BPF-to-BPF calls (their frames live in the interpreter).
   const windowTests = params.is_win && !program.insns.some((x) => specOf(x.op, x.src, x.off, x.imm)?.name === 'call_local');
   const windowInputs = stream(opts.seed, STREAM.windowInputs);
@@ -123,6 +148,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
   let cur: Insn[] = best.insns.slice();
   let curParts: CostParts = { error: 0, perf: originalPerf };
   let wE = params.w_e, wP = params.w_p;
+  let moves = { pInstOperand: params.p_inst_operand, pInst: params.p_inst, pInstAsNop: params.p_inst_as_nop };
   let s = 0, e = len - 1;
   let ctx: ProposalContext = { len, mapFds, isWin: params.is_win, ...buildPools(cur, s, e, params.is_win) };
   let windowSwitches = 0, acceptances = 0, restarts = 0;
@@ -135,9 +161,24 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     // Neither check draws from a random stream: an iteration-bounded run's trajectory is unchanged.
     if (opts.timeLimitMs !== undefined && performance.now() - start >= opts.timeLimitMs) break;
     if (opts.stop !== undefined && Atomics.load(opts.stop, 0) !== 0) break;
-    if (i % params.reset_win_niter === 0) {
-      const w = windows[Math.floor(i / params.reset_win_niter) % windows.length]!;
-      [s, e] = w;
+    let next: readonly [number, number] | undefined;
+    if (i === switchAt) {
+      if (!sched) { next = windows[switches++ % windows.length]!; switchAt += params.reset_win_niter; } else {
+        // The scheduler's arm for the next block; the same arm again keeps the chain where it is.
+        const a = sched.next(blockStartPerf - best.perf);
+        blockStartPerf = best.perf;
+        if (a !== arm && opts.portfolio) {
+          const set = sched.setting(a, opts.seed);
+          wP = set.w_p;
+          moves = { pInstOperand: set.p_inst_operand, pInst: set.p_inst, pInstAsNop: set.p_inst_as_nop };
+        }
+        if (a !== arm) next = sched.windows[a]!;
+        arm = a;
+        switchAt += BLOCK_ITERATIONS;
+      }
+    }
+    if (next) {
+      [s, e] = next;
       cur = best.insns.map((x) => ({ ...x }));
       const rewritten = opts.rewriteWindow?.(cur, s, e);
       if (rewritten && evaluator.perfCost(rewritten) < best.perf) {
@@ -168,15 +209,17 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
         digest.program(cur);
       }
     }
-    const move = chooseMove(mh.float(), { pInstOperand: params.p_inst_operand, pInst: params.p_inst, pInstAsNop: params.p_inst_as_nop });
+    const move = chooseMove(mh.float(), moves);
     const cand = cur.slice();
     propose(move, cand, s, e, ctx, prop);
     const u = mh.float();
     counters.proposals++;
-    const candParts = sameSlots(cand, cur) ? curParts : evaluator.evaluate(cand);
+    // A proposal changes slots s…e only (the candidate shares cur's objects elsewhere): comparing,
+    // costing and hashing the window is the same as the whole program, at window cost.
+    const candParts = sameSlotsIn(cand, cur, s, e) ? curParts : evaluator.evaluate(cand, curParts.perf + evaluator.perfCost(cand, s, e) - evaluator.perfCost(cur, s, e));
     const delta = (wE * candParts.error + wP * candParts.perf) - (wE * curParts.error + wP * curParts.perf);
     const accept = u < acceptProbability(delta);
-    digest.iteration(cand, cur, candParts.error, candParts.perf, accept);
+    digest.iteration(cand, cur, candParts.error, candParts.perf, accept, s, e);
     if (accept) { cur = cand; curParts = candParts; acceptances++; offerCur = true; }
     if (curParts.error === 0 && curParts.perf < best.perf) {
       const ms = performance.now() - start;

@@ -15,6 +15,11 @@ export interface DispatchImpl {
   readonly name: string;
   /** Prepares `insns`; `reuse` (same length) may be overwritten in place instead of allocating. */
   prepare(insns: readonly Insn[], reuse?: PreparedCode): PreparedCode;
+  /**
+   * `code` (prepared from `insns` but for `slots`) updated at `slots` only, in place — window work
+   * whatever the program's length; undefined when it cannot (then the caller prepares).
+   */
+  patch?(code: PreparedCode, insns: readonly Insn[], slots: readonly number[]): PreparedCode | undefined;
 }
 
 /**

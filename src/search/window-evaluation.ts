@@ -45,7 +45,8 @@ export class WindowTests {
   readonly lv: Liveness;
   /** Window code of the candidate being evaluated: candidate slots in the window, sentinels elsewhere. */
   private readonly scratch: Insn[];
-  private readonly inWindow: number[] = [];
+  /** The slots a candidate's window code may differ in (the window, and an LDDW's second half at e + 1). */
+  readonly inWindow: number[] = [];
   private readonly prefixCode: PreparedCode;
   private readonly startCode: PreparedCode;
   private readonly session: Session;

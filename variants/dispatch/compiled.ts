@@ -81,6 +81,11 @@ export const compiledDispatch: DispatchImpl = {
     }
     return c;
   },
+  patch(code: PreparedCode, insns: readonly Insn[], slots: readonly number[]): PreparedCode | undefined {
+    if (!(code instanceof CompiledCode)) return undefined;
+    for (let k = 0; k < slots.length; k++) if (!compileSlot(code, insns, slots[k]!, false)) return undefined;
+    return code;
+  },
 };
 
 export default compiledDispatch;

@@ -16,4 +16,11 @@ export const switchDispatch: DispatchImpl = {
     }
     return reuse;
   },
+  patch(code: PreparedCode, insns: readonly Insn[], slots: readonly number[]): PreparedCode {
+    for (let k = 0; k < slots.length; k++) {
+      const i = slots[k]!, x = insns[i]!;
+      code.op[i] = x.op; code.dst[i] = x.dst; code.src[i] = x.src; code.off[i] = x.off; code.imm[i] = x.imm;
+    }
+    return code;
+  },
 };
