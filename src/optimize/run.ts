@@ -4,7 +4,7 @@
  * the table. Bad input — an object without program sections, an unknown section, an output path
  * that cannot be written — is an InputError before any search starts.
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { disassemble } from '../ebpf/disasm.js';
 import { InputError } from '../ebpf/errors.js';
@@ -24,17 +24,28 @@ function wantsObject(out: string): boolean {
   return out.endsWith('.o') && !(existsSync(out) && statSync(out).isDirectory());
 }
 
+/**
+ * Fails before any search when the output cannot be written: the folder is made and a probe file
+ * written and removed (an access() check says yes to root even under /proc).
+ */
 function checkWritable(out: string, object: boolean): void {
   const dir = object ? dirname(resolve(out)) : resolve(out);
-  let probe = dir;
-  while (!existsSync(probe)) probe = dirname(probe);
+  const probe = join(dir, `.k2lab-write-probe-${process.pid}`);
   try {
-    if (!statSync(probe).isDirectory()) throw new InputError(`${out}: cannot write (${probe} is not a directory)`);
-    accessSync(probe, constants.W_OK);
+    makeDirs(dir);
+    writeFileSync(probe, '');
+    unlinkSync(probe);
   } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? 'not writable'})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${out}: cannot write (${code === 'ENOTDIR' || code === 'EEXIST' ? 'a path component is not a directory' : code ?? 'not writable'})`);
   }
+}
+
+/** mkdir -p one level at a time (Node's recursive mkdir spins forever under /proc). */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) mkdirSync(d);
 }
 
 export interface RunOutput { exitCode: number }
