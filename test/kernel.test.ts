@@ -134,9 +134,16 @@ test('kernel-time: two programs on the same inputs give means and a ratio with a
   const a = loadFile(join(suiteDir, 'xdp_pktcntr'));
   const b = loadFile(join(suiteDir, 'xdp_map_access'));
   const r = kernelTime(a, b, { repeat: 200, packets: 2, rounds: 3, seed: 1 });
-  assert.equal(r.a.roundMeansNs.length, 3);
-  assert.ok(r.a.meanNs > 0 && r.b.meanNs > 0);
-  assert.ok(Number.isFinite(r.ratio) && r.ratioCi95[0] <= r.ratio && r.ratio <= r.ratioCi95[1]);
+  assert.deepEqual([r.a.roundMeansNs.length, r.b.roundMeansNs.length, r.packets, r.repeat], [3, 3, 2, 200]);
+  // Each mean is its rounds' mean, and a plausible kernel time for a few dozen instructions (not 0, not garbage).
+  for (const side of [r.a, r.b]) {
+    assert.ok(Math.abs(side.meanNs - side.roundMeansNs.reduce((t, x) => t + x, 0) / 3) < 1e-6, 'mean of the rounds');
+    assert.ok(side.roundMeansNs.every((x) => x > 0 && x < 100_000), `round means ${side.roundMeansNs.join(', ')} ns`);
+  }
+  // The ratio is the mean of the per-round ratios B/A, inside its CI.
+  const perRound = r.a.roundMeansNs.map((a, i) => r.b.roundMeansNs[i]! / a);
+  assert.ok(Math.abs(r.ratio - perRound.reduce((t, x) => t + x, 0) / 3) < 1e-9, `ratio ${r.ratio} vs rounds ${perRound.join(', ')}`);
+  assert.ok(r.ratioCi95[0] <= r.ratio && r.ratio <= r.ratioCi95[1]);
 });
 
 test('conformance vectors the kernel loads (as XDP with an r1/r2 prologue) agree with the interpreter', { skip: skipKernel || (sharedAvailable ? false : 'conformance vectors not found in ../shared') }, () => {

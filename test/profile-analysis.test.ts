@@ -211,6 +211,26 @@ test('diff: a function that grew ranks above one that did not; the SVGs are well
   assert.match(fillOf('shrinks', 1), /rgb\(\d+,\d+,255\)/);
 });
 
+test('flamegraph layout: widths are shares of inclusive time, children side by side above their parent', () => {
+  const url = (f: string): string => js(`src/${f}.js`);
+  const a = analyze([thread(profile([{ name: 'main', url: url('cli/optimize'), self: 10, children: [
+    { name: 'left', url: url('interp/machine'), self: 30 },
+    { name: 'right', url: url('safety/checker'), self: 60 },
+  ] }]))], resolver());
+  const svg = flameSvg(a, 'layout');
+  const rect = (name: string): { x: number; y: number; w: number } => {
+    const m = new RegExp(`<title>${name} [^<]*</title><rect x="([\\d.]+)" y="(\\d+)" width="([\\d.]+)"`).exec(svg);
+    assert.ok(m, `${name} is drawn`);
+    return { x: Number(m[1]), y: Number(m[2]), w: Number(m[3]) };
+  };
+  const [main, left, right] = [rect('main'), rect('left'), rect('right')];
+  const inner = 1180; // flame.ts: 1200 px minus 10 px padding each side
+  assert.ok(Math.abs(main.w - inner) < 0.2, `main spans the width: ${main.w}`);
+  assert.ok(Math.abs(left.w - 0.3 * inner) < 0.2 && Math.abs(right.w - 0.6 * inner) < 0.2, `30% and 60%: ${left.w}, ${right.w}`);
+  assert.ok(Math.abs(left.x - main.x) < 0.2 && Math.abs(right.x - (left.x + left.w)) < 0.2, 'children side by side from the parent\'s left edge');
+  assert.ok(left.y === right.y && left.y < main.y, 'children one row above their parent (root at the bottom)');
+});
+
 test('bad profiles are one-line input errors', () => {
   assert.throws(() => parseCpuProfile('{', 'x.cpuprofile'), (e: unknown) => e instanceof InputError && /x\.cpuprofile: not a CPU profile \(invalid JSON/.test(e.message));
   assert.throws(() => parseCpuProfile('{"nodes":[]}', 'y.cpuprofile'), /y\.cpuprofile: not a CPU profile \(no "nodes" array\)/);

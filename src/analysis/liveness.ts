@@ -13,7 +13,7 @@
  * (a spilled stack pointer could be reloaded). Constants are assumed not to equal stack addresses.
  */
 import type { Insn } from '../ebpf/insn.js';
-import { specOf, type OpSpec } from '../ebpf/opcodes.js';
+import { Pseudo, specOf, type OpSpec } from '../ebpf/opcodes.js';
 import type { MapDef } from '../ebpf/program.js';
 import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
 import { helperArgCount, helperProto } from '../ebpf/helpers.js';
@@ -103,7 +103,7 @@ function transfer(b: RegVals, x: Insn, spec: OpSpec | undefined, loadVal: Val): 
     }
     case 'neg': case 'endian': case 'bswap': out[d] = mayBeStack(b[d]!) ? U : N; break;
     case 'movsx': out[d] = mayBeStack(b[s]!) ? U : N; break;
-    case 'lddw': out[d] = s === 1 ? { k: 'M', fd: x.imm } : N; break;
+    case 'lddw': out[d] = s === Pseudo.MAP_FD ? { k: 'M', fd: x.imm } : N; break;
     case 'ldx': case 'ldxs': out[d] = loadVal; break;
     case 'ldabs': case 'ldind': out[0] = N; break;
     case 'atomic': if (spec.fetch) { if (spec.atomic === 'cmpxchg') out[0] = loadVal; else out[s] = loadVal; } break;

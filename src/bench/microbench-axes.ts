@@ -19,6 +19,7 @@ import type { Axis, VariantSet } from '../search/variants.js';
 import type { Z3Checker } from '../verify/checker.js';
 import { BASELINE, IMPLEMENTATIONS, resolveVariants } from '../../variants/sets.js';
 import { createChecker, nativeAvailable } from '../../variants/z3/index.js';
+import { Opcode, opByName } from '../ebpf/opcodes.js';
 
 export interface AxisBenchRow {
   axis: Axis;
@@ -34,8 +35,8 @@ export interface AxisBenchRow {
 /** A candidate that the safety checker rejects late (r0 read after r0 was clobbered by a call). */
 function unsafeVariant(insns: readonly Insn[]): Insn[] {
   const out = insns.slice();
-  const exit = out.map((x) => x.op).lastIndexOf(0x95);
-  if (exit > 0) out[exit - 1] = { op: 0xbf, dst: 0, src: 9, off: 0, imm: 0 }; // r0 = r9 (never written)
+  const exit = out.map((x) => x.op).lastIndexOf(Opcode.EXIT);
+  if (exit > 0) out[exit - 1] = { op: opByName('mov64_reg').opcode, dst: 0, src: 9, off: 0, imm: 0 }; // r0 = r9 (never written)
   return out;
 }
 

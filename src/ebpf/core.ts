@@ -12,6 +12,7 @@ import { KIND, btfSizeOf, essentialName, idsByEssentialName, skipMods, typeAt, t
 import { CORE_KIND, CORE_KIND_NAMES, type CoreRelo } from './btf-ext.js';
 import { InputError } from './errors.js';
 import type { Insn } from './insn.js';
+import { Cls, Jmp, Mask, Mode, Opcode, Size, Src } from './opcodes.js';
 
 /** libbpf's poison helper id: `call 0xbad2310` marks an unresolved relocation. */
 export const CORE_POISON_HELPER = 0xbad2310;
@@ -202,7 +203,7 @@ function values(local: Btf, target: Btf, r: CoreRelo): { local: Value; target: V
 }
 
 const EXISTENCE = new Set<number>([CORE_KIND.FIELD_EXISTS, CORE_KIND.TYPE_EXISTS, CORE_KIND.ENUMVAL_EXISTS, CORE_KIND.TYPE_MATCHES]);
-const SIZE_CODE: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
+const SIZE_CODE: Record<number, number> = { 1: Size.B, 2: Size.H, 4: Size.W, 8: Size.DW };
 
 /**
  * Applies relocation `r` to the instruction at `insns[at]`. Returns 'poisoned' when no target
@@ -212,33 +213,33 @@ const SIZE_CODE: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 }
 export function applyCoreRelo(local: Btf, target: Btf, r: CoreRelo, insns: Insn[], at: number): 'patched' | 'poisoned' {
   const ins = insns[at] ?? fail(`instruction ${at} does not exist`);
   const { local: lv, target: tv } = values(local, target, r);
-  const cls = ins.op & 0x07;
+  const cls = ins.op & Mask.CLASS;
   if (tv === undefined && !EXISTENCE.has(r.kind)) {
-    const second = ins.op === 0x18 ? insns[at + 1] : undefined;
-    Object.assign(ins, { op: 0x85, dst: 0, src: 0, off: 0, imm: CORE_POISON_HELPER });
-    if (second) Object.assign(second, { op: 0x05, dst: 0, src: 0, off: 0, imm: 0 }); // ja +0 keeps slot count
+    const second = ins.op === Opcode.LDDW ? insns[at + 1] : undefined;
+    Object.assign(ins, { op: Opcode.CALL, dst: 0, src: 0, off: 0, imm: CORE_POISON_HELPER });
+    if (second) Object.assign(second, { op: Cls.JMP | Jmp.JA, dst: 0, src: 0, off: 0, imm: 0 }); // ja +0 keeps slot count
     return 'poisoned';
   }
   const value = tv?.value ?? 0n;
   const check = !lv.bitfield;
-  if (ins.op === 0x18) {
+  if (ins.op === Opcode.LDDW) {
     const second = insns[at + 1] ?? fail('64-bit load without its second half');
     const orig = (BigInt(second.imm >>> 0) << 32n) | BigInt(ins.imm >>> 0);
     if (check && orig !== BigInt.asUintN(64, lv.value)) fail(`instruction holds ${orig}, the relocation's local value is ${lv.value}`);
     ins.imm = Number(BigInt.asIntN(32, value & 0xffffffffn));
     second.imm = Number(BigInt.asIntN(32, BigInt.asUintN(64, value) >> 32n));
-  } else if ((cls === 0x04 || cls === 0x07) && (ins.op & 0x08) === 0) {
+  } else if ((cls === Cls.ALU || cls === Cls.ALU64) && (ins.op & Mask.SRC) === Src.K) {
     if (check && BigInt(ins.imm >>> 0) !== BigInt.asUintN(32, lv.value)) fail(`ALU immediate is ${ins.imm}, the relocation's local value is ${lv.value}`);
     if (value > 0xffffffffn || value < -0x80000000n) fail(`value ${value} does not fit a 32-bit immediate`);
     ins.imm = Number(BigInt.asIntN(32, value));
-  } else if (cls === 0x01 || cls === 0x02 || cls === 0x03) {
+  } else if (cls === Cls.LDX || cls === Cls.ST || cls === Cls.STX) {
     if (check && BigInt(ins.off) !== lv.value) fail(`memory offset is ${ins.off}, the relocation's local value is ${lv.value}`);
     if (value > 32767n || value < -32768n) fail(`offset ${value} does not fit 16 bits`);
     ins.off = Number(value);
     if (r.kind === CORE_KIND.FIELD_BYTE_OFFSET && tv && !lv.bitfield && lv.size !== tv.size) {
       // The field changed size: a scalar load follows it (libbpf does the same), anything else cannot.
-      if (!tv.fieldType || SIZE_CODE[tv.size!] === undefined || (ins.op & 0xe0) !== 0x60) fail(`field is ${tv.size} bytes in the target, ${lv.size} locally, and the access cannot be resized`);
-      ins.op = (ins.op & ~0x18) | SIZE_CODE[tv.size!]!;
+      if (!tv.fieldType || SIZE_CODE[tv.size!] === undefined || (ins.op & Mask.MODE) !== Mode.MEM) fail(`field is ${tv.size} bytes in the target, ${lv.size} locally, and the access cannot be resized`);
+      ins.op = (ins.op & ~Mask.SIZE) | SIZE_CODE[tv.size!]!;
     }
   } else {
     fail(`cannot relocate opcode 0x${ins.op.toString(16)}`);

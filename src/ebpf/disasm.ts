@@ -5,7 +5,7 @@
  * printed instead (see the notes below), so that `assemble(disassemble(p))` re-encodes every program.
  */
 import { encodeProgram, MAX_REG, type Insn } from './insn.js';
-import { CALL_KIND, SRC, specOf, type AluOp, type JmpCond, type OpSpec } from './opcodes.js';
+import { CALL_KIND, Pseudo, SRC, specOf, type AluOp, type JmpCond, type OpSpec } from './opcodes.js';
 
 /*
  * Where we knowingly differ from `llvm-mc-19 --disassemble -triple=bpfel` (test/disasm.test.ts checks each):
@@ -95,7 +95,7 @@ const mem = (reg: number, off: number): string => `r${reg} ${off < 0 ? '-' : '+'
 
 function formatLddw(ins: Insn, high: number): string {
   const v = (BigInt(high >>> 0) << 32n) | BigInt(ins.imm >>> 0);
-  if (ins.src === 0) return `r${ins.dst} = ${BigInt.asIntN(64, v)} ll`;
+  if (ins.src === Pseudo.NONE) return `r${ins.dst} = ${BigInt.asIntN(64, v)} ll`;
   return `ld_pseudo r${ins.dst}, ${ins.src}, ${v}`;
 }
 

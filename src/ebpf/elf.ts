@@ -15,7 +15,7 @@ import { InputError } from './errors.js';
 import { decodeInsn, INSN_SIZE, LDDW_OPCODE, type Insn } from './insn.js';
 import { KIND, findType } from './btf.js';
 import { targetBtf } from './kernel-btf.js';
-import { PSEUDO, CALL_KIND } from './opcodes.js';
+import { CALL_KIND, Opcode, PSEUDO } from './opcodes.js';
 import { progTypeFromSection, type Program } from './program.js';
 
 export interface ElfLoadOptions {
@@ -25,7 +25,6 @@ export interface ElfLoadOptions {
   mapSizes?: ReadonlyMap<string, number>;
 }
 
-const CALL_OPCODE = 0x85;
 
 /** A function (or a whole section without function symbols): a contiguous run of slots. */
 interface Unit { sec: Section; start: number; end: number; name: string }
@@ -115,7 +114,7 @@ function link(cx: LinkContext, entry: Unit): { insns: Insn[]; placed: Placed[] }
         if (slot + 1 >= u.end) fail(`${where}: 64-bit immediate load is missing its second half`);
         if (r) applyLddw(cx, r, ins, out[at + 1]!, where, (s, sl) => target(s, sl, where) - (at + 1));
         slot++;
-      } else if (ins.op === CALL_OPCODE && ins.src === CALL_KIND.LOCAL) {
+      } else if (ins.op === Opcode.CALL && ins.src === CALL_KIND.LOCAL) {
         let dest: number;
         if (r) {
           if (r.type !== R_BPF.R64_32) fail(`${where}: unexpected relocation type ${r.type} on a call`);

@@ -4,12 +4,11 @@
  */
 import { HELPER_IDS } from './helpers.js';
 import type { Insn } from './insn.js';
-import { CALL_KIND } from './opcodes.js';
+import { CALL_KIND, Opcode } from './opcodes.js';
 
-const CALL_OPCODE = 0x85;
 
 export function isHelperCall(i: Insn, id: number): boolean {
-  return i.op === CALL_OPCODE && i.src === CALL_KIND.HELPER && i.imm === id;
+  return i.op === Opcode.CALL && i.src === CALL_KIND.HELPER && i.imm === id;
 }
 
 /**

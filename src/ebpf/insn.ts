@@ -4,7 +4,7 @@
  * offsets and jump targets stay byte-exact with the kernel's view.
  */
 import { InputError } from './errors.js';
-import { CLS, OPS, isKnownOpcode, specOf, type OpSpec } from './opcodes.js';
+import { CLS, CallKind, OPS, Opcode, isKnownOpcode, specOf, type OpSpec } from './opcodes.js';
 
 export interface Insn {
   op: number;
@@ -24,7 +24,7 @@ export class ProgramError extends InputError {
 
 export const INSN_SIZE = 8;
 export const MAX_REG = 10;
-export const LDDW_OPCODE = 0x18;
+export const LDDW_OPCODE = Opcode.LDDW;
 
 export function decodeInsn(bytes: Uint8Array, offset: number): Insn {
   const v = new DataView(bytes.buffer, bytes.byteOffset + offset, INSN_SIZE);
@@ -124,7 +124,7 @@ export function validateProgram(insns: readonly Insn[], opts: ValidateOptions = 
     let target: number | undefined;
     if (s.kind === 'jcond' || s.kind === 'ja') target = i + 1 + ins.off;
     else if (s.kind === 'ja32') target = i + 1 + ins.imm;
-    else if (s.kind === 'call' && ins.src === 1) target = i + 1 + ins.imm;
+    else if (s.kind === 'call' && ins.src === CallKind.LOCAL) target = i + 1 + ins.imm;
     if (target === undefined) continue;
     if (target < 0 || target >= n) throw new ProgramError(`jump out of range (target ${target}, program has ${n} slots)`, i);
     if (half[target]) throw new ProgramError(`jump into the middle of a 64-bit immediate load (target ${target})`, i);
@@ -140,7 +140,7 @@ export function validateProgram(insns: readonly Insn[], opts: ValidateOptions = 
 function checkSubprograms(insns: readonly Insn[], specs: readonly (OpSpec | undefined)[], half: Uint8Array, requireEnd: boolean): void {
   const n = insns.length;
   const starts = new Set<number>([0]);
-  specs.forEach((s, i) => { if (s?.kind === 'call' && insns[i]!.src === 1) starts.add(i + 1 + insns[i]!.imm); });
+  specs.forEach((s, i) => { if (s?.kind === 'call' && insns[i]!.src === CallKind.LOCAL) starts.add(i + 1 + insns[i]!.imm); });
   const bounds = [...starts].sort((a, b) => a - b);
   for (let k = 0; k < bounds.length; k++) {
     const start = bounds[k]!;

@@ -4,7 +4,7 @@
  * operand list in K2's order and each operand's range (§7). A deleted instruction is a NOP, which
  * we write as `ja +0` (K2 writes NOPs the same way in its output).
  */
-import { opByName, type OpSpec } from './opcodes.js';
+import { Cls, Jmp, opByName, type OpSpec } from './opcodes.js';
 import type { Insn } from './insn.js';
 
 export type Operand = 'dst' | 'src' | 'imm' | 'off';
@@ -83,10 +83,10 @@ export const MEMORY_GROUPS: Readonly<Record<string, readonly string[]>> = {
   xadd: ['XADD64', 'XADD32'],
 };
 
-export const NOP: Readonly<Insn> = { op: 0x05, dst: 0, src: 0, off: 0, imm: 0 };
+export const NOP: Readonly<Insn> = { op: Cls.JMP | Jmp.JA, dst: 0, src: 0, off: 0, imm: 0 };
 
 export function isNop(i: Insn): boolean {
-  return i.op === 0x05 && i.off === 0 && i.imm === 0 && i.dst === 0 && i.src === 0;
+  return i.op === (Cls.JMP | Jmp.JA) && i.off === 0 && i.imm === 0 && i.dst === 0 && i.src === 0;
 }
 
 const BY_OPCODE = new Map<number, K2Op[]>();

@@ -7,32 +7,62 @@
  * calls by `src`).
  */
 
-export const CLS = { LD: 0x00, LDX: 0x01, ST: 0x02, STX: 0x03, ALU: 0x04, JMP: 0x05, JMP32: 0x06, ALU64: 0x07 } as const;
-export const SRC = { K: 0x00, X: 0x08 } as const;
-export const SIZE = { W: 0x00, H: 0x08, B: 0x10, DW: 0x18 } as const;
-export const MODE = { IMM: 0x00, ABS: 0x20, IND: 0x40, MEM: 0x60, MEMSX: 0x80, ATOMIC: 0xc0 } as const;
+/*
+ * The codes as const enums: tsc inlines their members as numbers, so a `switch` on them compiles to
+ * the same numeric switch as hand-written literals (the interpreter's hot loop). The objects below
+ * (CLS, ALU_OPS, …) are the same values for code that iterates over them or indexes them by name.
+ */
+export const enum Cls { LD = 0x00, LDX = 0x01, ST = 0x02, STX = 0x03, ALU = 0x04, JMP = 0x05, JMP32 = 0x06, ALU64 = 0x07 }
+export const enum Src { K = 0x00, X = 0x08 }
+export const enum Size { W = 0x00, H = 0x08, B = 0x10, DW = 0x18 }
+export const enum Mode { IMM = 0x00, ABS = 0x20, IND = 0x40, MEM = 0x60, MEMSX = 0x80, ATOMIC = 0xc0 }
+/** The opcode byte's fields: class, source bit, size (loads/stores), mode (loads/stores), operation (ALU/JMP). */
+export const enum Mask { CLASS = 0x07, SRC = 0x08, SIZE = 0x18, MODE = 0xe0, OP = 0xf0 }
+export const enum Alu {
+  ADD = 0x00, SUB = 0x10, MUL = 0x20, DIV = 0x30, OR = 0x40, AND = 0x50, LSH = 0x60, RSH = 0x70,
+  NEG = 0x80, MOD = 0x90, XOR = 0xa0, MOV = 0xb0, ARSH = 0xc0, END = 0xd0,
+}
+export const enum Jmp {
+  JA = 0x00, JEQ = 0x10, JGT = 0x20, JGE = 0x30, JSET = 0x40, JNE = 0x50, JSGT = 0x60, JSGE = 0x70,
+  CALL = 0x80, EXIT = 0x90, JLT = 0xa0, JLE = 0xb0, JSLT = 0xc0, JSLE = 0xd0,
+}
+/** Atomic operations live in `imm`; FETCH (0x01) makes the old value land in src (xchg/cmpxchg always fetch). */
+export const enum Atomic { ADD = 0x00, OR = 0x40, AND = 0x50, XOR = 0xa0, XCHG = 0xe0, CMPXCHG = 0xf0, FETCH = 0x01 }
+/** Pseudo source kinds of the 64-bit immediate load (src field of opcode 0x18). */
+export const enum Pseudo { NONE = 0, MAP_FD = 1, MAP_VALUE = 2, BTF_ID = 3, FUNC = 4, MAP_IDX = 5, MAP_IDX_VALUE = 6 }
+/** Call kinds (src field of opcode 0x85). */
+export const enum CallKind { HELPER = 0, LOCAL = 1, KFUNC = 2 }
+/** Whole opcode bytes the decoders test directly. */
+export const enum Opcode { LDDW = Cls.LD | Mode.IMM | Size.DW, CALL = Cls.JMP | Jmp.CALL, EXIT = Cls.JMP | Jmp.EXIT }
+
+export const CLS = { LD: Cls.LD, LDX: Cls.LDX, ST: Cls.ST, STX: Cls.STX, ALU: Cls.ALU, JMP: Cls.JMP, JMP32: Cls.JMP32, ALU64: Cls.ALU64 } as const;
+export const SRC = { K: Src.K, X: Src.X } as const;
+export const SIZE = { W: Size.W, H: Size.H, B: Size.B, DW: Size.DW } as const;
+export const MODE = { IMM: Mode.IMM, ABS: Mode.ABS, IND: Mode.IND, MEM: Mode.MEM, MEMSX: Mode.MEMSX, ATOMIC: Mode.ATOMIC } as const;
 
 export const ALU_OPS = {
-  add: 0x00, sub: 0x10, mul: 0x20, div: 0x30, or: 0x40, and: 0x50, lsh: 0x60, rsh: 0x70,
-  neg: 0x80, mod: 0x90, xor: 0xa0, mov: 0xb0, arsh: 0xc0, end: 0xd0,
+  add: Alu.ADD, sub: Alu.SUB, mul: Alu.MUL, div: Alu.DIV, or: Alu.OR, and: Alu.AND, lsh: Alu.LSH, rsh: Alu.RSH,
+  neg: Alu.NEG, mod: Alu.MOD, xor: Alu.XOR, mov: Alu.MOV, arsh: Alu.ARSH, end: Alu.END,
 } as const;
 export type AluOp = 'add' | 'sub' | 'mul' | 'div' | 'sdiv' | 'or' | 'and' | 'lsh' | 'rsh' | 'neg' | 'mod' | 'smod' | 'xor' | 'mov' | 'arsh';
 
 export const JMP_OPS = {
-  ja: 0x00, jeq: 0x10, jgt: 0x20, jge: 0x30, jset: 0x40, jne: 0x50, jsgt: 0x60, jsge: 0x70,
-  call: 0x80, exit: 0x90, jlt: 0xa0, jle: 0xb0, jslt: 0xc0, jsle: 0xd0,
+  ja: Jmp.JA, jeq: Jmp.JEQ, jgt: Jmp.JGT, jge: Jmp.JGE, jset: Jmp.JSET, jne: Jmp.JNE, jsgt: Jmp.JSGT, jsge: Jmp.JSGE,
+  call: Jmp.CALL, exit: Jmp.EXIT, jlt: Jmp.JLT, jle: Jmp.JLE, jslt: Jmp.JSLT, jsle: Jmp.JSLE,
 } as const;
 export type JmpCond = 'jeq' | 'jgt' | 'jge' | 'jset' | 'jne' | 'jsgt' | 'jsge' | 'jlt' | 'jle' | 'jslt' | 'jsle';
 
-/** Atomic operations live in `imm`; FETCH (0x01) makes the old value land in src. */
-export const ATOMIC_OPS = { add: 0x00, or: 0x40, and: 0x50, xor: 0xa0, xchg: 0xe0 | 0x01, cmpxchg: 0xf0 | 0x01 } as const;
-export const ATOMIC_FETCH = 0x01;
+export const ATOMIC_OPS = {
+  add: Atomic.ADD, or: Atomic.OR, and: Atomic.AND, xor: Atomic.XOR, xchg: Atomic.XCHG | Atomic.FETCH, cmpxchg: Atomic.CMPXCHG | Atomic.FETCH,
+} as const;
+export const ATOMIC_FETCH = Atomic.FETCH;
 export type AtomicOp = 'add' | 'or' | 'and' | 'xor' | 'xchg' | 'cmpxchg';
 
-/** Pseudo source kinds of the 64-bit immediate load (src field of opcode 0x18). */
-export const PSEUDO = { NONE: 0, MAP_FD: 1, MAP_VALUE: 2, BTF_ID: 3, FUNC: 4, MAP_IDX: 5, MAP_IDX_VALUE: 6 } as const;
-/** Call kinds (src field of opcode 0x85). */
-export const CALL_KIND = { HELPER: 0, LOCAL: 1, KFUNC: 2 } as const;
+export const PSEUDO = {
+  NONE: Pseudo.NONE, MAP_FD: Pseudo.MAP_FD, MAP_VALUE: Pseudo.MAP_VALUE, BTF_ID: Pseudo.BTF_ID, FUNC: Pseudo.FUNC,
+  MAP_IDX: Pseudo.MAP_IDX, MAP_IDX_VALUE: Pseudo.MAP_IDX_VALUE,
+} as const;
+export const CALL_KIND = { HELPER: CallKind.HELPER, LOCAL: CallKind.LOCAL, KFUNC: CallKind.KFUNC } as const;
 
 export type OpKind =
   | 'alu' | 'neg' | 'movsx' | 'endian' | 'bswap'
@@ -67,7 +97,8 @@ export interface OpSpec {
   readonly writesDst: boolean;
 }
 
-const SIZE_BYTES: Record<number, 1 | 2 | 4 | 8> = { [SIZE.B]: 1, [SIZE.H]: 2, [SIZE.W]: 4, [SIZE.DW]: 8 };
+/** Bytes per size field value. */
+export const SIZE_BYTES: Readonly<Record<number, 1 | 2 | 4 | 8>> = { [SIZE.B]: 1, [SIZE.H]: 2, [SIZE.W]: 4, [SIZE.DW]: 8 };
 const SIZE_NAME: Record<number, string> = { 1: 'b', 2: 'h', 4: 'w', 8: 'dw' };
 
 function buildTable(): OpSpec[] {

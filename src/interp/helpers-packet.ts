@@ -10,12 +10,12 @@ import { bytesArg, ret, u32, usedEnvironment, writeArg, type HelperFn } from './
 import { ETH_HLEN, SKB, type Machine } from './machine.js';
 import { ERRNO } from './maps.js';
 import { REGION_BASE } from './memory.js';
+import { TC_ACT } from '../ebpf/abi.js';
 
 const H = HELPER_IDS;
 const ENOTSUPP = 524;
 const EAFNOSUPPORT = 97;
 const ENOMEM = 12;
-const TC_ACT_SHOT = 2, TC_ACT_REDIRECT = 7;
 /** sizeof(struct xdp_frame) on 64-bit Linux: the headroom's first bytes are reserved for it. */
 export const XDP_FRAME_SIZE = 40;
 /** BPF_PROG_TEST_RUN's XDP frame: one 4096-byte page, minus the tailroom kept for skb_shared_info (320). */
@@ -263,16 +263,16 @@ const skbChangeType: HelperFn = (m) => {
 };
 
 const redirectPeer: HelperFn = (m) => {
-  if (m.lo[2] !== 0 || m.hi[2] !== 0) { ret(m, TC_ACT_SHOT); return; }
+  if (m.lo[2] !== 0 || m.hi[2] !== 0) { ret(m, TC_ACT.SHOT); return; }
   m.sideEffects.redirect = { ifindex: u32(m, 1), flags: 0, peer: true };
-  ret(m, TC_ACT_REDIRECT);
+  ret(m, TC_ACT.REDIRECT);
 };
 
 const redirectNeigh: HelperFn = (m) => {
   const plen = u32(m, 3);
-  if ((plen !== 0 && plen < 20) || m.lo[4] !== 0 || m.hi[4] !== 0) { ret(m, TC_ACT_SHOT); return; }
+  if ((plen !== 0 && plen < 20) || m.lo[4] !== 0 || m.hi[4] !== 0) { ret(m, TC_ACT.SHOT); return; }
   m.sideEffects.redirect = { ifindex: u32(m, 1), flags: 0, neigh: true };
-  ret(m, TC_ACT_REDIRECT);
+  ret(m, TC_ACT.REDIRECT);
 };
 
 /** struct bpf_fib_lookup: 64 bytes; family at 0, ifindex at 8, smac at 52, dmac at 58 (mtu_result shares tot_len at 4). */

@@ -16,6 +16,7 @@ import { type Machine } from './machine.js';
 import { ERRNO, MAP_IN_MAP, hex } from './maps.js';
 import { REGION_BASE } from './memory.js';
 import { RINGBUF_HDR_SZ } from './ringbuf.js';
+import { TC_ACT, XDP_ACTION } from '../ebpf/abi.js';
 
 export type { HelperFn } from './helper-base.js';
 export type HelperTable = readonly (HelperFn | undefined)[];
@@ -23,8 +24,6 @@ export type HelperTable = readonly (HelperFn | undefined)[];
 export { HELPER_IDS } from '../ebpf/helpers.js';
 const H = HELPER_IDS;
 
-const XDP_ACTION = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
-const TC_ACT_REDIRECT = 7;
 
 const mapLookup: HelperFn = (m) => {
   const map = mapArg(m, 1, 'map_lookup_elem');
@@ -86,7 +85,7 @@ const redirect: HelperFn = (m) => {
   const flags = m.lo[2]! >>> 0;
   m.sideEffects.redirect = { ifindex: m.lo[1]! >>> 0, flags };
   if (m.progKind === 'xdp') ret(m, flags === 0 && m.hi[2] === 0 ? XDP_ACTION.REDIRECT : XDP_ACTION.ABORTED);
-  else ret(m, flags & ~1 || m.hi[2] !== 0 ? 2 /* TC_ACT_SHOT */ : TC_ACT_REDIRECT);
+  else ret(m, flags & ~1 || m.hi[2] !== 0 ? TC_ACT.SHOT : TC_ACT.REDIRECT);
 };
 
 const redirectMap: HelperFn = (m) => {

@@ -13,6 +13,7 @@ import { ExecFault } from './fault.js';
 import type { HelperTable } from './helpers.js';
 import { ETH_HLEN, type Machine } from './machine.js';
 import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../ebpf/abi.js';
+import { Alu, Atomic, CallKind, Cls, Jmp, Mask, Mode, Opcode, Pseudo, SIZE_BYTES, Size, Src } from '../ebpf/opcodes.js';
 
 /** Instructions as parallel typed arrays: no object loads on the hot path. */
 export interface PreparedCode {
@@ -34,9 +35,10 @@ export interface PreparedCode {
  * the run normally and records its slot in `m.windowExit`. It lives in the LD branch, so ordinary
  * dispatch pays nothing for it.
  */
-export const WINDOW_EXIT: Readonly<Insn> = Object.freeze({ op: 0x00, dst: 0, src: 0xf, off: 0, imm: 0 });
+const enum WindowExit { OP = Cls.LD | Mode.IMM | Size.W, SRC = 0xf }
+export const WINDOW_EXIT: Readonly<Insn> = Object.freeze({ op: WindowExit.OP, dst: 0, src: WindowExit.SRC, off: 0, imm: 0 });
 /** Any op 0x00 / src 0xf counts (the switch checks only these two fields). */
-export const isWindowExit = (x: Insn): boolean => (x.op & 0xff) === 0x00 && (x.src & 0xff) === 0xf;
+export const isWindowExit = (x: Insn): boolean => (x.op & 0xff) === WindowExit.OP && (x.src & 0xff) === WindowExit.SRC;
 
 export function prepare(insns: readonly Insn[]): PreparedCode {
   const n = insns.length;
@@ -73,58 +75,58 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
     if (--budget < 0) { pc++; throw new ExecFault('budget', `instruction budget of ${maxInsns} exhausted`); }
     const op = OP[pc]!, d = DST[pc]!, s = SRC[pc]!, off = OFF[pc]!, imm = IMM[pc]!;
     pc++;
-    switch (op & 7) {
-      case 0x07: { // ALU64
+    switch (op & Mask.CLASS) {
+      case Cls.ALU64: {
         let blo: number, bhi: number;
-        if (op & 8) { blo = lo[s]!; bhi = hi[s]!; } else { blo = imm; bhi = imm >> 31; }
+        if (op & Src.X) { blo = lo[s]!; bhi = hi[s]!; } else { blo = imm; bhi = imm >> 31; }
         const alo = lo[d]!, ahi = hi[d]!;
-        switch (op & 0xf0) {
-          case 0x00: add64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
-          case 0x10: sub64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
-          case 0x20: mul64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
-          case 0x30: if (off === 1) sdiv64(ahi, alo, bhi, blo); else if (off === 0) udiv64(ahi, alo, bhi, blo); else badInsn(op, pc); lo[d] = RES_LO; hi[d] = RES_HI; break;
-          case 0x40: lo[d] = alo | blo; hi[d] = ahi | bhi; break;
-          case 0x50: lo[d] = alo & blo; hi[d] = ahi & bhi; break;
-          case 0x60: lsh64(ahi, alo, blo & 63); lo[d] = RES_LO; hi[d] = RES_HI; break;
-          case 0x70: rsh64(ahi, alo, blo & 63); lo[d] = RES_LO; hi[d] = RES_HI; break;
-          case 0x80: neg64(ahi, alo); lo[d] = RES_LO; hi[d] = RES_HI; break;
-          case 0x90: if (off === 1) smod64(ahi, alo, bhi, blo); else if (off === 0) umod64(ahi, alo, bhi, blo); else badInsn(op, pc); lo[d] = RES_LO; hi[d] = RES_HI; break;
-          case 0xa0: lo[d] = alo ^ blo; hi[d] = ahi ^ bhi; break;
-          case 0xb0:
+        switch (op & Mask.OP) {
+          case Alu.ADD: add64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case Alu.SUB: sub64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case Alu.MUL: mul64(ahi, alo, bhi, blo); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case Alu.DIV: if (off === 1) sdiv64(ahi, alo, bhi, blo); else if (off === 0) udiv64(ahi, alo, bhi, blo); else badInsn(op, pc); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case Alu.OR: lo[d] = alo | blo; hi[d] = ahi | bhi; break;
+          case Alu.AND: lo[d] = alo & blo; hi[d] = ahi & bhi; break;
+          case Alu.LSH: lsh64(ahi, alo, blo & 63); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case Alu.RSH: rsh64(ahi, alo, blo & 63); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case Alu.NEG: neg64(ahi, alo); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case Alu.MOD: if (off === 1) smod64(ahi, alo, bhi, blo); else if (off === 0) umod64(ahi, alo, bhi, blo); else badInsn(op, pc); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case Alu.XOR: lo[d] = alo ^ blo; hi[d] = ahi ^ bhi; break;
+          case Alu.MOV:
             if (off === 0) { lo[d] = blo; hi[d] = bhi; }
             else if (off === 8) { const v = (blo << 24) >> 24; lo[d] = v; hi[d] = v >> 31; }
             else if (off === 16) { const v = (blo << 16) >> 16; lo[d] = v; hi[d] = v >> 31; }
             else if (off === 32) { lo[d] = blo; hi[d] = blo >> 31; }
             else badInsn(op, pc);
             break;
-          case 0xc0: arsh64(ahi, alo, blo & 63); lo[d] = RES_LO; hi[d] = RES_HI; break;
-          case 0xd0: // bswap (0xd7): unconditional byte swap
+          case Alu.ARSH: arsh64(ahi, alo, blo & 63); lo[d] = RES_LO; hi[d] = RES_HI; break;
+          case Alu.END: // bswap (0xd7): unconditional byte swap
             if (imm === 16) { lo[d] = bswap16(alo); hi[d] = 0; } else if (imm === 32) { lo[d] = bswap32(alo); hi[d] = 0; } else if (imm === 64) { lo[d] = bswap32(ahi); hi[d] = bswap32(alo); } else badInsn(op, pc);
             break;
           default: badInsn(op, pc);
         }
         break;
       }
-      case 0x04: { // ALU (32-bit): results zero-extended
-        const b = op & 8 ? lo[s]! : imm;
+      case Cls.ALU: { // results zero-extended
+        const b = op & Src.X ? lo[s]! : imm;
         const a = lo[d]!;
         let r: number;
-        switch (op & 0xf0) {
-          case 0x00: r = (a + b) | 0; break;
-          case 0x10: r = (a - b) | 0; break;
-          case 0x20: r = Math.imul(a, b); break;
-          case 0x30: r = off === 0 ? udiv32(a, b) : off === 1 ? sdiv32(a, b) : badInsn(op, pc); break;
-          case 0x40: r = a | b; break;
-          case 0x50: r = a & b; break;
-          case 0x60: r = a << (b & 31); break;
-          case 0x70: r = a >>> (b & 31); break;
-          case 0x80: r = -a | 0; break;
-          case 0x90: r = off === 0 ? umod32(a, b) : off === 1 ? smod32(a, b) : badInsn(op, pc); break;
-          case 0xa0: r = a ^ b; break;
-          case 0xb0: r = off === 0 ? b : off === 8 ? (b << 24) >> 24 : off === 16 ? (b << 16) >> 16 : badInsn(op, pc); break;
-          case 0xc0: r = a >> (b & 31); break;
-          case 0xd0: // le (0xd4) / be (0xdc)
-            if (op & 8) {
+        switch (op & Mask.OP) {
+          case Alu.ADD: r = (a + b) | 0; break;
+          case Alu.SUB: r = (a - b) | 0; break;
+          case Alu.MUL: r = Math.imul(a, b); break;
+          case Alu.DIV: r = off === 0 ? udiv32(a, b) : off === 1 ? sdiv32(a, b) : badInsn(op, pc); break;
+          case Alu.OR: r = a | b; break;
+          case Alu.AND: r = a & b; break;
+          case Alu.LSH: r = a << (b & 31); break;
+          case Alu.RSH: r = a >>> (b & 31); break;
+          case Alu.NEG: r = -a | 0; break;
+          case Alu.MOD: r = off === 0 ? umod32(a, b) : off === 1 ? smod32(a, b) : badInsn(op, pc); break;
+          case Alu.XOR: r = a ^ b; break;
+          case Alu.MOV: r = off === 0 ? b : off === 8 ? (b << 24) >> 24 : off === 16 ? (b << 16) >> 16 : badInsn(op, pc); break;
+          case Alu.ARSH: r = a >> (b & 31); break;
+          case Alu.END: // le (0xd4) / be (0xdc)
+            if (op & Src.X) { // be
               if (imm === 16) r = bswap16(a); else if (imm === 32) r = bswap32(a); else if (imm === 64) { lo[d] = bswap32(hi[d]!); hi[d] = bswap32(a); continue; } else r = badInsn(op, pc);
             } else {
               if (imm === 16) r = a & 0xffff; else if (imm === 32) r = a; else if (imm === 64) continue; else r = badInsn(op, pc);
@@ -135,25 +137,25 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
         lo[d] = r; hi[d] = 0;
         break;
       }
-      case 0x05: case 0x06: { // JMP / JMP32
-        const code = op & 0xf0;
-        if (code === 0x00) { pc += (op & 7) === 0x06 ? imm : off; break; } // ja / ja32 (gotol)
-        if (code === 0x80) { // call
-          if ((op & 7) !== 0x05) badInsn(op, pc);
-          if (op & 8) { callHelper(m, helpers, lo[d]!); if (m.stopped) return; break; } // callx: helper id in dst
-          if (s === 1) { // BPF-to-BPF call: new frame, callee-saved r6–r9
+      case Cls.JMP: case Cls.JMP32: {
+        const code = op & Mask.OP;
+        if (code === Jmp.JA) { pc += (op & Mask.CLASS) === Cls.JMP32 ? imm : off; break; } // ja / ja32 (gotol)
+        if (code === Jmp.CALL) {
+          if ((op & Mask.CLASS) !== Cls.JMP) badInsn(op, pc);
+          if (op & Src.X) { callHelper(m, helpers, lo[d]!); if (m.stopped) return; break; } // callx: helper id in dst
+          if (s === CallKind.LOCAL) { // BPF-to-BPF call: new frame, callee-saved r6–r9
             if (frames.length + 1 >= MAX_CALL_FRAMES) throw new ExecFault('call-depth', `call depth exceeds ${MAX_CALL_FRAMES} frames`);
             frames.push({ ret: pc, r6lo: lo[6]!, r6hi: hi[6]!, r7lo: lo[7]!, r7hi: hi[7]!, r8lo: lo[8]!, r8hi: hi[8]!, r9lo: lo[9]!, r9hi: hi[9]!, r10: lo[10]! });
             lo[10] = lo[10]! - STACK_FRAME_BYTES;
             pc += imm;
             break;
           }
-          if (s !== 0) throw new ExecFault('unsupported-helper', `kfunc calls (call with src=${s}) are not executed`);
+          if (s !== CallKind.HELPER) throw new ExecFault('unsupported-helper', `kfunc calls (call with src=${s}) are not executed`);
           callHelper(m, helpers, imm);
           if (m.stopped) return;
           break;
         }
-        if (code === 0x90) { // exit
+        if (code === Jmp.EXIT) {
           const f = frames.pop();
           if (!f) return;
           pc = f.ret;
@@ -163,86 +165,86 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
         let taken: boolean;
         const alo = lo[d]!;
         let blo: number, bhi: number;
-        if (op & 8) { blo = lo[s]!; bhi = hi[s]!; } else { blo = imm; bhi = imm >> 31; }
-        if ((op & 7) === 0x06) {
+        if (op & Src.X) { blo = lo[s]!; bhi = hi[s]!; } else { blo = imm; bhi = imm >> 31; }
+        if ((op & Mask.CLASS) === Cls.JMP32) {
           switch (code) {
-            case 0x10: taken = alo === blo; break;
-            case 0x20: taken = alo >>> 0 > blo >>> 0; break;
-            case 0x30: taken = alo >>> 0 >= blo >>> 0; break;
-            case 0x40: taken = (alo & blo) !== 0; break;
-            case 0x50: taken = alo !== blo; break;
-            case 0x60: taken = alo > blo; break;
-            case 0x70: taken = alo >= blo; break;
-            case 0xa0: taken = alo >>> 0 < blo >>> 0; break;
-            case 0xb0: taken = alo >>> 0 <= blo >>> 0; break;
-            case 0xc0: taken = alo < blo; break;
-            case 0xd0: taken = alo <= blo; break;
+            case Jmp.JEQ: taken = alo === blo; break;
+            case Jmp.JGT: taken = alo >>> 0 > blo >>> 0; break;
+            case Jmp.JGE: taken = alo >>> 0 >= blo >>> 0; break;
+            case Jmp.JSET: taken = (alo & blo) !== 0; break;
+            case Jmp.JNE: taken = alo !== blo; break;
+            case Jmp.JSGT: taken = alo > blo; break;
+            case Jmp.JSGE: taken = alo >= blo; break;
+            case Jmp.JLT: taken = alo >>> 0 < blo >>> 0; break;
+            case Jmp.JLE: taken = alo >>> 0 <= blo >>> 0; break;
+            case Jmp.JSLT: taken = alo < blo; break;
+            case Jmp.JSLE: taken = alo <= blo; break;
             default: taken = badInsn(op, pc) as never;
           }
         } else {
           const ahi = hi[d]!;
           switch (code) {
-            case 0x10: taken = alo === blo && ahi === bhi; break;
-            case 0x20: taken = gtU64(ahi, alo, bhi, blo); break;
-            case 0x30: taken = !gtU64(bhi, blo, ahi, alo); break;
-            case 0x40: taken = ((alo & blo) | (ahi & bhi)) !== 0; break;
-            case 0x50: taken = alo !== blo || ahi !== bhi; break;
-            case 0x60: taken = gtS64(ahi, alo, bhi, blo); break;
-            case 0x70: taken = !gtS64(bhi, blo, ahi, alo); break;
-            case 0xa0: taken = gtU64(bhi, blo, ahi, alo); break;
-            case 0xb0: taken = !gtU64(ahi, alo, bhi, blo); break;
-            case 0xc0: taken = gtS64(bhi, blo, ahi, alo); break;
-            case 0xd0: taken = !gtS64(ahi, alo, bhi, blo); break;
+            case Jmp.JEQ: taken = alo === blo && ahi === bhi; break;
+            case Jmp.JGT: taken = gtU64(ahi, alo, bhi, blo); break;
+            case Jmp.JGE: taken = !gtU64(bhi, blo, ahi, alo); break;
+            case Jmp.JSET: taken = ((alo & blo) | (ahi & bhi)) !== 0; break;
+            case Jmp.JNE: taken = alo !== blo || ahi !== bhi; break;
+            case Jmp.JSGT: taken = gtS64(ahi, alo, bhi, blo); break;
+            case Jmp.JSGE: taken = !gtS64(bhi, blo, ahi, alo); break;
+            case Jmp.JLT: taken = gtU64(bhi, blo, ahi, alo); break;
+            case Jmp.JLE: taken = !gtU64(ahi, alo, bhi, blo); break;
+            case Jmp.JSLT: taken = gtS64(bhi, blo, ahi, alo); break;
+            case Jmp.JSLE: taken = !gtS64(ahi, alo, bhi, blo); break;
             default: taken = badInsn(op, pc) as never;
           }
         }
         if (taken) pc += off;
         break;
       }
-      case 0x01: { // LDX (zero- or sign-extending)
-        const size = op & 0x18;
+      case Cls.LDX: { // zero- or sign-extending
+        const size = op & Mask.SIZE;
         const v = mem.translate(hi[s]!, lo[s]!, off, SIZE_BYTES[size]!, false);
         const o = mem.offset;
-        const sx = (op & 0xe0) === 0x80;
-        if ((op & 0xe0) !== 0x60 && !sx) badInsn(op, pc);
+        const sx = (op & Mask.MODE) === Mode.MEMSX;
+        if ((op & Mask.MODE) !== Mode.MEM && !sx) badInsn(op, pc);
         switch (size) {
-          case 0x10: { const x = v.getUint8(o); lo[d] = sx ? (x << 24) >> 24 : x; break; }
-          case 0x08: { const x = v.getUint16(o, true); lo[d] = sx ? (x << 16) >> 16 : x; break; }
-          case 0x00: lo[d] = v.getInt32(o, true); if (!sx) { hi[d] = 0; continue; } break;
+          case Size.B: { const x = v.getUint8(o); lo[d] = sx ? (x << 24) >> 24 : x; break; }
+          case Size.H: { const x = v.getUint16(o, true); lo[d] = sx ? (x << 16) >> 16 : x; break; }
+          case Size.W: lo[d] = v.getInt32(o, true); if (!sx) { hi[d] = 0; continue; } break;
           default: if (sx) badInsn(op, pc); lo[d] = v.getInt32(o, true); hi[d] = v.getInt32(o + 4, true); continue;
         }
         hi[d] = sx ? lo[d]! >> 31 : 0;
         break;
       }
-      case 0x02: case 0x03: { // ST / STX / atomics
-        const mode = op & 0xe0;
-        const size = op & 0x18;
+      case Cls.ST: case Cls.STX: { // and atomics
+        const mode = op & Mask.MODE;
+        const size = op & Mask.SIZE;
         const v = mem.translate(hi[d]!, lo[d]!, off, SIZE_BYTES[size]!, true);
         const o = mem.offset;
-        if (mode === 0xc0 && (op & 7) === 0x03) { atomic(m, v, o, size, s, imm, op, pc); break; }
-        if (mode !== 0x60) badInsn(op, pc);
+        if (mode === Mode.ATOMIC && (op & Mask.CLASS) === Cls.STX) { atomic(m, v, o, size, s, imm, op, pc); break; }
+        if (mode !== Mode.MEM) badInsn(op, pc);
         let vlo: number, vhi: number;
-        if (op & 1) { vlo = lo[s]!; vhi = hi[s]!; } else { vlo = imm; vhi = imm >> 31; }
+        if ((op & Mask.CLASS) === Cls.STX) { vlo = lo[s]!; vhi = hi[s]!; } else { vlo = imm; vhi = imm >> 31; }
         switch (size) {
-          case 0x10: v.setUint8(o, vlo & 0xff); break;
-          case 0x08: v.setUint16(o, vlo & 0xffff, true); break;
-          case 0x00: v.setInt32(o, vlo, true); break;
+          case Size.B: v.setUint8(o, vlo & 0xff); break;
+          case Size.H: v.setUint16(o, vlo & 0xffff, true); break;
+          case Size.W: v.setInt32(o, vlo, true); break;
           default: v.setInt32(o, vlo, true); v.setInt32(o + 4, vhi, true);
         }
         break;
       }
-      case 0x00: { // LD: 64-bit immediate loads and the legacy packet loads
-        if (op === 0x18) {
+      case Cls.LD: { // 64-bit immediate loads and the legacy packet loads
+        if (op === Opcode.LDDW) {
           const immHi = IMM[pc]!;
           pc++; // the second slot is part of this instruction (so a fault here reports it)
           loadImm64(m, d, s, imm, immHi);
           break;
         }
-        if (op === 0x00 && s === 0xf) { m.windowExit = pc - 1; return; } // WINDOW_EXIT
-        const mode = op & 0xe0;
-        if (mode !== 0x20 && mode !== 0x40) badInsn(op, pc);
-        const size = SIZE_BYTES[op & 0x18]!;
-        if (!loadPacket(m, mode === 0x20 ? imm : (lo[s]! + imm) | 0, size)) return;
+        if (op === WindowExit.OP && s === WindowExit.SRC) { m.windowExit = pc - 1; return; }
+        const mode = op & Mask.MODE;
+        if (mode !== Mode.ABS && mode !== Mode.IND) badInsn(op, pc);
+        const size = SIZE_BYTES[op & Mask.SIZE]!;
+        if (!loadPacket(m, mode === Mode.ABS ? imm : (lo[s]! + imm) | 0, size)) return;
         break;
       }
     }
@@ -254,15 +256,14 @@ export function execute(m: Machine, c: PreparedCode, helpers: HelperTable, maxIn
   }
 }
 
-export const SIZE_BYTES: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
 
 /** LDDW's effect on dst (the second slot's imm is `immHi`); a missing map or unknown pseudo source throws. */
 export function loadImm64(m: Machine, d: number, s: number, imm: number, immHi: number): void {
-  if (s === 0) { m.lo[d] = imm; m.hi[d] = immHi; return; }
+  if (s === Pseudo.NONE) { m.lo[d] = imm; m.hi[d] = immHi; return; }
   const map = m.mapsByFd.get(imm);
-  if (s === 1 && map) { m.lo[d] = map.handle; m.hi[d] = 0; return; }
-  if (s === 2 && map) { map.touch(); m.lo[d] = (map.region.base + immHi) | 0; m.hi[d] = 0; return; }
-  throw new ExecFault('invalid-instruction', s === 1 || s === 2 ? `no map with fd ${imm}` : `64-bit immediate load with pseudo source ${s} is not executed`);
+  if (s === Pseudo.MAP_FD && map) { m.lo[d] = map.handle; m.hi[d] = 0; return; }
+  if (s === Pseudo.MAP_VALUE && map) { map.touch(); m.lo[d] = (map.region.base + immHi) | 0; m.hi[d] = 0; return; }
+  throw new ExecFault('invalid-instruction', s === Pseudo.MAP_FD || s === Pseudo.MAP_VALUE ? `no map with fd ${imm}` : `64-bit immediate load with pseudo source ${s} is not executed`);
 }
 
 /**
@@ -314,36 +315,36 @@ export function callHelper(m: Machine, helpers: HelperTable, id: number): void {
 /** An atomic read-modify-write at view `v`, byte `o`; `pc` is the slot after the instruction. */
 export function atomic(m: Machine, v: DataView, o: number, size: number, s: number, imm: number, op: number, pc: number): void {
   const lo = m.lo, hi = m.hi;
-  const fetch = (imm & 1) !== 0;
-  const code = imm & ~1;
-  if (size === 0x00) { // 32-bit
+  const fetch = (imm & Atomic.FETCH) !== 0;
+  const code = imm & ~Atomic.FETCH;
+  if (size === Size.W) {
     const old = v.getInt32(o, true);
     const x = lo[s]!;
     let r: number;
     switch (code) {
-      case 0x00: r = (old + x) | 0; break;
-      case 0x40: r = old | x; break;
-      case 0x50: r = old & x; break;
-      case 0xa0: r = old ^ x; break;
-      case 0xe0: if (!fetch) badInsn(op, pc + 1); r = x; break;
-      case 0xf0: if (!fetch) badInsn(op, pc + 1); r = old === lo[0] ? x : old; lo[0] = old; hi[0] = 0; v.setInt32(o, r, true); return;
+      case Atomic.ADD: r = (old + x) | 0; break;
+      case Atomic.OR: r = old | x; break;
+      case Atomic.AND: r = old & x; break;
+      case Atomic.XOR: r = old ^ x; break;
+      case Atomic.XCHG: if (!fetch) badInsn(op, pc + 1); r = x; break;
+      case Atomic.CMPXCHG: if (!fetch) badInsn(op, pc + 1); r = old === lo[0] ? x : old; lo[0] = old; hi[0] = 0; v.setInt32(o, r, true); return;
       default: return badInsn(op, pc + 1);
     }
     v.setInt32(o, r, true);
     if (fetch) { lo[s] = old; hi[s] = 0; }
     return;
   }
-  if (size !== 0x18) badInsn(op, pc + 1);
+  if (size !== Size.DW) badInsn(op, pc + 1);
   const olo = v.getInt32(o, true), ohi = v.getInt32(o + 4, true);
   const xlo = lo[s]!, xhi = hi[s]!;
   let rlo: number, rhi: number;
   switch (code) {
-    case 0x00: { const l = (olo >>> 0) + (xlo >>> 0); rlo = l | 0; rhi = (ohi + xhi + (l > 0xffff_ffff ? 1 : 0)) | 0; break; }
-    case 0x40: rlo = olo | xlo; rhi = ohi | xhi; break;
-    case 0x50: rlo = olo & xlo; rhi = ohi & xhi; break;
-    case 0xa0: rlo = olo ^ xlo; rhi = ohi ^ xhi; break;
-    case 0xe0: if (!fetch) badInsn(op, pc + 1); rlo = xlo; rhi = xhi; break;
-    case 0xf0: {
+    case Atomic.ADD: { const l = (olo >>> 0) + (xlo >>> 0); rlo = l | 0; rhi = (ohi + xhi + (l > 0xffff_ffff ? 1 : 0)) | 0; break; }
+    case Atomic.OR: rlo = olo | xlo; rhi = ohi | xhi; break;
+    case Atomic.AND: rlo = olo & xlo; rhi = ohi & xhi; break;
+    case Atomic.XOR: rlo = olo ^ xlo; rhi = ohi ^ xhi; break;
+    case Atomic.XCHG: if (!fetch) badInsn(op, pc + 1); rlo = xlo; rhi = xhi; break;
+    case Atomic.CMPXCHG: {
       if (!fetch) badInsn(op, pc + 1);
       const eq = olo === lo[0] && ohi === hi[0];
       if (eq) { v.setInt32(o, xlo, true); v.setInt32(o + 4, xhi, true); }

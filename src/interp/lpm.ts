@@ -5,11 +5,10 @@
  * entry when their prefix lengths are equal and their first `prefixlen` bits are; a lookup finds
  * the entry with the longest prefix that is no longer than the key's and matches it.
  */
+import { keyIndex } from './bytes.js';
 
-/** The key's prefix length (bytes 0–3, little-endian). */
-export function prefixLen(key: Uint8Array): number {
-  return ((key[0] ?? 0) | ((key[1] ?? 0) << 8) | ((key[2] ?? 0) << 16) | ((key[3] ?? 0) << 24)) >>> 0;
-}
+/** The key's prefix length: its first four bytes as a little-endian u32. */
+export const prefixLen = (key: Uint8Array): number => keyIndex(key);
 
 /** The longest prefix a key of `keySize` bytes can hold. */
 export const maxPrefixLen = (keySize: number): number => 8 * (keySize - 4);

@@ -13,6 +13,7 @@ import { Machine, getReg, type MachineSnapshot, type RunInput, type SideEffects 
 import { hex, isSupportedMapType, mapTypeLabel } from './maps.js';
 import { enableProbeLoads } from './helpers-trace.js';
 import { MemoryFault } from './memory.js';
+import { Opcode, Pseudo } from '../ebpf/opcodes.js';
 
 export const DEFAULT_MAX_INSNS = 1_000_000;
 
@@ -54,7 +55,7 @@ export function toRunnable(p: Program, model?: ContextModel): Runnable {
   }
   const fds = new Set(p.maps.map((m) => m.fd));
   p.insns.forEach((ins, i) => {
-    if (ins.op === 0x18 && (ins.src === 1 || ins.src === 2) && !fds.has(ins.imm) && (i === 0 || p.insns[i - 1]!.op !== 0x18)) {
+    if (ins.op === Opcode.LDDW && (ins.src === Pseudo.MAP_FD || ins.src === Pseudo.MAP_VALUE) && !fds.has(ins.imm) && (i === 0 || p.insns[i - 1]!.op !== Opcode.LDDW)) {
       throw new InputError(`instruction ${i}: map reference to fd ${ins.imm}, but the program has ${p.maps.length === 0 ? 'no maps' : `maps with fd ${[...fds].join(', ')}`}`);
     }
   });

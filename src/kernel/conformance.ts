@@ -7,6 +7,8 @@
 import { basename } from 'node:path';
 import { InputError } from '../ebpf/errors.js';
 import type { Insn } from '../ebpf/insn.js';
+import { CallKind, opByName } from '../ebpf/opcodes.js';
+import { XDP_ACTION } from '../ebpf/abi.js';
 import { loadConformanceCase, type ConformanceCase } from '../conformance/parse.js';
 import { hex } from '../ebpf/hex.js';
 import { runProgram, toRunnable } from '../interp/run.js';
@@ -22,21 +24,22 @@ export interface KernelCaseResult {
 }
 
 const ins = (op: number, dst: number, src: number, off: number, imm: number): Insn => ({ op, dst, src, off, imm });
+const op = (name: string): number => opByName(name).opcode;
 
 /** The XDP wrapper around a vector's instructions (the body starts at slot 11). */
 export function wrapForKernel(body: readonly Insn[], memLen: number): Insn[] {
   return [
-    ins(0x61, 6, 1, 0, 0), // r6 = ctx->data
-    ins(0x61, 7, 1, 4, 0), // r7 = ctx->data_end
-    ins(0xbf, 8, 6, 0, 0), // r8 = r6
-    ins(0x07, 8, 0, 0, memLen + 8), // r8 += mem + result slot
-    ins(0x2d, 8, 7, 4, 0), // if r8 > r7 goto pass
-    memLen > 0 ? ins(0xbf, 1, 6, 0, 0) : ins(0xb7, 1, 0, 0, 0), // r1 = mem (or 0)
-    ins(0xb7, 2, 0, 0, memLen), // r2 = its length
-    ins(0x85, 0, 1, 0, 3), // call body
-    ins(0x7b, 6, 0, memLen, 0), // *(u64 *)(r6 + mem) = r0
-    ins(0xb7, 0, 0, 0, 2), // pass: r0 = XDP_PASS
-    ins(0x95, 0, 0, 0, 0), // exit
+    ins(op('ldxw'), 6, 1, 0, 0), // r6 = ctx->data
+    ins(op('ldxw'), 7, 1, 4, 0), // r7 = ctx->data_end
+    ins(op('mov64_reg'), 8, 6, 0, 0), // r8 = r6
+    ins(op('add64_imm'), 8, 0, 0, memLen + 8), // r8 += mem + result slot
+    ins(op('jgt64_reg'), 8, 7, 4, 0), // if r8 > r7 goto pass
+    memLen > 0 ? ins(op('mov64_reg'), 1, 6, 0, 0) : ins(op('mov64_imm'), 1, 0, 0, 0), // r1 = mem (or 0)
+    ins(op('mov64_imm'), 2, 0, 0, memLen), // r2 = its length
+    ins(op('call_local'), 0, CallKind.LOCAL, 0, 3), // call body
+    ins(op('stxdw'), 6, 0, memLen, 0), // *(u64 *)(r6 + mem) = r0
+    ins(op('mov64_imm'), 0, 0, 0, XDP_ACTION.PASS), // pass
+    ins(op('exit'), 0, 0, 0, 0),
     ...body,
   ];
 }

@@ -13,6 +13,7 @@ import { errnoText } from './errno.js';
 import { allocNative, closeFd, freeNative, type Native } from './ffi.js';
 import { closeMap, createMap, update, type KernelMap } from './maps.js';
 import { requireKernel } from './probe.js';
+import { Opcode, Pseudo, opByName } from '../ebpf/opcodes.js';
 
 export interface LoadOptions {
   /** Verifier log level: 0 none, 1 (default) the path to an error and statistics, 2 every state. */
@@ -143,13 +144,13 @@ export function close(l: Loaded): void {
   l.io = {};
 }
 
-/** Map-fd (src=1) and map-value (src=2) loads get the real descriptor in their imm. */
+/** Map-fd and map-value loads (lddw's pseudo sources) get the real descriptor in their imm. */
 export function relocate(insns: readonly Insn[], maps: readonly KernelMap[]): Insn[] {
   const out = insns.map((i) => ({ ...i }));
   for (let i = 0; i < out.length; i++) {
     const ins = out[i]!;
-    if (ins.op !== 0x18) continue;
-    if (ins.src === 1 || ins.src === 2) {
+    if (ins.op !== Opcode.LDDW) continue;
+    if (ins.src === Pseudo.MAP_FD || ins.src === Pseudo.MAP_VALUE) {
       const m = maps.find((k) => k.def.fd === ins.imm);
       if (!m) {
         throw new InputError(`instruction ${i}: map reference to fd ${ins.imm}, but the program has ${maps.length === 0 ? 'no maps' : `maps with fd ${maps.map((k) => k.def.fd).join(', ')}`}`);
@@ -265,8 +266,8 @@ function fillWithMarkers(m: KernelMap, like: LoadSpec, markerFds: number[]): voi
   for (let slot = 0; slot < m.def.maxEntries; slot++) {
     const r = loadInsns({ name: `tail_mark_${slot}`, progType: like.progType, logLevel: 0, license: 'GPL',
       ...(like.expectedAttachType ? { expectedAttachType: like.expectedAttachType } : {}), ...(like.progFlags ? { progFlags: like.progFlags } : {}), insns: [
-      { op: 0xb7, dst: 0, src: 0, off: 0, imm: TAIL_CALL_MARK + slot }, // r0 = mark + slot
-      { op: 0x95, dst: 0, src: 0, off: 0, imm: 0 }, // exit
+      { op: opByName('mov64_imm').opcode, dst: 0, src: 0, off: 0, imm: TAIL_CALL_MARK + slot }, // r0 = mark + slot
+      { op: Opcode.EXIT, dst: 0, src: 0, off: 0, imm: 0 },
     ] });
     if (!r.accepted) throw new KernelError('PROG_LOAD', r.errno, `(tail-call marker: ${r.reason})`);
     const fd = new Uint8Array(4);

@@ -5,7 +5,7 @@
  * shared semantics (64-bit ALU, LDDW, packet loads, atomics, helpers) come from src/interp.
  */
 import type { Insn } from '../../src/ebpf/insn.js';
-import { specOf, type OpSpec } from '../../src/ebpf/opcodes.js';
+import { Alu, CallKind, Cls, Mask, Mode, Opcode, Pseudo, Src, specOf, type OpSpec } from '../../src/ebpf/opcodes.js';
 import {
   RES_HI, RES_LO, add64, arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, neg64, rsh64, sdiv32, sdiv64, smod32, smod64,
   sub64, udiv32, udiv64, umod32, umod64,
@@ -34,15 +34,15 @@ export function compileStep(insns: readonly Insn[], i: number): Step | undefined
   const x = insns[i]!;
   const op = x.op & 0xff, d = x.dst & 0xff, s = x.src & 0xff, off = (x.off << 16) >> 16, imm = x.imm | 0;
   const next = i + 1;
-  const cls = op & 7;
+  const cls = op & Mask.CLASS;
   // LD-class bytes that are neither LDDW nor LD_ABS/LD_IND (e.g. an LDDW's second slot): the switch rejects them first.
-  if (cls === 0 && op !== 0x18 && (op & 0xe0) !== 0x20 && (op & 0xe0) !== 0x40) return () => badInsn(op, next);
+  if (cls === Cls.LD && op !== Opcode.LDDW && (op & Mask.MODE) !== Mode.ABS && (op & Mask.MODE) !== Mode.IND) return () => badInsn(op, next);
   const spec = specOf(op, s, off, imm);
   if (!spec || d > 10 || s > 10) return undefined;
   switch (spec.kind) {
-    case 'alu': case 'neg': return cls === 7 ? alu64(spec, d, s, imm, next) : alu32(spec, d, s, imm, next);
+    case 'alu': case 'neg': return cls === Cls.ALU64 ? alu64(spec, d, s, imm, next) : alu32(spec, d, s, imm, next);
     case 'movsx': {
-      if (cls === 4) return off === 8 ? (lo, hi) => { lo[d] = (lo[s]! << 24) >> 24; hi[d] = 0; return next; } : (lo, hi) => { lo[d] = (lo[s]! << 16) >> 16; hi[d] = 0; return next; };
+      if (cls === Cls.ALU) return off === 8 ? (lo, hi) => { lo[d] = (lo[s]! << 24) >> 24; hi[d] = 0; return next; } : (lo, hi) => { lo[d] = (lo[s]! << 16) >> 16; hi[d] = 0; return next; };
       if (off === 8) return (lo, hi) => { const v = (lo[s]! << 24) >> 24; lo[d] = v; hi[d] = v >> 31; return next; };
       if (off === 16) return (lo, hi) => { const v = (lo[s]! << 16) >> 16; lo[d] = v; hi[d] = v >> 31; return next; };
       return (lo, hi) => { const v = lo[s]!; lo[d] = v; hi[d] = v >> 31; return next; };
@@ -50,21 +50,21 @@ export function compileStep(insns: readonly Insn[], i: number): Step | undefined
     case 'endian': case 'bswap': return byteOrder(op, d, imm, next);
     case 'ja': { const t = next + off; return jumpTo(t, () => () => t); }
     case 'ja32': { const t = next + imm; return jumpTo(t, () => () => t); }
-    case 'jcond': return jumpTo(next + off, () => (cls === 6 ? jcond32(spec, d, s, imm, next, next + off) : jcond64(spec, d, s, imm, next, next + off)));
+    case 'jcond': return jumpTo(next + off, () => (cls === Cls.JMP32 ? jcond32(spec, d, s, imm, next, next + off) : jcond64(spec, d, s, imm, next, next + off)));
     case 'call': return call(s, imm, next);
     case 'callx': return (lo, _hi, m) => { callHelper(m, runState.helpers, lo[d]!); return m.stopped ? STOP : next; };
     case 'exit': return exit;
     case 'ldx': case 'ldxs': return load(spec, d, s, off, next);
     case 'st': case 'stx': return store(spec, d, s, off, imm, next);
     case 'atomic': {
-      const size = spec.size, sizeCode = op & 0x18;
+      const size = spec.size, sizeCode = op & Mask.SIZE;
       return (lo, hi, m) => { const v = m.mem.translate(hi[d]!, lo[d]!, off, size, true); atomic(m, v, m.mem.offset, sizeCode, s, imm, op, next); return next; };
     }
     case 'lddw': {
       const second = insns[i + 1];
       if (!second) return undefined;
       const immHi = second.imm | 0, after = i + 2;
-      if (s === 0) return (lo, hi) => { lo[d] = imm; hi[d] = immHi; return after; };
+      if (s === Pseudo.NONE) return (lo, hi) => { lo[d] = imm; hi[d] = immHi; return after; };
       // A missing map faults at the second slot, as in the switch (its pc has moved past it).
       return (_lo, _hi, m) => { try { loadImm64(m, d, s, imm, immHi); } catch (e) { throw new FaultAt(e, next); } return after; };
     }
@@ -122,7 +122,7 @@ function alu32(spec: OpSpec, d: number, s: number, b: number, next: number): Ste
 
 /** le/be (ALU class: to little- or big-endian) and bswap (ALU64 class: unconditional). */
 function byteOrder(op: number, d: number, bits: number, next: number): Step {
-  const swap = op === 0xd7 || op === 0xdc;
+  const swap = op === (Cls.ALU64 | Src.K | Alu.END) || op === (Cls.ALU | Src.X | Alu.END); // bswap, be
   if (bits === 16) return swap ? (lo, hi) => { lo[d] = bswap16(lo[d]!); hi[d] = 0; return next; } : (lo, hi) => { lo[d] = lo[d]! & 0xffff; hi[d] = 0; return next; };
   if (bits === 32) return swap ? (lo, hi) => { lo[d] = bswap32(lo[d]!); hi[d] = 0; return next; } : (_lo, hi) => { hi[d] = 0; return next; };
   return swap ? (lo, hi) => { const a = lo[d]!; lo[d] = bswap32(hi[d]!); hi[d] = bswap32(a); return next; } : () => next;
@@ -179,8 +179,8 @@ function jcond32(spec: OpSpec, d: number, s: number, imm: number, next: number, 
 }
 
 function call(s: number, imm: number, next: number): Step | undefined {
-  if (s === 0) return (_lo, _hi, m) => { callHelper(m, runState.helpers, imm); return m.stopped ? STOP : next; };
-  if (s === 2) return () => { throw new ExecFault('unsupported-helper', `kfunc calls (call with src=${s}) are not executed`); };
+  if (s === CallKind.HELPER) return (_lo, _hi, m) => { callHelper(m, runState.helpers, imm); return m.stopped ? STOP : next; };
+  if (s === CallKind.KFUNC) return () => { throw new ExecFault('unsupported-helper', `kfunc calls (call with src=${s}) are not executed`); };
   // BPF-to-BPF call: a new frame, callee-saved r6–r9 and the frame pointer restored at its exit.
   const t = next + imm;
   if (t === STOP) return undefined;
