@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// The rule database on ../shared/real-world (results/rules/real-world.md): the objects, sorted by
+// path, alternate between a learning half (even positions) and an unseen half (odd positions).
+//   learn: every learning object optimized for --learn s into one fresh database (--db);
+//   cold:  every unseen object for --cold s without rules;
+//   warm:  every unseen object for --use s with a copy of the database (so no unseen object
+//          teaches another);
+//   report: the table. Each run's JSON is kept under --work (not committed).
+// Usage: node scripts/rules-real-world.mjs PHASE [--learn 20] [--cold 60] [--use 5] [--work /tmp/rw] [--db FILE] [--limit N]
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, d) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : d; };
+const phase = process.argv[2];
+const learn = Number(arg('learn', '20')), cold = Number(arg('cold', '60')), use = Number(arg('use', '5'));
+const work = resolve(arg('work', '/tmp/k2lab-rules-real-world'));
+const db = resolve(arg('db', join(work, 'learn.rules.sqlite')));
+const limit = Number(arg('limit', '1000'));
+const corpus = resolve(root, '..', 'shared', 'real-world');
+const objects = [...new Set(readFileSync(join(corpus, 'INDEX.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[0]))].sort();
+const half = (k) => objects.filter((_, i) => i % 2 === k).slice(0, limit);
+const nameOf = (o) => o.replace(/^objs\//, '').replace(/[/+]/g, '_').replace(/\.o$/, '');
+
+function optimize(obj, seconds, rules, tag) {
+  const dir = join(work, tag);
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${nameOf(obj)}.json`);
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'k2lab.js'), 'optimize', join(corpus, obj), '-o', join(dir, `${nameOf(obj)}.opt.o`),
+    '--time-limit', String(seconds), '--rules', rules, '--json', json, '--quiet'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) process.stderr.write(`${obj}: optimize exited ${r.status}: ${r.stderr.trim().split('\n').pop()}\n`);
+  else process.stderr.write(`${tag} ${obj}: ${summary(obj, tag)?.after}\n`);
+}
+
+function summary(obj, tag) {
+  const f = join(work, tag, `${nameOf(obj)}.json`);
+  if (!existsSync(f)) return undefined;
+  const j = JSON.parse(readFileSync(f, 'utf8'));
+  const rules = j.reports.flatMap((x) => (x.rules ? [x.rules] : []));
+  const sum = (k) => rules.reduce((t, x) => t + (x[k] ?? 0), 0);
+  return {
+    before: j.sections.reduce((t, s) => t + s.before, 0), after: j.sections.reduce((t, s) => t + s.after, 0), sections: j.sections.length,
+    applied: sum('applied'), during: sum('appliedDuringSearch'), learned: sum('learned'), proved: sum('provedRewrites'),
+    generalApplied: sum('appliedGeneral'), digests: rules.map((x) => x.digest).join(' '),
+  };
+}
+
+if (phase === 'learn') {
+  rmSync(db, { force: true });
+  for (const o of half(0)) optimize(o, learn, db, 'learn');
+} else if (phase === 'cold') {
+  for (const o of half(1)) optimize(o, cold, 'none', 'cold');
+} else if (phase === 'warm') {
+  const copy = join(work, 'warm.rules.sqlite');
+  for (const o of half(1)) { copyFileSync(db, copy); rmSync(`${copy}.lock`, { recursive: true, force: true }); optimize(o, use, copy, 'warm'); }
+} else if (phase === 'report') {
+  const rows = half(1).map((o) => ({ o, c: summary(o, 'cold'), w: summary(o, 'warm') })).filter((r) => r.c && r.w);
+  const l = half(0).map((o) => summary(o, 'learn')).filter(Boolean);
+  const md = [
+    `| object (unseen half) | sections | original | ${cold} s, no rules | ${use} s, learned DB | rules applied (of them during the search) | rules digest |`,
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(({ o, c, w }) => `| ${o.replace(/^objs\//, '')} | ${c.sections} | ${c.before} | ${c.after} | ${w.after} | ${w.applied} (${w.during}) | ${w.digests || '-'} |`),
+    '',
+    `Learning half: ${l.length} objects, ${l.reduce((t, s) => t + s.before, 0)} → ${l.reduce((t, s) => t + s.after, 0)} slots in ${learn} s each; ${l.reduce((t, s) => t + s.proved, 0)} proved window rewrites, ${l.reduce((t, s) => t + s.learned, 0)} rules learned.`,
+    `Unseen half: ${rows.length} objects; ${use} s with the database reaches at least the ${cold} s size without it on ${rows.filter((r) => r.w.after <= r.c.after).length}; strictly smaller on ${rows.filter((r) => r.w.after < r.c.after).length}; rules applied on ${rows.filter((r) => r.w.applied > 0).length} objects (${rows.reduce((t, r) => t + r.w.applied, 0)} applications).`,
+    `Totals: original ${rows.reduce((t, r) => t + r.c.before, 0)}, ${cold} s without rules ${rows.reduce((t, r) => t + r.c.after, 0)}, ${use} s with the database ${rows.reduce((t, r) => t + r.w.after, 0)}.`,
+  ];
+  process.stdout.write(md.join('\n') + '\n');
+} else {
+  process.stderr.write('usage: rules-real-world.mjs learn|cold|warm|report [--learn S] [--cold S] [--use S] [--work DIR] [--db FILE] [--limit N]\n');
+  process.exit(2);
+}
