@@ -4,11 +4,11 @@
 //   learn: every learning object optimized for --learn s into one fresh database (--db);
 //   cold:  every unseen object for --cold s without rules;
 //   warm:  every unseen object for --use s with a copy of the database (so no unseen object
-//          teaches another);
-//   report: the table. Each run's JSON is kept under --work (not committed).
+//          teaches another), into WORK/warm-USEs;
+//   report: the table (a column per warm budget run). Each run's JSON is kept under --work (not committed).
 // Usage: node scripts/rules-real-world.mjs PHASE [--learn 20] [--cold 60] [--use 5] [--work /tmp/rw] [--db FILE] [--limit N]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,18 +54,19 @@ if (phase === 'learn') {
   for (const o of half(1)) optimize(o, cold, 'none', 'cold');
 } else if (phase === 'warm') {
   const copy = join(work, 'warm.rules.sqlite');
-  for (const o of half(1)) { copyFileSync(db, copy); rmSync(`${copy}.lock`, { recursive: true, force: true }); optimize(o, use, copy, 'warm'); }
+  for (const o of half(1)) { copyFileSync(db, copy); rmSync(`${copy}.lock`, { recursive: true, force: true }); optimize(o, use, copy, `warm-${use}s`); }
 } else if (phase === 'report') {
-  const rows = half(1).map((o) => ({ o, c: summary(o, 'cold'), w: summary(o, 'warm') })).filter((r) => r.c && r.w);
+  const budgets = existsSync(work) ? readdirSync(work).flatMap((d) => { const m = d.match(/^warm-(\d+)s$/); return m ? [Number(m[1])] : []; }).sort((a, b) => a - b) : [];
+  const rows = half(1).map((o) => ({ o, c: summary(o, 'cold'), w: budgets.map((b) => summary(o, `warm-${b}s`)) })).filter((r) => r.c && r.w.every(Boolean));
   const l = half(0).map((o) => summary(o, 'learn')).filter(Boolean);
   const md = [
-    `| object (unseen half) | sections | original | ${cold} s, no rules | ${use} s, learned DB | rules applied (of them during the search) | rules digest |`,
-    '|---|---|---|---|---|---|---|',
-    ...rows.map(({ o, c, w }) => `| ${o.replace(/^objs\//, '')} | ${c.sections} | ${c.before} | ${c.after} | ${w.after} | ${w.applied} (${w.during}) | ${w.digests || '-'} |`),
+    `| object (unseen half) | sections | original | ${cold} s, no rules | ${budgets.map((b) => `${b} s, learned DB | applied (during search, generalised)`).join(' | ')} |`,
+    `|---|---|---|---|${budgets.map(() => '---|---|').join('')}`,
+    ...rows.map(({ o, c, w }) => `| ${o.replace(/^objs\//, '')} | ${c.sections} | ${c.before} | ${c.after} | ${w.map((x) => `${x.after} | ${x.applied} (${x.during}, ${x.generalApplied})`).join(' | ')} |`),
     '',
     `Learning half: ${l.length} objects, ${l.reduce((t, s) => t + s.before, 0)} → ${l.reduce((t, s) => t + s.after, 0)} slots in ${learn} s each; ${l.reduce((t, s) => t + s.proved, 0)} proved window rewrites, ${l.reduce((t, s) => t + s.learned, 0)} rules learned.`,
-    `Unseen half: ${rows.length} objects; ${use} s with the database reaches at least the ${cold} s size without it on ${rows.filter((r) => r.w.after <= r.c.after).length}; strictly smaller on ${rows.filter((r) => r.w.after < r.c.after).length}; rules applied on ${rows.filter((r) => r.w.applied > 0).length} objects (${rows.reduce((t, r) => t + r.w.applied, 0)} applications).`,
-    `Totals: original ${rows.reduce((t, r) => t + r.c.before, 0)}, ${cold} s without rules ${rows.reduce((t, r) => t + r.c.after, 0)}, ${use} s with the database ${rows.reduce((t, r) => t + r.w.after, 0)}.`,
+    `Unseen half: ${rows.length} objects, original ${rows.reduce((t, r) => t + r.c.before, 0)} slots, ${cold} s without rules ${rows.reduce((t, r) => t + r.c.after, 0)}.`,
+    ...budgets.map((b, i) => `${b} s with the database: ${rows.reduce((t, r) => t + r.w[i].after, 0)} slots; at least the ${cold} s size without it on ${rows.filter((r) => r.w[i].after <= r.c.after).length} of ${rows.length} objects, strictly smaller on ${rows.filter((r) => r.w[i].after < r.c.after).length}; rules applied on ${rows.filter((r) => r.w[i].applied > 0).length} objects (${rows.reduce((t, r) => t + r.w[i].applied, 0)} applications, ${rows.reduce((t, r) => t + r.w[i].generalApplied, 0)} of generalised rules).`),
   ];
   process.stdout.write(md.join('\n') + '\n');
 } else {

@@ -6,7 +6,7 @@
 // database and --cold s without rules. Variants and run JSON under --work (not committed).
 // Usage: node scripts/rules-siblings.mjs [--cold 60] [--use 5] [--work /tmp/rw] [--db FILE]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +53,10 @@ function makeVariant(obj, section, out) {
 function optimize(file, section, seconds, rulesDb, json) {
   const r = k2lab(['optimize', file, '--section', section, '-o', json.replace(/\.json$/, '.opt.o'), '--time-limit', String(seconds), '--rules', rulesDb, '--json', json, '--quiet']);
   if (r.status !== 0) { process.stderr.write(`${file} ${section}: exit ${r.status}: ${r.stderr.trim().split('\n').pop()}\n`); return undefined; }
+  return readJson(json, section);
+}
+
+function readJson(json, section) {
   const j = JSON.parse(readFileSync(json, 'utf8'));
   const s = j.sections.find((x) => x.section === section);
   const rep = j.reports[0]?.rules;
@@ -74,8 +78,10 @@ for (const obj of objects) {
     if (!v) { process.stderr.write(`${obj} ${section}: no immediate to change away from the learned windows\n`); continue; }
     const copy = join(dir, 'warm.rules.sqlite');
     copyFileSync(db, copy); rmSync(`${copy}.lock`, { recursive: true, force: true });
-    const warm = optimize(variant, section, use, copy, variant.replace(/\.o$/, '.warm.json'));
-    const coldRun = optimize(variant, section, cold, 'none', variant.replace(/\.o$/, '.cold.json'));
+    const warm = optimize(variant, section, use, copy, variant.replace(/\.o$/, `.warm-${use}s.json`));
+    // The run without rules depends on the variant only: kept from an earlier invocation.
+    const coldJson = variant.replace(/\.o$/, `.cold-${cold}s.json`);
+    const coldRun = existsSync(coldJson) ? readJson(coldJson, section) : optimize(variant, section, cold, 'none', coldJson);
     if (!warm || !coldRun) continue;
     rows.push({ obj, section, ...v, warm, cold: coldRun });
     process.stderr.write(`${obj} ${section}: slot ${v.slot} imm ${v.imm}→${v.imm + 1}: ${coldRun.before} → ${cold} s no rules ${coldRun.after}, ${use} s with DB ${warm.after} (${warm.applied} applied)\n`);
@@ -88,5 +94,5 @@ const md = [
   '',
   `${use} s with the database reaches at least the ${cold} s size without it on ${rows.filter((r) => r.warm.after <= r.cold.after).length} of ${rows.length} variants; strictly smaller on ${rows.filter((r) => r.warm.after < r.cold.after).length}.`,
 ];
-writeFileSync(join(dir, 'table.md'), md.join('\n') + '\n');
+writeFileSync(join(dir, `table-${use}s.md`), md.join('\n') + '\n');
 process.stdout.write(md.join('\n') + '\n');
