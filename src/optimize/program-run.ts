@@ -55,8 +55,9 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
   let result: SearchResult, checkerName: string, z3Stats: Z3Stats | undefined, chains: ChainSummary[] | undefined;
   // The rule database: rules applied before the search (its start program), rules learned after it.
   const rulesPath = plan.z3 ? resolveRulesPath(r.rules) : undefined;
-  // In a time-bounded run its proofs stop with the search, and learning's with its own share (below).
-  let rulesEnd = searchEnd;
+  // In a time-bounded run the rules before the search may take the search's time (a proved rule is
+  // worth more than the search it saves), not the gate's; learning has its own share (below).
+  let rulesEnd = slot.endAt === undefined ? undefined : slot.endAt - GATE_MS;
   const rulesImpl = rulesPath && plan.z3 ? await createZ3Impl(plan.z3.impl) : undefined;
   const rules = rulesPath && rulesImpl
     ? rulesBeforeSearch(rulesPath, prog, plan.variants, slot.endAt !== undefined ? withDeadline(rulesImpl, () => rulesEnd) : rulesImpl, { ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}), ...(prog.section !== undefined ? { section: prog.section } : {}) })
