@@ -6,7 +6,7 @@
 //   warm:  every unseen object for --use s with a copy of the database (so no unseen object
 //          teaches another), into WORK/warm-USEs;
 //   report: the table (a column per warm budget run). Each run's JSON is kept under --work (not committed).
-// Usage: node scripts/rules-real-world.mjs PHASE [--learn 20] [--cold 60] [--use 5] [--work /tmp/rw] [--db FILE] [--limit N]
+// Usage: node scripts/rules-real-world.mjs PHASE [--learn 20] [--cold 60] [--use 5] [--work /tmp/rw] [--db FILE] [--limit N] [--resume]
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ function optimize(obj, seconds, rules, tag) {
   const dir = join(work, tag);
   mkdirSync(dir, { recursive: true });
   const json = join(dir, `${nameOf(obj)}.json`);
+  if (process.argv.includes('--resume') && existsSync(json)) return; // done by an earlier invocation
   const r = spawnSync(process.execPath, [join(root, 'bin', 'k2lab.js'), 'optimize', join(corpus, obj), '-o', join(dir, `${nameOf(obj)}.opt.o`),
     '--time-limit', String(seconds), '--rules', rules, '--json', json, '--quiet'], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) process.stderr.write(`${obj}: optimize exited ${r.status}: ${r.stderr.trim().split('\n').pop()}\n`);

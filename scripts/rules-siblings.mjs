@@ -73,6 +73,8 @@ for (const obj of objects) {
   const taught = j.reports.filter((r) => (r.rules?.learned ?? 0) > 0);
   for (const r of taught) {
     const section = j.sections.find((s) => s.section === r.benchmark || r.benchmark.endsWith(s.section))?.section ?? r.benchmark;
+    // A function of a section (SECTION:FUNCTION) is not located by this script: skipped.
+    if (section.includes(':')) { process.stderr.write(`${obj} ${section}: a function inside a section, skipped\n`); continue; }
     const variant = join(dir, `${nameOf(obj)}.${section.replace(/\W/g, '_')}.variant.o`);
     const v = makeVariant(obj, section, variant);
     if (!v) { process.stderr.write(`${obj} ${section}: no immediate to change away from the learned windows\n`); continue; }
