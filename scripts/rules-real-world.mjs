@@ -6,9 +6,9 @@
 //   warm:  every unseen object for --use s with a copy of the database (so no unseen object
 //          teaches another), into WORK/warm-USEs;
 //   report: the table (a column per warm budget run). Each run's JSON is kept under --work (not committed).
-// Usage: node scripts/rules-real-world.mjs PHASE [--learn 20] [--cold 60] [--use 5] [--work /tmp/rw] [--db FILE] [--limit N] [--resume]
+// Usage: node scripts/rules-real-world.mjs PHASE [--learn 20] [--cold 60] [--use 5 | --iterations N] [--work /tmp/rw] [--db FILE] [--limit N] [--resume]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +19,7 @@ const learn = Number(arg('learn', '20')), cold = Number(arg('cold', '60')), use 
 const work = resolve(arg('work', '/tmp/k2lab-rules-real-world'));
 const db = resolve(arg('db', join(work, 'learn.rules.sqlite')));
 const limit = Number(arg('limit', '1000'));
+const iterations = arg('iterations', undefined);
 const corpus = resolve(root, '..', 'shared', 'real-world');
 const objects = [...new Set(readFileSync(join(corpus, 'INDEX.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[0]))].sort();
 const half = (k) => objects.filter((_, i) => i % 2 === k).slice(0, limit);
@@ -29,8 +30,12 @@ function optimize(obj, seconds, rules, tag) {
   mkdirSync(dir, { recursive: true });
   const json = join(dir, `${nameOf(obj)}.json`);
   if (process.argv.includes('--resume') && existsSync(json)) return; // done by an earlier invocation
+  // --iterations N: bounded by N iterations (no time limit), the wall time is recorded beside the JSON.
+  const bound = iterations ? ['-n', String(iterations)] : ['--time-limit', String(seconds)];
+  const t0 = Date.now();
   const r = spawnSync(process.execPath, [join(root, 'bin', 'k2lab.js'), 'optimize', join(corpus, obj), '-o', join(dir, `${nameOf(obj)}.opt.o`),
-    '--time-limit', String(seconds), '--rules', rules, '--json', json, '--quiet'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    ...bound, '--rules', rules, '--json', json, '--quiet'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  writeFileSync(json.replace(/\.json$/, '.wall'), String(Date.now() - t0));
   if (r.status !== 0) process.stderr.write(`${obj}: optimize exited ${r.status}: ${r.stderr.trim().split('\n').pop()}\n`);
   else process.stderr.write(`${tag} ${obj}: ${summary(obj, tag)?.after}\n`);
 }
@@ -45,8 +50,12 @@ function summary(obj, tag) {
     before: j.sections.reduce((t, s) => t + s.before, 0), after: j.sections.reduce((t, s) => t + s.after, 0), sections: j.sections.length,
     applied: sum('applied'), during: sum('appliedDuringSearch'), learned: sum('learned'), proved: sum('provedRewrites'),
     generalApplied: sum('appliedGeneral'), digests: rules.map((x) => x.digest).join(' '),
+    wall: existsSync(f.replace(/\.json$/, '.wall')) ? Math.round(Number(readFileSync(f.replace(/\.json$/, '.wall'), 'utf8')) / 100) / 10 : NaN,
   };
 }
+
+const label = (b) => (b.startsWith('n') ? `-n ${b.slice(1)}` : `${b.slice(0, -1)} s`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (phase === 'learn') {
   rmSync(db, { force: true });
@@ -55,19 +64,19 @@ if (phase === 'learn') {
   for (const o of half(1)) optimize(o, cold, 'none', 'cold');
 } else if (phase === 'warm') {
   const copy = join(work, 'warm.rules.sqlite');
-  for (const o of half(1)) { copyFileSync(db, copy); rmSync(`${copy}.lock`, { recursive: true, force: true }); optimize(o, use, copy, `warm-${use}s`); }
+  for (const o of half(1)) { copyFileSync(db, copy); rmSync(`${copy}.lock`, { recursive: true, force: true }); optimize(o, use, copy, iterations ? `warm-n${iterations}` : `warm-${use}s`); }
 } else if (phase === 'report') {
-  const budgets = existsSync(work) ? readdirSync(work).flatMap((d) => { const m = d.match(/^warm-(\d+)s$/); return m ? [Number(m[1])] : []; }).sort((a, b) => a - b) : [];
-  const rows = half(1).map((o) => ({ o, c: summary(o, 'cold'), w: budgets.map((b) => summary(o, `warm-${b}s`)) })).filter((r) => r.c && r.w.every(Boolean));
+  const budgets = existsSync(work) ? readdirSync(work).flatMap((d) => { const m = d.match(/^warm-(\d+s|n\d+)$/); return m ? [m[1]] : []; }).sort() : [];
+  const rows = half(1).map((o) => ({ o, c: summary(o, 'cold'), w: budgets.map((b) => summary(o, `warm-${b}`)) })).filter((r) => r.c && r.w.every(Boolean));
   const l = half(0).map((o) => summary(o, 'learn')).filter(Boolean);
   const md = [
-    `| object (unseen half) | sections | original | ${cold} s, no rules | ${budgets.map((b) => `${b} s, learned DB | applied (during search, generalised)`).join(' | ')} |`,
+    `| object (unseen half) | sections | original | ${cold} s, no rules | ${budgets.map((b) => `${label(b)}, learned DB | applied (during search, generalised)`).join(' | ')} |`,
     `|---|---|---|---|${budgets.map(() => '---|---|').join('')}`,
     ...rows.map(({ o, c, w }) => `| ${o.replace(/^objs\//, '')} | ${c.sections} | ${c.before} | ${c.after} | ${w.map((x) => `${x.after} | ${x.applied} (${x.during}, ${x.generalApplied})`).join(' | ')} |`),
     '',
     `Learning half: ${l.length} objects, ${l.reduce((t, s) => t + s.before, 0)} → ${l.reduce((t, s) => t + s.after, 0)} slots in ${learn} s each; ${l.reduce((t, s) => t + s.proved, 0)} proved window rewrites, ${l.reduce((t, s) => t + s.learned, 0)} rules learned.`,
     `Unseen half: ${rows.length} objects, original ${rows.reduce((t, r) => t + r.c.before, 0)} slots, ${cold} s without rules ${rows.reduce((t, r) => t + r.c.after, 0)}.`,
-    ...budgets.map((b, i) => `${b} s with the database: ${rows.reduce((t, r) => t + r.w[i].after, 0)} slots; at least the ${cold} s size without it on ${rows.filter((r) => r.w[i].after <= r.c.after).length} of ${rows.length} objects, strictly smaller on ${rows.filter((r) => r.w[i].after < r.c.after).length}; rules applied on ${rows.filter((r) => r.w[i].applied > 0).length} objects (${rows.reduce((t, r) => t + r.w[i].applied, 0)} applications, ${rows.reduce((t, r) => t + r.w[i].generalApplied, 0)} of generalised rules).`),
+    ...budgets.map((b, i) => `${label(b)} with the database${b.startsWith('n') ? ` (wall time per object: median ${median(rows.map((r) => r.w[i].wall))} s, max ${Math.max(...rows.map((r) => r.w[i].wall))} s)` : ''}: ${rows.reduce((t, r) => t + r.w[i].after, 0)} slots; at least the ${cold} s size without it on ${rows.filter((r) => r.w[i].after <= r.c.after).length} of ${rows.length} objects, strictly smaller on ${rows.filter((r) => r.w[i].after < r.c.after).length}; rules applied on ${rows.filter((r) => r.w[i].applied > 0).length} objects (${rows.reduce((t, r) => t + r.w[i].applied, 0)} applications, ${rows.reduce((t, r) => t + r.w[i].generalApplied, 0)} of generalised rules).`),
   ];
   process.stdout.write(md.join('\n') + '\n');
 } else {

@@ -4,7 +4,7 @@
 // immediate of a `mov`/conditional-jump instruction changed by one, in a slot at least 3 slots away
 // from every learned window of that section name — optimized for --use s with a copy of the
 // database and --cold s without rules. Variants and run JSON under --work (not committed).
-// Usage: node scripts/rules-siblings.mjs [--cold 60] [--use 5] [--work /tmp/rw] [--db FILE]
+// Usage: node scripts/rules-siblings.mjs [--cold 60] [--use 5 | --iterations N] [--work /tmp/rw] [--db FILE]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, d) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : d; };
 const cold = Number(arg('cold', '60')), use = Number(arg('use', '5'));
+// --iterations N: the run with the database bounded by N iterations instead (its wall time is shown).
+const iterations = arg('iterations', undefined);
+const useTag = iterations ? `n${iterations}` : `${use}s`;
 const work = resolve(arg('work', '/tmp/k2lab-rules-real-world'));
 const db = resolve(arg('db', join(work, 'learn.rules.sqlite')));
 const corpus = resolve(root, '..', 'shared', 'real-world');
@@ -50,10 +53,11 @@ function makeVariant(obj, section, out) {
   return undefined;
 }
 
-function optimize(file, section, seconds, rulesDb, json) {
-  const r = k2lab(['optimize', file, '--section', section, '-o', json.replace(/\.json$/, '.opt.o'), '--time-limit', String(seconds), '--rules', rulesDb, '--json', json, '--quiet']);
+function optimize(file, section, seconds, rulesDb, json, bound = ['--time-limit', String(seconds)]) {
+  const t0 = Date.now();
+  const r = k2lab(['optimize', file, '--section', section, '-o', json.replace(/\.json$/, '.opt.o'), ...bound, '--rules', rulesDb, '--json', json, '--quiet']);
   if (r.status !== 0) { process.stderr.write(`${file} ${section}: exit ${r.status}: ${r.stderr.trim().split('\n').pop()}\n`); return undefined; }
-  return readJson(json, section);
+  return { ...readJson(json, section), wall: Math.round((Date.now() - t0) / 100) / 10 };
 }
 
 function readJson(json, section) {
@@ -80,21 +84,21 @@ for (const obj of objects) {
     if (!v) { process.stderr.write(`${obj} ${section}: no immediate to change away from the learned windows\n`); continue; }
     const copy = join(dir, 'warm.rules.sqlite');
     copyFileSync(db, copy); rmSync(`${copy}.lock`, { recursive: true, force: true });
-    const warm = optimize(variant, section, use, copy, variant.replace(/\.o$/, `.warm-${use}s.json`));
+    const warm = optimize(variant, section, use, copy, variant.replace(/\.o$/, `.warm-${useTag}.json`), iterations ? ['-n', iterations] : undefined);
     // The run without rules depends on the variant only: kept from an earlier invocation.
     const coldJson = variant.replace(/\.o$/, `.cold-${cold}s.json`);
     const coldRun = existsSync(coldJson) ? readJson(coldJson, section) : optimize(variant, section, cold, 'none', coldJson);
     if (!warm || !coldRun) continue;
     rows.push({ obj, section, ...v, warm, cold: coldRun });
-    process.stderr.write(`${obj} ${section}: slot ${v.slot} imm ${v.imm}→${v.imm + 1}: ${coldRun.before} → ${cold} s no rules ${coldRun.after}, ${use} s with DB ${warm.after} (${warm.applied} applied)\n`);
+    process.stderr.write(`${obj} ${section}: slot ${v.slot} imm ${v.imm}→${v.imm + 1}: ${coldRun.before} → ${cold} s no rules ${coldRun.after}, ${useTag} with DB ${warm.after} in ${warm.wall} s (${warm.applied} applied)\n`);
   }
 }
 const md = [
-  `| learned object | section | changed slot (imm) | original | ${cold} s, no rules | ${use} s, learned DB | rules applied (generalised) |`,
-  '|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.obj.replace(/^objs\//, '')} | ${r.section} | ${r.slot} (${r.imm} → ${r.imm + 1}) | ${r.cold.before} | ${r.cold.after} | ${r.warm.after} | ${r.warm.applied} (${r.warm.general}) |`),
+  `| learned object | section | changed slot (imm) | original | ${cold} s, no rules | ${iterations ? `-n ${iterations}` : `${use} s`}, learned DB | wall s | rules applied (generalised) |`,
+  '|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.obj.replace(/^objs\//, '')} | ${r.section} | ${r.slot} (${r.imm} → ${r.imm + 1}) | ${r.cold.before} | ${r.cold.after} | ${r.warm.after} | ${r.warm.wall} | ${r.warm.applied} (${r.warm.general}) |`),
   '',
-  `${use} s with the database reaches at least the ${cold} s size without it on ${rows.filter((r) => r.warm.after <= r.cold.after).length} of ${rows.length} variants; strictly smaller on ${rows.filter((r) => r.warm.after < r.cold.after).length}.`,
+  `${iterations ? `-n ${iterations}` : `${use} s`} with the database reaches at least the ${cold} s size without it on ${rows.filter((r) => r.warm.after <= r.cold.after).length} of ${rows.length} variants; strictly smaller on ${rows.filter((r) => r.warm.after < r.cold.after).length}.`,
 ];
-writeFileSync(join(dir, `table-${use}s.md`), md.join('\n') + '\n');
+writeFileSync(join(dir, `table-${useTag}.md`), md.join('\n') + '\n');
 process.stdout.write(md.join('\n') + '\n');
