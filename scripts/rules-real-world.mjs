@@ -67,16 +67,19 @@ if (phase === 'learn') {
   for (const o of half(1)) { copyFileSync(db, copy); rmSync(`${copy}.lock`, { recursive: true, force: true }); optimize(o, use, copy, iterations ? `warm-n${iterations}` : `warm-${use}s`); }
 } else if (phase === 'report') {
   const budgets = existsSync(work) ? readdirSync(work).flatMap((d) => { const m = d.match(/^warm-(\d+s|n\d+)$/); return m ? [m[1]] : []; }).sort() : [];
-  const rows = half(1).map((o) => ({ o, c: summary(o, 'cold'), w: budgets.map((b) => summary(o, `warm-${b}`)) })).filter((r) => r.c && r.w.every(Boolean));
+  const rows = half(1).map((o) => ({ o, c: summary(o, 'cold'), w: budgets.map((b) => summary(o, `warm-${b}`)) })).filter((r) => r.c && r.w.some(Boolean));
   const l = half(0).map((o) => summary(o, 'learn')).filter(Boolean);
   const md = [
     `| object (unseen half) | sections | original | ${cold} s, no rules | ${budgets.map((b) => `${label(b)}, learned DB | applied (during search, generalised)`).join(' | ')} |`,
     `|---|---|---|---|${budgets.map(() => '---|---|').join('')}`,
-    ...rows.map(({ o, c, w }) => `| ${o.replace(/^objs\//, '')} | ${c.sections} | ${c.before} | ${c.after} | ${w.map((x) => `${x.after} | ${x.applied} (${x.during}, ${x.generalApplied})`).join(' | ')} |`),
+    ...rows.map(({ o, c, w }) => `| ${o.replace(/^objs\//, '')} | ${c.sections} | ${c.before} | ${c.after} | ${w.map((x) => (x ? `${x.after} | ${x.applied} (${x.during}, ${x.generalApplied})` : '– | –')).join(' | ')} |`),
     '',
     `Learning half: ${l.length} objects, ${l.reduce((t, s) => t + s.before, 0)} → ${l.reduce((t, s) => t + s.after, 0)} slots in ${learn} s each; ${l.reduce((t, s) => t + s.proved, 0)} proved window rewrites, ${l.reduce((t, s) => t + s.learned, 0)} rules learned.`,
     `Unseen half: ${rows.length} objects, original ${rows.reduce((t, r) => t + r.c.before, 0)} slots, ${cold} s without rules ${rows.reduce((t, r) => t + r.c.after, 0)}.`,
-    ...budgets.map((b, i) => `${label(b)} with the database${b.startsWith('n') ? ` (wall time per object: median ${median(rows.map((r) => r.w[i].wall))} s, max ${Math.max(...rows.map((r) => r.w[i].wall))} s)` : ''}: ${rows.reduce((t, r) => t + r.w[i].after, 0)} slots; at least the ${cold} s size without it on ${rows.filter((r) => r.w[i].after <= r.c.after).length} of ${rows.length} objects, strictly smaller on ${rows.filter((r) => r.w[i].after < r.c.after).length}; rules applied on ${rows.filter((r) => r.w[i].applied > 0).length} objects (${rows.reduce((t, r) => t + r.w[i].applied, 0)} applications, ${rows.reduce((t, r) => t + r.w[i].generalApplied, 0)} of generalised rules).`),
+    ...budgets.map((b, i) => {
+      const rs = rows.filter((r) => r.w[i]);
+      return `${label(b)} with the database, ${rs.length} objects${b.startsWith('n') ? ` (wall time per object: median ${median(rs.map((r) => r.w[i].wall))} s, max ${Math.max(...rs.map((r) => r.w[i].wall))} s)` : ''}: ${rs.reduce((t, r) => t + r.w[i].after, 0)} slots (${rs.reduce((t, r) => t + r.c.after, 0)} after ${cold} s without rules, ${rs.reduce((t, r) => t + r.c.before, 0)} original); at least the ${cold} s size without it on ${rs.filter((r) => r.w[i].after <= r.c.after).length}, strictly smaller on ${rs.filter((r) => r.w[i].after < r.c.after).length}; rules applied on ${rs.filter((r) => r.w[i].applied > 0).length} objects (${rs.reduce((t, r) => t + r.w[i].applied, 0)} applications, ${rs.reduce((t, r) => t + r.w[i].generalApplied, 0)} of generalised rules).`;
+    }),
   ];
   process.stdout.write(md.join('\n') + '\n');
 } else {
