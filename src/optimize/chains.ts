@@ -18,6 +18,8 @@ import type { K2Params } from '../search/params.js';
 import { sameSlots, type Ranked } from '../search/topk.js';
 import type { Z3Choice } from '../search/variants.js';
 import type { Z3Stats } from '../verify/checker.js';
+import type { ApplyOutcome } from '../rules/apply.js';
+import type { Rule } from '../rules/rule.js';
 import type { SetSpec } from '../../variants/sets.js';
 
 /** What a chain worker is given (structured-cloned: plain data only). */
@@ -45,11 +47,15 @@ export interface ChainJob {
   start?: Insn[];
   /** Send back the window rewrites the chain proved (for the rule database to learn from). */
   collectRewrites?: boolean;
+  /** The run's rule snapshot: applied at the chain's window switches (needs `z3`). */
+  rules?: Rule[];
+  /** A program every window of which the parent already tried the rules on (not tried again). */
+  rulesTried?: Insn[];
 }
 
 export type ChainMessage =
   | { kind: 'progress'; iteration: number; bestPerf: number }
-  | { kind: 'done'; result: SearchResult; startMs: number; endMs: number; gcMs: number; checkerName: string; z3?: Z3Stats; rewrites?: ProvedRewrite[] }
+  | { kind: 'done'; result: SearchResult; startMs: number; endMs: number; gcMs: number; checkerName: string; z3?: Z3Stats; rewrites?: ProvedRewrite[]; rulesDuring?: ApplyOutcome[] }
   | { kind: 'error'; message: string; input: boolean };
 
 type Done = Extract<ChainMessage, { kind: 'done' }>;
@@ -75,6 +81,8 @@ export interface ChainsOutcome {
   z3?: Z3Stats;
   /** Proved window rewrites of every chain, in seed order (when the job asked for them). */
   rewrites: ProvedRewrite[];
+  /** Rules applied at the chains' window switches, in seed order (when the job sent rules). */
+  rulesDuring: ApplyOutcome[];
 }
 
 function runChain(job: ChainJob, onProgress: (iteration: number, bestPerf: number) => void): Promise<Done> {
@@ -110,6 +118,7 @@ export async function runChains(base: Omit<ChainJob, 'seed'>, seed: number, n: n
     gcMs: outs.reduce((s, o) => s + o.gcMs, 0),
     checkerName: outs[0]!.checkerName,
     rewrites: outs.flatMap((o) => o.rewrites ?? []),
+    rulesDuring: outs.flatMap((o) => o.rulesDuring ?? []),
     ...(z3s.length > 0 ? { z3: sumFields(z3s) } : {}),
   };
 }

@@ -14,7 +14,8 @@ import { buildReport, type RunReport } from '../search/run-report.js';
 import { DEFAULT_RLIMIT, type Z3Checker, type Z3Stats } from '../verify/checker.js';
 import { createChecker, createZ3Impl } from '../../variants/z3/index.js';
 import { resolveRulesPath } from '../rules/store.js';
-import { rulesAfterSearch, rulesBeforeSearch } from '../rules/run.js';
+import { learningDeadline, rulesAfterSearch, rulesBeforeSearch } from '../rules/run.js';
+import { withDeadline } from '../../variants/z3/deadline.js';
 import { runChains, type ChainSummary } from './chains.js';
 import { outputGate, type GateVerdict } from './gate.js';
 import type { Plan } from './plan.js';
@@ -54,8 +55,12 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
   let result: SearchResult, checkerName: string, z3Stats: Z3Stats | undefined, chains: ChainSummary[] | undefined;
   // The rule database: rules applied before the search (its start program), rules learned after it.
   const rulesPath = plan.z3 ? resolveRulesPath(r.rules) : undefined;
-  const rules = rulesPath && plan.z3
-    ? rulesBeforeSearch(rulesPath, prog, plan.variants, await createZ3Impl(plan.z3.impl), { ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}), ...(prog.section !== undefined ? { section: prog.section } : {}) })
+  // In a time-bounded run the rules before the search may take the search's time (a proved rule is
+  // worth more than the search it saves), not the gate's; learning has its own share (below).
+  let rulesEnd = slot.endAt === undefined ? undefined : slot.endAt - GATE_MS;
+  const rulesImpl = rulesPath && plan.z3 ? await createZ3Impl(plan.z3.impl) : undefined;
+  const rules = rulesPath && rulesImpl
+    ? rulesBeforeSearch(rulesPath, prog, plan.variants, slot.endAt !== undefined ? withDeadline(rulesImpl, () => rulesEnd) : rulesImpl, { ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}), ...(prog.section !== undefined ? { section: prog.section } : {}) })
     : undefined;
   const start = rules && rules.before.applied.length > 0 ? rules.before.insns : undefined;
   if (plan.chains === 1 && plan.bound === 'iterations') {
@@ -75,8 +80,10 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
       ...(searchEnd !== undefined ? { searchEndAt: searchEnd, deadlineAt: searchEnd } : {}),
       stop: plan.stop.buffer as SharedArrayBuffer, progress: slot.onProgress !== undefined,
       ...(start ? { start: start.map((x) => ({ ...x })) } : {}), ...(rules ? { collectRewrites: true } : {}),
+      ...(rules && rules.snapshot.rules.length > 0 ? { rules: [...rules.snapshot.rules], rulesTried: rules.before.insns } : {}),
     }, r.seed, plan.chains, slot.onProgress);
     for (const w of out.rewrites) rules?.onProvedRewrite(w);
+    rules?.during.push(...out.rulesDuring);
     result = out.result;
     checkerName = out.checkerName;
     z3Stats = out.z3;
@@ -85,6 +92,10 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
   }
   const cpu = process.cpuUsage(cpu0);
   const gcMs = (await gc.stop()) + chainsGcMs;
+  // Learning re-proves each rewrite, before the final proof so that a time-bounded run still fills
+  // the database: there, within a bounded share of the time left before the gate.
+  if (slot.endAt !== undefined) rulesEnd = learningDeadline(slot.endAt, GATE_MS);
+  const rulesReport = rules ? rulesAfterSearch(rules, rulesEnd) : undefined;
   const improved = result.best.perf < result.originalPerf;
   // The final proof may spend ten times a search query's resource limit, and no more than the slot's time.
   const prover = plan.z3 && improved && result.best.verified
@@ -96,8 +107,6 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
   } finally {
     prover?.dispose();
   }
-  // Learning re-proves each rewrite: in a time-bounded run only while the slot has time left.
-  const rulesReport = rules ? rulesAfterSearch(rules, slot.endAt) : undefined;
   const base = buildReport(result, {
     benchmark: prog.name, seed: r.seed, variants: plan.variants, runtimeProfile: r.runtimeProfile, checkerName, cpu, gcMs,
     originalInsns: prog.insns, bound: plan.bound,

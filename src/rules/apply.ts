@@ -12,9 +12,16 @@ import type { Program } from '../ebpf/program.js';
 import type { EquivalenceChecker } from '../search/equivalence.js';
 import { entryKindOf, exitSlots } from './learn.js';
 import { FRAME_POINTER, regOperands, shapeOf, type Rule } from './rule.js';
-import type { RuleStore } from './store.js';
+/** Where rules come from: the database itself, or a snapshot taken of it (snapshot.ts). */
+export interface RuleSource {
+  /** The pattern lengths present (to know which windows of a program to look up). */
+  lengths(): number[];
+  /** Rules whose pattern has one of these shapes, sorted by id. */
+  byShapes(shapes: readonly string[]): Rule[];
+}
 
-export interface AppliedRule { id: string; slot: number; saved: number; msToFind: number }
+/** `general`: the rule was a generalised one (not stored concrete). */
+export interface AppliedRule { id: string; slot: number; saved: number; msToFind: number; general: boolean }
 
 export interface ApplyOutcome {
   insns: Insn[];
@@ -89,7 +96,7 @@ export interface ApplyOptions {
   range?: readonly [number, number];
 }
 
-export function applyRules(program: Program, start: readonly Insn[], store: RuleStore, opts: ApplyOptions): ApplyOutcome {
+export function applyRules(program: Program, start: readonly Insn[], store: RuleSource, opts: ApplyOptions): ApplyOutcome {
   const t0 = performance.now();
   let cur = start.map((x) => ({ ...x }));
   const [lo, hi] = opts.range ?? [0, cur.length - 1];
@@ -119,10 +126,18 @@ export function applyRules(program: Program, start: readonly Insn[], store: Rule
       const e = p + rule.pattern.length - 1;
       if (!opts.safe(cand) || opts.checker.check(cand, program.insns, { start: cur, s: p, e }).verdict !== 'equal') { rejected++; continue; }
       cur = cand;
-      applied.push({ id: rule.id, slot: p, saved: rule.saved, msToFind: rule.msToFind });
+      applied.push({ id: rule.id, slot: p, saved: rule.saved, msToFind: rule.msToFind, general: rule.generality !== 'concrete' });
       p = e; // the next match starts after this window
       break;
     }
   }
   return { insns: cur, applied, consulted: [...consulted].sort(), rejected, ms: performance.now() - t0 };
+}
+
+/** Several outcomes as one (the last one's program; applications in order, consulted ids united). */
+export function mergeOutcomes(os: readonly ApplyOutcome[], insns: Insn[]): ApplyOutcome {
+  return {
+    insns, applied: os.flatMap((o) => o.applied), consulted: [...new Set(os.flatMap((o) => o.consulted))].sort(),
+    rejected: os.reduce((t, o) => t + o.rejected, 0), ms: os.reduce((t, o) => t + o.ms, 0),
+  };
 }

@@ -136,19 +136,25 @@ function learnOne(r: ProvedRewrite, s: number, e: number, ctx: LearnContext): Ru
   return proveRule(rule, ctx.impl, ctx.rlimit).ok ? rule : undefined;
 }
 
+/** A store to the stack at a fixed offset from r10 (the one memory access a `registers` rule may have: prove.ts observes it). */
+function isStackStore(x: Insn): boolean {
+  const kind = specOf(x.op, x.src, x.off, x.imm)?.kind;
+  return (kind === 'st' || kind === 'stx') && x.dst === FRAME_POINTER;
+}
+
 /**
  * The `registers` forms worth proving, most general first: every read register any scalar, then
- * with the constants the analysis knows. None when the window is not straight-line scalar code,
- * reads r10 or a pointer, or the replacement uses a register the pattern does not.
+ * with the constants the analysis knows. None when the window is not straight-line scalar code
+ * (stores to the stack at fixed offsets allowed), reads r10 otherwise or reads a pointer, or the replacement uses a register the pattern does not.
  */
 function generalisations(pattern: Insn[], replacement: Insn[], states: readonly (readonly AbsState[] | undefined)[], liveReal: number) {
   const code = [...pattern, ...replacement].filter((x) => !isNop(x));
-  if (code.some((x) => !SCALAR_KINDS.has(specOf(x.op, x.src, x.off, x.imm)?.kind ?? ''))) return [];
+  if (code.some((x) => !SCALAR_KINDS.has(specOf(x.op, x.src, x.off, x.imm)?.kind ?? '') && !isStackStore(x))) return [];
   const a = abstractRegisters(pattern, replacement);
   if (a.regs.length > MAX_ABSTRACT_REGS || a.regs.includes(FRAME_POINTER)) return [];
   const inPattern = abstractRegisters(pattern, []).regs;
   if (a.regs.length !== inPattern.length) return [];
-  if (code.some((x) => x.dst === FRAME_POINTER || (regOperands(x).src && x.src === FRAME_POINTER))) return [];
+  if (code.some((x) => (x.dst === FRAME_POINTER && !isStackStore(x)) || (regOperands(x).src && x.src === FRAME_POINTER))) return [];
   const reads = new Set([...readsBeforeWrites(pattern), ...readsBeforeWrites(replacement)]);
   const kinds = a.regs.map((real) => (reads.has(real) ? entryKindOf(states[real]) : 'any' as EntryKind));
   if (kinds.some((k) => k === undefined)) return [];

@@ -12,7 +12,8 @@ import type { Insn } from '../ebpf/insn.js';
 import { decodeProgram } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
 import { createZ3Checker, type Z3Impl } from '../verify/checker.js';
-import { instantiate, type Rule } from './rule.js';
+import { specOf } from '../ebpf/opcodes.js';
+import { FRAME_POINTER, instantiate, type Rule } from './rule.js';
 
 /** Registers an abstract id can be given in the synthetic program (r6 holds the packet pointer, r7 its end). */
 const ASSIGNABLE = [2, 3, 4, 5, 8, 9, 0, 1] as const;
@@ -23,19 +24,40 @@ export interface ProofOutcome { ok: boolean; detail: string }
 const ins = (op: number, dst: number, src: number, off: number, imm: number): Insn => ({ op, dst, src, off, imm });
 const XDP_DATA = 0, XDP_DATA_END = 4;
 
+/** What one general proof compares in r0: an abstract register, a stack dword (offset), or nothing. */
+export type Observed = { reg: number } | { stack: number } | undefined;
+
 /**
- * The synthetic program around `body` (pattern or replacement, abstract ids) with registers `regs`;
- * it returns abstract register `observe` in r0 (r0 = 2 when undefined).
+ * The 8-byte-aligned stack dwords a rule's stores touch (stores based on r10 are the only memory
+ * access a `registers` rule may have): the synthetic program fills them with symbolic values first.
  */
-export function syntheticProgram(body: readonly Insn[], rule: Pick<Rule, 'pre'>, regs: readonly number[], observe?: number): Insn[] {
+export function stackDwords(rule: Pick<Rule, 'pattern' | 'replacement'>): number[] {
+  const out = new Set<number>();
+  for (const x of [...rule.pattern, ...rule.replacement]) {
+    const spec = specOf(x.op, x.src, x.off, x.imm);
+    if (!spec || (spec.kind !== 'st' && spec.kind !== 'stx') || x.dst !== FRAME_POINTER) continue;
+    for (let d = Math.floor(x.off / 8) * 8; d <= Math.floor((x.off + spec.size - 1) / 8) * 8; d += 8) out.add(d);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * The synthetic program around `body` (pattern or replacement, abstract ids) with registers `regs`:
+ * the stack dwords the rule touches and the scalars it reads come from the packet; it returns what
+ * `observe` names in r0 (r0 = 2 when undefined).
+ */
+export function syntheticProgram(body: readonly Insn[], rule: Pick<Rule, 'pre' | 'pattern' | 'replacement'>, regs: readonly number[], observe?: Observed): Insn[] {
   const k = rule.pre.entry.length;
+  const dwords = stackDwords(rule);
   const out: Insn[] = [
     ins(0x61, 6, 1, XDP_DATA, 0), // r6 = data
     ins(0x61, 7, 1, XDP_DATA_END, 0), // r7 = data_end
     ins(0xbf, 8, 6, 0, 0), // r8 = r6
-    ins(0x07, 8, 0, 0, 8 * Math.max(k, 1)), // r8 += 8k
+    ins(0x07, 8, 0, 0, 8 * Math.max(k + dwords.length, 1)), // r8 += 8(k + dwords)
   ];
   const tail: Insn[] = [];
+  // Stack dwords first (through r0, which a register load may overwrite afterwards).
+  dwords.forEach((d, j) => out.push(ins(0x79, 0, 6, 8 * (k + j), 0), ins(0x7b, FRAME_POINTER, 0, d, 0)));
   for (let a = 0; a < k; a++) {
     const kind = rule.pre.entry[a]!;
     const r = regs[a]!;
@@ -46,7 +68,8 @@ export function syntheticProgram(body: readonly Insn[], rule: Pick<Rule, 'pre'>,
     if ((rule.pre.liveOut >> a) & 1) tail.push(ins(0x7b, 6, r, 8 * a, 0)); // *(u64 *)(r6 + 8a) = r
   }
   const loads = out.splice(4);
-  const result = observe === undefined ? ins(0xb7, 0, 0, 0, 2) : ins(0xbf, 0, regs[observe]!, 0, 0);
+  const result = observe === undefined ? ins(0xb7, 0, 0, 0, 2)
+    : 'reg' in observe ? ins(0xbf, 0, regs[observe.reg]!, 0, 0) : ins(0x79, 0, FRAME_POINTER, observe.stack, 0);
   const code = [...loads, ...instantiate(body, regs), ...tail, result, ins(0x95, 0, 0, 0, 0)];
   // if r8 > r7 goto the exit with r0 = 0 (past the code)
   return [...out, ins(0x2d, 8, 7, code.length, 0), ...code, ins(0xb7, 0, 0, 0, 0), ins(0x95, 0, 0, 0, 0)];
@@ -64,8 +87,10 @@ export function proveGeneral(rule: Rule, impl: Z3Impl, rlimit?: number): ProofOu
   const assignments = [forward, [...forward].reverse()];
   // One proof per live register, returned in r0: the whole-program query compares r0 exactly (its
   // packet comparison missed a differing 64-bit store in our tests, so the proof does not rely on it).
-  const observed: (number | undefined)[] = [];
-  for (let a = 0; a < k; a++) if ((rule.pre.liveOut >> a) & 1) observed.push(a);
+  // Every stack dword the rule stores to is compared too (the rule holds whatever they held before).
+  const observed: Observed[] = [];
+  for (let a = 0; a < k; a++) if ((rule.pre.liveOut >> a) & 1) observed.push({ reg: a });
+  for (const d of stackDwords(rule)) observed.push({ stack: d });
   if (observed.length === 0) observed.push(undefined);
   for (const regs of assignments) {
     for (const o of observed) {
@@ -73,10 +98,10 @@ export function proveGeneral(rule: Rule, impl: Z3Impl, rlimit?: number): ProofOu
       const candidate = syntheticProgram(rule.replacement, rule, regs, o);
       const checker = createZ3Checker(syntheticTarget(original), { impl, cache: false, ...(rlimit !== undefined ? { rlimit } : {}) });
       const r = checker.check(candidate, original);
-      if (r.verdict !== 'equal') return { ok: false, detail: `registers ${regs.map((x) => `r${x}`).join(',')}${o !== undefined ? `, a${o} live` : ''}: ${r.verdict}${checker.last?.reason ? ` (${checker.last.reason})` : ''}` };
+      if (r.verdict !== 'equal') return { ok: false, detail: `registers ${regs.map((x) => `r${x}`).join(',')}${o === undefined ? '' : 'reg' in o ? `, a${o.reg} live` : `, stack ${o.stack}`}: ${r.verdict}${checker.last?.reason ? ` (${checker.last.reason})` : ''}` };
     }
   }
-  return { ok: true, detail: `general: 2 register assignments × ${observed.length} live register(s)` };
+  return { ok: true, detail: `general: 2 register assignments × ${observed.length} observation(s)` };
 }
 
 /** The witness program of a rule, and its start and rewritten instruction lists. */
