@@ -23,7 +23,7 @@ function rowsOf(dir, isObject) {
       rows.push({
         program: name, section: s.section, before: s.before, passed: r.passes.insnsAfter, after: s.after,
         written: r.bestInsnCount < r.originalInsnCount, proof: r.verified, kernel: r.kernelCheck,
-        notWritten: r.notWritten ?? '', ms: r.passes.ms, proofs: r.passes.proofs, timedOut: r.passes.timedOut, wallS: Number(secs),
+        notWritten: r.notWritten ?? '', skipped: r.passes.skipped ?? '', ms: r.passes.ms, proofs: r.passes.proofs, timedOut: r.passes.timedOut, wallS: Number(secs),
         credit, error: '',
       });
     }
@@ -33,9 +33,9 @@ function rowsOf(dir, isObject) {
 
 const csvCell = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
 function writeCsv(file, rows) {
-  const head = ['program', 'section', 'insns_before', 'insns_after_passes', 'insns_written', 'proof', 'kernel', 'not_written', 'passes_ms', 'proofs', 'timed_out',
+  const head = ['program', 'section', 'insns_before', 'insns_after_passes', 'insns_written', 'proof', 'kernel', 'not_written', 'passes_not_run', 'passes_ms', 'proofs', 'timed_out',
     ...PASSES.flatMap((p) => [`${p}_removed`, `${p}_applied`, `${p}_refused`, `${p}_ms`]), 'error'];
-  const lines = rows.map((r) => [r.program, r.section, r.before ?? '', r.passed ?? '', r.after ?? '', r.proof ?? '', r.kernel ?? '', r.notWritten ?? '', r.ms ?? '', r.proofs ?? '', r.timedOut ?? '',
+  const lines = rows.map((r) => [r.program, r.section, r.before ?? '', r.passed ?? '', r.after ?? '', r.proof ?? '', r.kernel ?? '', r.notWritten ?? '', r.skipped ?? '', r.ms ?? '', r.proofs ?? '', r.timedOut ?? '',
     ...PASSES.flatMap((p) => { const c = r.credit?.[p]; return c ? [c.removed, c.applied, c.rejected, c.ms] : ['', '', '', '']; }), r.error].map(csvCell).join(','));
   writeFileSync(file, [head.join(','), ...lines].join('\n') + '\n');
 }
@@ -52,6 +52,7 @@ function summary(title, rows) {
     `| | instructions |`, `|---|---|`,
     `| before | ${before} |`, `| after the passes | ${passed} (−${before - passed}, ${(100 * (before - passed) / Math.max(before, 1)).toFixed(2)}%) |`,
     `| written (through the output gate) | ${written} (−${before - written}, ${(100 * (before - written) / Math.max(before, 1)).toFixed(2)}%) |`, '',
+    `Sections whose input fails our safety checker (no rewrite of it can pass it, so the passes do not run): ${ok.filter((r) => r.skipped).length} (${sum((r) => (r.skipped ? r.before : 0))} instructions).`,
     `Sections the passes shortened: ${changed.length}; of those written: ${changed.filter((r) => r.written).length}; not written: ${changed.filter((r) => !r.written).map((r) => `${r.program} ${r.section}: ${r.notWritten}`).join('; ') || 'none'}.`,
     `Mean saved per section: ${(ok.reduce((t, r) => t + (r.before - r.after) / r.before, 0) / Math.max(ok.length, 1) * 100).toFixed(2)}% (written slots).`,
     `Kernel verdict of what is written: ${Object.entries(kernel).map(([k, n]) => `${k} ${n}`).join(', ')}.`,

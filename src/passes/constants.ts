@@ -91,7 +91,7 @@ function proposeAt(ctx: PassContext, i: number): Proposal | undefined {
     }
     return undefined;
   }
-  if (spec.kind === 'stx' && ctx.stackPtrAt(i, x.dst)) {
+  if (spec.kind === 'stx' && ctx.storeImmOk(i, x.dst)) {
     const v = c(x.src);
     if (v === undefined) return undefined;
     const imm = spec.size === 8 ? imm64(v) : Number(BigInt.asIntN(32, v));

@@ -23,6 +23,13 @@ export class PassContext {
     return s && s.length === 1 && s[0]!.kind === 'const' ? s[0]!.value : undefined;
   }
 
+  /** Whether a store through register r before slot i may take an immediate (the kernel refuses BPF_ST to the context). */
+  storeImmOk(i: number, r: number): boolean {
+    if (r === 10) return true;
+    const s = this.states.before[i]?.[r];
+    return !!s && s.length > 0 && s.every((x) => x.kind === 'stack' || x.kind === 'map_value' || x.kind === 'pkt');
+  }
+
   /** Whether register r holds a stack pointer (r10 + constant) before slot i. */
   stackPtrAt(i: number, r: number): boolean {
     if (r === 10) return true;

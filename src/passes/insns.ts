@@ -87,3 +87,26 @@ export interface Proposal { s: number; e: number; replacement: Insn[] }
 
 /** A one-slot proposal. */
 export const at = (i: number, x: Insn): Proposal => ({ s: i, e: i, replacement: [x] });
+
+/** Slots a path from the entry reaches (jumps, both ways of a branch, local calls; exit ends a path). */
+export function reachableSlots(insns: readonly Insn[]): boolean[] {
+  const seen = new Array<boolean>(insns.length).fill(false);
+  const todo = [0];
+  while (todo.length > 0) {
+    const i = todo.pop()!;
+    if (i < 0 || i >= insns.length || seen[i]) continue;
+    seen[i] = true;
+    const x = insns[i]!, spec = specAt(x);
+    if (!spec) { todo.push(i + 1); continue; }
+    switch (spec.kind) {
+      case 'exit': break;
+      case 'ja': todo.push(i + 1 + x.off); break;
+      case 'ja32': todo.push(i + 1 + x.imm); break;
+      case 'jcond': todo.push(i + 1, i + 1 + x.off); break;
+      case 'lddw': seen[i + 1] = true; todo.push(i + 2); break;
+      case 'call': if (x.src === 1) todo.push(i + 1 + x.imm); todo.push(i + 1); break;
+      default: todo.push(i + 1);
+    }
+  }
+  return seen;
+}

@@ -3,8 +3,9 @@ import type { Pass } from './context.js';
 import { constants } from './constants.js';
 import { copies } from './copies.js';
 import { deadCode, unreachable } from './dead.js';
+import { loadMerge } from './load-merge.js';
 import { redundantLoads } from './loads.js';
 import { peephole } from './peephole.js';
 import { storeMerge } from './stores.js';
 
-export const PASSES: readonly Pass[] = [unreachable, constants, redundantLoads, copies, storeMerge, peephole, deadCode];
+export const PASSES: readonly Pass[] = [unreachable, constants, redundantLoads, copies, storeMerge, loadMerge, peephole, deadCode];

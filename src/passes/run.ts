@@ -12,7 +12,8 @@ import type { Program } from '../ebpf/program.js';
 import { InputError } from '../ebpf/errors.js';
 import type { EquivalenceChecker } from '../search/equivalence.js';
 import { PassContext } from './context.js';
-import { sameInsn } from './insns.js';
+import { reachableSlots, sameInsn } from './insns.js';
+import { isNop, NOP } from '../ebpf/k2-isa.js';
 import { PASSES } from './registry.js';
 
 export const PASS_NAMES: readonly string[] = PASSES.map((p) => p.name);
@@ -47,6 +48,8 @@ export interface PassesOutcome {
   ms: number;
   /** The deadline ended the passes before a fixed point. */
   timedOut: boolean;
+  /** Why no pass ran (the input itself fails the safety check: no rewrite of it could pass). */
+  skipped?: string;
 }
 
 export interface PassesOptions {
@@ -67,6 +70,7 @@ export function runPasses(program: Program, opts: PassesOptions): PassesOutcome 
   const refused = new Set<string>();
   let cur = program.insns.map((x) => ({ ...x }));
   let rounds = 0, proofs = 0, timedOut = false;
+  if (!opts.safe(cur)) return { insns: cur, credits, rounds, proofs, ms: Math.round((performance.now() - t0) * 100) / 100, timedOut, skipped: 'the input fails the safety check' };
   const late = (): boolean => opts.deadlineAt !== undefined && Date.now() >= opts.deadlineAt;
   for (let changed = true; changed && rounds < (opts.maxRounds ?? 12) && !timedOut;) {
     changed = false;
@@ -84,8 +88,10 @@ export function runPasses(program: Program, opts: PassesOptions): PassesOutcome 
         if (refused.has(key)) continue;
         const cand = cur.slice();
         for (let j = 0; j < p.replacement.length; j++) cand[p.s + j] = { ...p.replacement[j]! };
+        // Code the rewrite leaves unreachable (a decided branch) goes with it: the kernel refuses unreachable code.
+        const w = dropUnreachable(cand, p.s, p.e);
         proofs++;
-        if (!opts.safe(cand) || opts.checker.check(cand, program.insns, { start: cur, s: p.s, e: p.e }).verdict !== 'equal') {
+        if (!opts.safe(cand) || opts.checker.check(cand, program.insns, { start: cur, s: w.s, e: w.e }).verdict !== 'equal') {
           credit.rejected++;
           refused.add(key);
           continue;
@@ -93,7 +99,7 @@ export function runPasses(program: Program, opts: PassesOptions): PassesOutcome 
         credit.applied++;
         credit.removed += realInsnCount(cur) - realInsnCount(cand);
         cur = cand;
-        taken.push([p.s, p.e]);
+        taken.push([w.s, w.e]);
         changed = true;
       }
       credit.ms += performance.now() - p0;
@@ -101,4 +107,15 @@ export function runPasses(program: Program, opts: PassesOptions): PassesOutcome 
   }
   for (const c of credits) c.ms = Math.round(c.ms * 100) / 100;
   return { insns: cur, credits, rounds, proofs, ms: Math.round((performance.now() - t0) * 100) / 100, timedOut };
+}
+
+/** NOPs in place of the slots of `insns` no path reaches (in place); the window grown to cover them. */
+function dropUnreachable(insns: Insn[], s: number, e: number): { s: number; e: number } {
+  const seen = reachableSlots(insns);
+  for (let i = 0; i < insns.length; i++) {
+    if (seen[i] || isNop(insns[i]!)) continue;
+    insns[i] = { ...NOP };
+    s = Math.min(s, i); e = Math.max(e, i);
+  }
+  return { s, e };
 }

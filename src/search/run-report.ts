@@ -104,6 +104,7 @@ export interface PassesOutcomeLike {
   proofs: number;
   ms: number;
   timedOut: boolean;
+  skipped?: string;
 }
 
 /**
@@ -114,7 +115,7 @@ export interface PassesOutcomeLike {
 export function passesSection(o: PassesOutcomeLike, names: readonly string[], original: readonly Insn[], r: SearchResult): Record<string, unknown> {
   const after = realInsnCount(o.insns);
   return {
-    passes: { names: [...names], insnsBefore: realInsnCount(original), insnsAfter: after, rounds: o.rounds, proofs: o.proofs, ms: round(o.ms), timedOut: o.timedOut, credits: o.credits.map((c) => ({ ...c })) },
+    passes: { names: [...names], insnsBefore: realInsnCount(original), insnsAfter: after, rounds: o.rounds, proofs: o.proofs, ms: round(o.ms), timedOut: o.timedOut, ...(o.skipped ? { skipped: o.skipped } : {}), credits: o.credits.map((c) => ({ ...c })) },
     search: { insnsRemoved: Math.max(0, after - realInsnCount(r.best.insns)), ms: round(r.wallMs) },
   };
 }
