@@ -45,8 +45,7 @@ function summary(title, rows) {
   const sum = (f) => ok.reduce((t, r) => t + f(r), 0);
   const before = sum((r) => r.before), written = sum((r) => r.after), passed = sum((r) => r.passed);
   const changed = ok.filter((r) => r.passed < r.before);
-  const kernel = {};
-  for (const r of ok) kernel[r.kernel] = (kernel[r.kernel] ?? 0) + 1;
+  const verdicts = (rs) => { const k = {}; for (const r of rs) k[r.kernel] = (k[r.kernel] ?? 0) + 1; return Object.entries(k).map(([v, n]) => `${v} ${n}`).join(', ') || 'none'; };
   const lines = [`## ${title}`, '',
     `${rows.length} program sections; ${ok.length} through the passes; ${rows.length - ok.length} not (reason in the CSV's error column).`, '',
     `| | instructions |`, `|---|---|`,
@@ -55,7 +54,7 @@ function summary(title, rows) {
     `Sections whose input fails our safety checker (no rewrite of it can pass it, so the passes do not run): ${ok.filter((r) => r.skipped).length} (${sum((r) => (r.skipped ? r.before : 0))} instructions).`,
     `Sections the passes shortened: ${changed.length}; of those written: ${changed.filter((r) => r.written).length}; not written: ${changed.filter((r) => !r.written).map((r) => `${r.program} ${r.section}: ${r.notWritten}`).join('; ') || 'none'}.`,
     `Mean saved per section: ${(ok.reduce((t, r) => t + (r.before - r.after) / r.before, 0) / Math.max(ok.length, 1) * 100).toFixed(2)}% (written slots).`,
-    `Kernel verdict of what is written: ${Object.entries(kernel).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
+    `Kernel verdict of the sections written shortened (the passes' programs): ${verdicts(changed.filter((r) => r.written))}; of the others (the input as it was): ${verdicts(ok.filter((r) => !(r.passed < r.before && r.written)))}.`,
     `Passes time: total ${(sum((r) => r.ms) / 1000).toFixed(1)} s, median ${median(ok.map((r) => r.ms)).toFixed(0)} ms, max ${Math.max(0, ...ok.map((r) => r.ms)).toFixed(0)} ms per section; ${ok.filter((r) => r.timedOut).length} stopped by the time limit; ${sum((r) => r.proofs)} window proofs.`, '',
     '| pass | rewrites applied | instructions removed | proposals refused (safety or proof) | ms |', '|---|---|---|---|---|',
     ...PASSES.map((p) => `| ${p} | ${sum((r) => r.credit[p]?.applied ?? 0)} | ${sum((r) => r.credit[p]?.removed ?? 0)} | ${sum((r) => r.credit[p]?.rejected ?? 0)} | ${sum((r) => r.credit[p]?.ms ?? 0).toFixed(0)} |`), ''];

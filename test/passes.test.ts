@@ -213,6 +213,49 @@ test('load-merge: byte loads of a packet field assembled with shift and or becom
   assert.equal(credit(kept, 'load-merge').applied, 0);
 });
 
+const LOOKUP = `
+    r1 = 0
+    *(u32 *)(r10 - 4) = r1
+    r2 = r10
+    r2 += -4
+    ld_pseudo r1, 1, 1
+    call 1
+    if r0 == 0 goto +4`;
+const arrayMap = (text: string): Program => ({ ...prog(text), maps: [{ fd: 1, type: 2, keySize: 4, valueSize: 16, maxEntries: 1, name: 'm', flags: 0 }] });
+
+test('atomic-add: load, add, store of a map value becomes one atomic add; not when the loaded register is read after', async () => {
+  const p = arrayMap(`${LOOKUP}
+    r1 = *(u64 *)(r0 + 0)
+    r1 += 1
+    *(u64 *)(r0 + 0) = r1
+    r0 = 0
+    exit`);
+  const impl = await createZ3Impl(hasNative ? 'native-process' : 'reused-solver');
+  const o = passesWithZ3(p, { passes: ['atomic-add'], impl, variants: VARIANTS });
+  assert.equal(o.credits[0]!.removed, 1, disassemble(o.insns).join('\n'));
+  assert.match(disassemble(o.insns).join('\n'), /lock \*\(u64 \*\)\(r0 \+ 0\) \+= r1/);
+  const q = arrayMap(`${LOOKUP}
+    r1 = *(u64 *)(r0 + 0)
+    r1 += 1
+    *(u64 *)(r0 + 0) = r1
+    r0 = r1
+    exit`);
+  const k = passesWithZ3(q, { passes: ['atomic-add'], impl: await createZ3Impl(hasNative ? 'native-process' : 'reused-solver'), variants: VARIANTS });
+  assert.equal(k.credits[0]!.applied, 0);
+});
+
+test('constants: a comparison with a known left operand is turned around to take an immediate', async () => {
+  const o = await pass(`
+    r1 = *(u32 *)(r1 + 12)
+    r2 = 5
+    r0 = 1
+    if r2 > r1 goto +1
+    r0 = 2
+    exit`, ['constants', 'dead-code']);
+  assert.match(o.text.join('\n'), /if r1 < 5 goto \+1/);
+  assert.equal(o.after, 5);
+});
+
 test('an input that fails the safety check is left alone (no rewrite of it could pass)', async () => {
   const o = await pass('r0 = r1\nexit', 'all');
   assert.equal(o.skipped, 'the input fails the safety check');

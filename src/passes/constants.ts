@@ -57,6 +57,11 @@ export function jumpTaken(cond: JmpCond, width: 32 | 64, a: bigint, b: bigint): 
   }
 }
 
+/** Operation bits of the jump that tests `b op a` for `a op b`. */
+const FLIP: Record<JmpCond, number> = {
+  jeq: 0x10, jne: 0x50, jset: 0x40, jgt: 0xa0, jlt: 0x20, jge: 0xb0, jle: 0x30, jsgt: 0xc0, jslt: 0x60, jsge: 0xd0, jsle: 0x70,
+};
+
 /** The immediate standing for `v` as a `width`-bit operand, or undefined. */
 const immFor = (width: 32 | 64, v: bigint): number | undefined => (width === 32 ? Number(BigInt.asIntN(32, v)) : imm64(v));
 
@@ -88,6 +93,12 @@ function proposeAt(ctx: PassContext, i: number): Proposal | undefined {
     if (spec.usesSrcReg && b !== undefined) {
       const imm = immFor(spec.width, b);
       if (imm !== undefined) return at(i, ins(x.op & ~0x08, x.dst, 0, x.off, imm));
+    }
+    // A known left operand: the comparison turned around, so the constant becomes the immediate.
+    if (spec.usesSrcReg && a !== undefined && x.src !== x.dst) {
+      const imm = immFor(spec.width, a);
+      const flipped = FLIP[spec.cond!];
+      if (imm !== undefined) return at(i, ins((x.op & 0x07) | flipped, x.src, 0, x.off, imm));
     }
     return undefined;
   }
