@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [work, out, commit] = process.argv.slice(2);
-const PASSES = ['unreachable', 'constants', 'redundant-loads', 'copies', 'store-merge', 'peephole', 'dead-code'];
+const PASSES = ['unreachable', 'constants', 'redundant-loads', 'copies', 'store-merge', 'load-merge', 'atomic-add', 'peephole', 'dead-code'];
 
 function rowsOf(dir, isObject) {
   const rows = [];
@@ -63,7 +63,12 @@ function summary(title, rows) {
 function median(xs) { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : 0; }
 
 const k2 = rowsOf(join(work, 'k2'), false), rw = rowsOf(join(work, 'rw'), true);
+// K2's published count per benchmark (suite.json k2_reference), beside the passes' own.
+const suite = JSON.parse(readFileSync('../shared/k2-suite/suite.json', 'utf8'));
+const k2Count = Object.fromEntries(suite.benchmarks.map((b) => [b.name, b.k2_reference?.k2_instructions]));
+const k2Lines = ['| program | clang -O2 | after the passes | K2 (published, hours of search) | passes ms |', '|---|---|---|---|---|',
+  ...k2.map((r) => `| ${r.program} | ${r.before} | ${r.after} | ${k2Count[r.program] ?? '?'} | ${r.ms?.toFixed?.(0) ?? ''} |`), ''];
 writeCsv(join(out, 'k2-suite.csv'), k2);
 writeCsv(join(out, 'real-world.csv'), rw);
-writeFileSync(join(out, 'summary.md'), [`# Passes alone (commit ${commit})`, '', summary("K2's 11 programs", k2), summary('../shared/real-world', rw)].join('\n'));
+writeFileSync(join(out, 'summary.md'), [`# Passes alone (commit ${commit})`, '', summary("K2's 11 programs", k2), ...k2Lines, summary('../shared/real-world', rw)].join('\n'));
 process.stdout.write(readFileSync(join(out, 'summary.md'), 'utf8'));

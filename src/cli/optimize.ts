@@ -47,7 +47,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
     .option('z3-rlimit', { type: 'number', describe: 'Z3 resource limit per check (deterministic; default 20000000)' })
     .option('chains', { type: 'number', default: 1, describe: 'independent chains (seeds seed, seed+1, …), one worker thread (core) each' })
     .option('rules', { type: 'string', describe: 'rule database (SQLite) to apply rules from before the search and learn proved rewrites into, or "none"; default $K2LAB_RULES, else ~/.local/share/k2lab/rules.sqlite (with --checker z3)' })
-    .option('passes', { type: 'string', describe: 'proved compiler passes before the search: all, none or NAME,… (dead-code, unreachable, constants, redundant-loads, copies, store-merge, peephole); default all, none with K2 flags or --params-from' })
+    .option('passes', { type: 'string', describe: 'proved compiler passes before the search: all, none or NAME,… (unreachable, constants, redundant-loads, copies, store-merge, load-merge, atomic-add, peephole, dead-code); default all, none with K2 flags or --params-from' })
     .option('runtime-profile', { type: 'string', describe: 'run under a named set of Node/V8 flags (see k2lab variants)' })
     .example('$0 optimize prog.o -o prog.opt.o --time-limit 30', '')
     .example('$0 optimize ../shared/k2-suite/programs/xdp_exception --params-from ../shared/k2-suite/suite.json --bench xdp_exception -n 5000', '') as never,
