@@ -13,6 +13,7 @@ import { isNop, realInsnCount } from '../src/ebpf/k2-isa.js';
 import type { Program } from '../src/ebpf/program.js';
 import { parsePassList, passesWithZ3, runPasses, PASS_NAMES } from '../src/passes/index.js';
 import { createZ3Impl } from '../variants/z3/index.js';
+import { makePlan } from '../src/optimize/plan.js';
 import { resolveVariants } from '../variants/sets.js';
 import { fastChecker, hasNative } from './verify-util.js';
 
@@ -41,6 +42,14 @@ test('parsePassList: all, none, a list in registry order; an unknown name is a o
   assert.deepEqual(parsePassList('none'), []);
   assert.deepEqual(parsePassList('peephole,dead-code'), ['peephole', 'dead-code']);
   assert.throws(() => parsePassList('dead-code,inline'), /--passes: unknown pass 'inline'/);
+});
+
+test('optimize defaults: all passes for a user run, none with K2 flags or --params-from (the harness digests stay as they were)', () => {
+  const base = { input: 'p', sections: [], seed: 1, variantOverrides: [], checker: 'tests-only' as const, chains: 1, runtimeProfile: 'default', progress: false };
+  assert.deepEqual(makePlan({ ...base, k2Flags: {} }, 'p', Date.now()).passes, [...PASS_NAMES]);
+  assert.deepEqual(makePlan({ ...base, k2Flags: { n: 100 } }, 'p', Date.now()).passes, []);
+  assert.deepEqual(makePlan({ ...base, k2Flags: { n: 100 }, passes: 'copies,dead-code' }, 'p', Date.now()).passes, ['copies', 'dead-code']);
+  assert.throws(() => makePlan({ ...base, k2Flags: {}, passes: 'nope' }, 'p', Date.now()), /--passes: unknown pass 'nope'/);
 });
 
 test('dead-code: a register write nothing reads and a stack store nothing reads go; a store read later stays', async () => {
