@@ -143,6 +143,13 @@ test('copies: reads of a copy read the original and the move goes; not when the 
     r0 += r2
     exit`, ['copies']);
   assert.equal(credit(kept, 'copies').applied, 0);
+  // The original is overwritten by the last read of the copy (r6 = r0 … r0 = r6; exit): the move and then `r0 = r0` go.
+  const back = await pass(`
+    r0 = *(u32 *)(r1 + 12)
+    r6 = r0
+    r0 = r6
+    exit`, ['copies', 'peephole']);
+  assert.equal(back.after, 2, back.text.join('\n'));
 });
 
 test('store-merge: byte stores of constants to adjacent stack bytes become one word, then one double word', async () => {

@@ -46,7 +46,10 @@ function proposeAt(ctx: PassContext, i: number): Proposal | undefined {
     if (y !== x) changed = true;
     repl.push(y);
     if (eff.writes & bitA) return changed ? { s: i, e: k, replacement: repl } : undefined;
-    if (eff.writes & bitB) return undefined; // rA still live after rB changes
+    if (eff.writes & bitB) { // rB changes: fine when rA is dead from here on
+      const after = k + 1 < ctx.insns.length ? live[k + 1]! : 0;
+      return !(after & bitA) && !isControl(spec) && changed ? { s: i, e: k, replacement: repl } : undefined;
+    }
     if (isControl(spec)) {
       if (spec.kind !== 'jcond') return undefined;
       const t = k + 1 + x.off;
