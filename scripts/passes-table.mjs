@@ -52,6 +52,7 @@ function summary(title, rows) {
     `| before | ${before} |`, `| after the passes | ${passed} (−${before - passed}, ${(100 * (before - passed) / Math.max(before, 1)).toFixed(2)}%) |`,
     `| written (through the output gate) | ${written} (−${before - written}, ${(100 * (before - written) / Math.max(before, 1)).toFixed(2)}%) |`, '',
     `Sections whose input fails our safety checker (no rewrite of it can pass it, so the passes do not run): ${ok.filter((r) => r.skipped).length} (${sum((r) => (r.skipped ? r.before : 0))} instructions).`,
+    `On the ${ok.filter((r) => !r.skipped).length} sections the passes ran on: ${sum((r) => (r.skipped ? 0 : r.before))} → ${sum((r) => (r.skipped ? 0 : r.after))} instructions written (−${(100 * sum((r) => (r.skipped ? 0 : r.before - r.after)) / Math.max(1, sum((r) => (r.skipped ? 0 : r.before)))).toFixed(2)}%).`,
     `Sections the passes shortened: ${changed.length}; of those written: ${changed.filter((r) => r.written).length}; not written: ${changed.filter((r) => !r.written).map((r) => `${r.program} ${r.section}: ${r.notWritten}`).join('; ') || 'none'}.`,
     `Mean saved per section: ${(ok.reduce((t, r) => t + (r.before - r.after) / r.before, 0) / Math.max(ok.length, 1) * 100).toFixed(2)}% (written slots).`,
     `Kernel verdict of the sections written shortened (the passes' programs): ${verdicts(changed.filter((r) => r.written))}; of the others (the input as it was): ${verdicts(ok.filter((r) => !(r.passed < r.before && r.written)))}.`,
