@@ -14,7 +14,7 @@ import { runtimeProfileFlags } from '../../variants/runtime-profiles.js';
 type Args = Record<string, unknown> & {
   prog: string; seed: number; variants?: string; variant: string[]; 'time-limit'?: number; json?: string; out?: string;
   'params-from'?: string; bench?: string; 'prog-type'?: string; section: string[]; quiet: boolean;
-  checker: string; 'z3-rlimit'?: number; chains?: number; windows?: string; rules?: string; 'runtime-profile'?: string;
+  checker: string; 'z3-rlimit'?: number; chains?: number; windows?: string; rules?: string; passes?: string; 'runtime-profile'?: string;
 };
 
 function k2Flags<T>(y: Argv<T>): Argv<T> {
@@ -48,6 +48,7 @@ export const optimizeCommand: CommandModule<object, Args> = {
     .option('chains', { type: 'number', describe: 'independent chains (seeds seed, seed+1, …), one worker thread (core) each (default: one per core with a time limit alone, else 1)' })
     .option('windows', { type: 'string', choices: ['scheduled', 'k2'], describe: 'scheduled: a bandit picks windows by recent gain (default without K2 flags); k2: K2\'s list or automatic windows cycled every reset_win_niter (default with K2 flags/--params-from)' })
     .option('rules', { type: 'string', describe: 'rule database (SQLite) to apply rules from before the search and learn proved rewrites into, or "none"; default $K2LAB_RULES, else ~/.local/share/k2lab/rules.sqlite (with --checker z3)' })
+    .option('passes', { type: 'string', describe: 'proved compiler passes before the search: all, none or NAME,… (unreachable, constants, redundant-loads, copies, store-merge, load-merge, atomic-add, peephole, dead-code); default all, none with K2 flags or --params-from' })
     .option('runtime-profile', { type: 'string', describe: 'run under a named set of Node/V8 flags (see k2lab variants)' })
     .example('$0 optimize prog.o -o prog.opt.o --time-limit 30', '')
     .example('$0 optimize ../shared/k2-suite/programs/xdp_exception --params-from ../shared/k2-suite/suite.json --bench xdp_exception -n 5000', '') as never,
@@ -71,7 +72,8 @@ export const optimizeCommand: CommandModule<object, Args> = {
       k2Flags: k2, ...(a['params-from'] !== undefined ? { paramsFrom: a['params-from'] } : {}), ...(a.bench !== undefined ? { bench: a.bench } : {}),
       ...(a['time-limit'] !== undefined ? { timeLimitS: a['time-limit'] } : {}),
       checker: a.checker as 'z3' | 'tests-only', ...(a['z3-rlimit'] !== undefined ? { rlimit: a['z3-rlimit'] } : {}),
-      ...(a.chains !== undefined ? { chains: a.chains } : {}), ...(a.windows !== undefined ? { windows: a.windows as 'scheduled' | 'k2' } : {}), ...(a.rules !== undefined ? { rules: a.rules } : {}), runtimeProfile: profile,
+      ...(a.chains !== undefined ? { chains: a.chains } : {}), ...(a.windows !== undefined ? { windows: a.windows as 'scheduled' | 'k2' } : {}), ...(a.rules !== undefined ? { rules: a.rules } : {}),
+      ...(a.passes !== undefined ? { passes: a.passes } : {}), runtimeProfile: profile,
       progress: !a.quiet && a.json !== '-' && process.stderr.isTTY === true,
     }, startedAt);
     process.exitCode = exitCode;

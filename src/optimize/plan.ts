@@ -11,6 +11,7 @@ import type { VariantSet, Z3Choice } from '../search/variants.js';
 import { describeVariants } from '../search/variants.js';
 import { resolveVariants, type SetSpec } from '../../variants/sets.js';
 import { runnableZ3 } from '../../variants/z3/index.js';
+import { parsePassList, PASS_NAMES } from '../passes/index.js';
 
 /** What the CLI (or another caller) asks for, as plain data. */
 export interface OptimizeRequest {
@@ -38,6 +39,8 @@ export interface OptimizeRequest {
   windows?: 'scheduled' | 'k2';
   /** `--rules FILE|none`; undefined: $K2LAB_RULES, else the per-user database. */
   rules?: string;
+  /** `--passes all|none|NAME,…`; undefined: all, or none when K2 flags or --params-from are given. */
+  passes?: string;
   runtimeProfile: string;
   /** Show the progress line (the caller decides: a terminal, not --quiet, not JSON on stdout). */
   progress: boolean;
@@ -59,6 +62,8 @@ export interface Plan {
   deadlineAt: number | undefined;
   /** Ctrl-C sets element 0; the chains and the z3 deadline watch it. */
   stop: Int32Array;
+  /** The passes to run before the search (src/passes), in their order. */
+  passes: string[];
 }
 
 /**
@@ -96,6 +101,8 @@ export function makePlan(r: OptimizeRequest, programName: string, startedAt: num
     params, bound: timeLimitS === undefined ? 'iterations' : 'time',
     deadlineAt: timeLimitS === undefined ? undefined : startedAt + timeLimitS * 1000,
     stop: new Int32Array(new SharedArrayBuffer(4)),
+    // K2's flags keep the research harness's runs (and digests) as they were: no passes unless asked.
+    passes: r.passes !== undefined ? parsePassList(r.passes) : Object.keys(r.k2Flags).length > 0 || r.paramsFrom !== undefined ? [] : [...PASS_NAMES],
   };
 }
 

@@ -61,6 +61,9 @@ export function programSummary(o: ProgramOutcome): string {
   if (z) lines.push(`equivalence: ${r.equivalenceChecker}: ${z['queries']} queries (${z['solverChecks']} solver checks) in ${((z['ms'] ?? 0) / 1000).toFixed(2)} s; equal ${z['equal']}, not equal ${z['notEqual']}, unsafe ${z['unsafe']}, unknown ${z['unknown']} (unsupported ${z['unsupported']}, cut or failed ${z['solverErrors']}); cache hits ${z['cacheHits']}, counterexamples added ${r.counts.counterexamples}`);
   const u = r.rules;
   if (u) lines.push(`rules (${u.database}, digest ${u.digest}): ${u.applied} applied (${u.appliedDuringSearch} at window switches; perf −${u.savedPerf}, ${u.msApplying} ms; ${u.rejected} matches not proved), ${u.consulted} consulted; ${u.provedRewrites} proved rewrites → ${u.learned} new rules, ${u.known} known, ${u.notProved} not re-proved${u.notLearnedForTime > 0 ? `, ${u.notLearnedForTime} not tried (time up)` : ''} (${u.msLearning} ms)`);
+  const pr = (r as { passes?: { insnsBefore: number; insnsAfter: number; ms: number; proofs: number; timedOut: boolean; skipped?: string; credits: { pass: string; applied: number; removed: number; rejected: number; ms: number }[] } }).passes;
+  const sr = (r as { search?: { insnsRemoved: number } }).search;
+  if (pr) lines.push(`passes: ${pr.insnsBefore} → ${pr.insnsAfter} in ${(pr.ms / 1000).toFixed(2)} s (${pr.proofs} proofs${pr.timedOut ? ', stopped by the time limit' : ''}${pr.skipped ? `, not run: ${pr.skipped}` : ''}): ${pr.credits.filter((c) => c.applied > 0).map((c) => `${c.pass} −${c.removed} (${c.applied} rewrites)`).join(', ') || 'nothing'}; search −${sr?.insnsRemoved ?? 0}`);
   if (o.gate.optimized) lines.push('written program:', ...r.best.asm.map((l) => `  ${l}`));
   return lines.join('\n') + '\n';
 }

@@ -10,7 +10,9 @@ import { encodeProgram, type Insn } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
 import { testsOnly } from '../search/equivalence.js';
 import { runSearch, type SearchResult } from '../search/mcmc.js';
-import { buildReport, type RunReport } from '../search/run-report.js';
+import { buildReport, passesSection, type RunReport } from '../search/run-report.js';
+import { realInsnCount } from '../ebpf/k2-isa.js';
+import { passesWithZ3 } from '../passes/index.js';
 import { DEFAULT_RLIMIT, type Z3Checker, type Z3Stats } from '../verify/checker.js';
 import { createChecker, createZ3Impl } from '../../variants/z3/index.js';
 import { resolveRulesPath } from '../rules/store.js';
@@ -53,6 +55,11 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
   const cpu0 = process.cpuUsage();
   const searchEnd = slot.endAt === undefined ? undefined : slot.endAt - reserveMs(Math.max(0, slot.endAt - t0));
   let result: SearchResult, checkerName: string, z3Stats: Z3Stats | undefined, chains: ChainSummary[] | undefined;
+  // The passes first (proved window rewrites, up to half the search's time); the rules and the search start from their program.
+  const passes = plan.z3 && plan.passes.length > 0
+    ? passesWithZ3(prog, { passes: plan.passes, impl: await createZ3Impl(plan.z3.impl), variants: plan.variants, ...(searchEnd !== undefined ? { deadlineAt: (t0 + searchEnd) / 2 } : {}) })
+    : undefined;
+  const passed = passes && realInsnCount(passes.insns) < realInsnCount(prog.insns) ? passes.insns : undefined;
   // The rule database: rules applied before the search (its start program), rules learned after it.
   const rulesPath = plan.z3 ? resolveRulesPath(r.rules) : undefined;
   // In a time-bounded run the rules before the search may take the search's time (a proved rule is
@@ -60,9 +67,9 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
   let rulesEnd = slot.endAt === undefined ? undefined : slot.endAt - GATE_MS;
   const rulesImpl = rulesPath && plan.z3 ? await createZ3Impl(plan.z3.impl) : undefined;
   const rules = rulesPath && rulesImpl
-    ? rulesBeforeSearch(rulesPath, prog, plan.variants, slot.endAt !== undefined ? withDeadline(rulesImpl, () => rulesEnd) : rulesImpl, { ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}), ...(prog.section !== undefined ? { section: prog.section } : {}) })
+    ? rulesBeforeSearch(rulesPath, passed ? { ...prog, insns: passed } : prog, plan.variants, slot.endAt !== undefined ? withDeadline(rulesImpl, () => rulesEnd) : rulesImpl, { ...(r.rlimit !== undefined ? { rlimit: r.rlimit } : {}), ...(prog.section !== undefined ? { section: prog.section } : {}) })
     : undefined;
-  const start = rules && rules.before.applied.length > 0 ? rules.before.insns : undefined;
+  const start = rules && rules.before.applied.length > 0 ? rules.before.insns : passed;
   if (plan.chains === 1 && plan.bound === 'iterations') {
     const z3: Z3Checker | undefined = plan.z3 ? await createChecker(prog, plan.z3, r.rlimit) : undefined;
     result = runSearch(prog, plan.params, {
@@ -123,6 +130,7 @@ export async function optimizeProgram(prog: Program, plan: Plan, slot: ProgramSl
     kernelCheck: gate.kernel, ...(gate.kernelReason ? { kernelReason: gate.kernelReason } : {}),
     ...(gate.agreement ? { kernelAgreement: { inputs: gate.agreement.inputs, mismatches: gate.agreement.mismatches } } : {}),
     ...(z3Stats ? { z3: z3Stats } : {}), ...(chains ? { chains } : {}), ...(rulesReport ? { rules: rulesReport } : {}),
+    ...(passes ? passesSection(passes, plan.passes, prog.insns, result) : {}),
   };
   return { program: prog, result, gate, report, seconds: (Date.now() - t0) / 1000 };
 }

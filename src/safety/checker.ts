@@ -5,6 +5,7 @@
  * into a pending in-state at each jump target — no path enumeration.
  */
 import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
+import { isNop } from '../ebpf/k2-isa.js';
 import { OPS, PSEUDO, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
 import { SafetyViolation, Violation, type ErrorStrategy } from '../ebpf/violations.js';
 import { checkAlu } from './alu.js';
@@ -331,6 +332,8 @@ class Checker implements Core, SafetyChecker {
       const s = specs[i];
       if (s === undefined) continue; // NOP or LDDW second half
       // The kernel rejects code no path reaches ("unreachable insn"): never let it into an output.
+      // An unreachable `ja +0` NOP is fine: compaction leaves it out (the gate checks what is written).
+      if (!live && isNop(insns[i]!)) continue;
       if (!live) return this.errors.fail(Violation.Unreachable, i, 'unreachable instruction');
       const ins = insns[i]!;
       let v: Violation = Violation.None;

@@ -95,3 +95,27 @@ export function buildReport(r: SearchResult, c: ReportContext): RunReport {
 function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
+
+/** What the passes before the search did (src/passes hands its outcome in this shape). */
+export interface PassesOutcomeLike {
+  insns: readonly Insn[];
+  credits: readonly { pass: string; applied: number; removed: number; rejected: number; ms: number }[];
+  rounds: number;
+  proofs: number;
+  ms: number;
+  timedOut: boolean;
+  skipped?: string;
+}
+
+/**
+ * The RunReport's credit of the passes and of the search, separately: `passes` (each pass's
+ * applied rewrites, instructions removed, refused proposals and ms; real instructions before and
+ * after) and `search` (what the search removed from the passes' program, and its ms).
+ */
+export function passesSection(o: PassesOutcomeLike, names: readonly string[], original: readonly Insn[], r: SearchResult): Record<string, unknown> {
+  const after = realInsnCount(o.insns);
+  return {
+    passes: { names: [...names], insnsBefore: realInsnCount(original), insnsAfter: after, rounds: o.rounds, proofs: o.proofs, ms: round(o.ms), timedOut: o.timedOut, ...(o.skipped ? { skipped: o.skipped } : {}), credits: o.credits.map((c) => ({ ...c })) },
+    search: { insnsRemoved: Math.max(0, after - realInsnCount(r.best.insns)), ms: round(r.wallMs) },
+  };
+}
