@@ -162,7 +162,7 @@ const CASES: Case[] = [
   { name: 'packet bounds through a path-dependent offset (xdp1)', prog: XDP, code: Violation.PacketBounds,
     safe: [symbolic(2)], unsafe: [symbolic(3)] },
   { name: 'packet writes only where the program type allows them', prog: CGROUP, code: Violation.BadMemoryBase,
-    safe: ['r2 = *(u32 *)(r1 + 76)\nr3 = *(u32 *)(r1 + 80)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +2\nr0 = *(u8 *)(r2 + 0)\nexit\nr0 = 0\nexit'],
+    safe: ['r2 = *(u32 *)(r1 + 76)\nr3 = *(u32 *)(r1 + 80)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +3\nr0 = *(u8 *)(r2 + 0)\nr0 = 1\nexit\nr0 = 0\nexit'],
     unsafe: ['r2 = *(u32 *)(r1 + 76)\nr3 = *(u32 *)(r1 + 80)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +2\n*(u8 *)(r2 + 0) = 1\nr0 = 0\nexit\nr0 = 0\nexit'] },
   { name: 'map values: a null check first (also through a copy), then a pointer', prog: XDP, code: Violation.BadMemoryBase,
     safe: [lookup('if r0 == 0 goto +2\nr0 = *(u64 *)(r0 + 0)\nexit\nexit'), lookup('if r0 != 0 goto +1\nexit\nr0 = *(u64 *)(r0 + 0)\nexit'),

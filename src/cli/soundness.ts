@@ -10,10 +10,14 @@ import { writeFileAtomic } from '../common/atomic-write.js';
 import { builtinSuitePrograms, k2SuitePrograms, repoRoot } from '../common/paths.js';
 import { loadCorpus } from '../soundness/corpus.js';
 import { runHarness, type HarnessReport } from '../soundness/harness.js';
+import { compareSafety } from '../soundness/safety-kernel.js';
+import { safetyCsv, safetyMarkdown } from '../soundness/safety-report.js';
+import { gitCommit } from '../common/git.js';
+import { kernelUnavailableReason } from '../kernel/index.js';
 import { createZ3Checker } from '../verify/checker.js';
 import { createZ3Impl, nativeAvailable } from '../../variants/z3/index.js';
 
-interface Args { programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string }
+interface Args { programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string; 'safety-only': boolean; 'safety-out'?: string }
 
 const positiveInt = (name: string, v: number, min = 1): void => {
   if (!Number.isInteger(v) || v < min) throw new InputError(`--${name}: expected an integer ≥ ${min}, got ${v}`);
@@ -43,7 +47,9 @@ export const soundnessCommand: CommandModule<object, Args> = {
     .option('kernel-inputs', { type: 'number', default: 1000, describe: 'kernel test runs per mutant called equal (0: none)' })
     .option('kernel-verdicts', { type: 'boolean', default: true, describe: 'compare the verifier\'s verdict on mutants our safety checker accepts' })
     .option('time-limit', { type: 'number', describe: 'stop trying new mutants after this many seconds' })
-    .option('json', { type: 'string', describe: 'write the report as JSON to this file (- for stdout)' }) as never,
+    .option('json', { type: 'string', describe: 'write the report as JSON to this file (- for stdout)' })
+    .option('safety-only', { type: 'boolean', default: false, describe: 'only compare our safety checker\'s verdicts with the verifier\'s on every mutant (needs the kernel oracle)' })
+    .option('safety-out', { type: 'string', describe: 'with --safety-only: write PREFIX.md and PREFIX.csv' }) as never,
   handler: async (a) => {
     positiveInt('mutants', a.mutants);
     positiveInt('seed', a.seed, 0);
@@ -53,6 +59,21 @@ export const soundnessCommand: CommandModule<object, Args> = {
     const dirs = a.programs ?? [k2SuitePrograms, builtinSuitePrograms, join(repoRoot, '..', 'shared', 'real-world', 'objs')];
     const corpus = loadCorpus(dirs);
     if (corpus.programs.length === 0) throw new InputError(`no programs found under ${dirs.join(', ')}`);
+    if (a['safety-only']) {
+      const why = kernelUnavailableReason();
+      if (why) throw new InputError(`--safety-only needs the kernel oracle: ${why}`);
+      const r = compareSafety(corpus.programs, corpus.skipped, { mutants: a.mutants, seed: a.seed, ...(a['time-limit'] !== undefined ? { timeLimitMs: a['time-limit'] * 1000 } : {}), progress: (l) => process.stderr.write(`${l}\n`) });
+      const command = `k2lab ${process.argv.slice(2).join(' ')}`;
+      if (a.json) writeFileAtomic(a.json, JSON.stringify({ command, ...r }, null, 2) + '\n', { mkdir: true });
+      if (a['safety-out']) {
+        writeFileAtomic(`${a['safety-out']}.md`, safetyMarkdown(r, command, gitCommit() ?? 'unknown'), { mkdir: true });
+        writeFileAtomic(`${a['safety-out']}.csv`, safetyCsv(r), { mkdir: true });
+      }
+      process.stdout.write(`programs ${r.programs}, mutants ${r.mutants}: ${JSON.stringify(r.total)}\n`);
+      for (const h of r.holes) process.stdout.write(`HOLE ${h.program} (${h.mutation}): kernel: ${h.kernel}\n`);
+      if (r.holes.length > 0) process.exitCode = 1;
+      return;
+    }
     const impl = nativeAvailable() ? 'native-process' : 'reused-solver';
     const report = await runHarness(corpus.programs, corpus.skipped, {
       mutants: a.mutants, seed: a.seed, inputs: a.inputs, kernelInputs: a['kernel-inputs'], kernelVerdicts: a['kernel-verdicts'],

@@ -43,6 +43,10 @@ export function checkAlu(c: Core, ins: Insn, spec: OpSpec, pc: number): Violatio
   if (!usesSrc && ins.imm === 0 && (op === 'div' || op === 'sdiv' || op === 'mod' || op === 'smod')) {
     return c.errors.fail(Violation.DivisionByZero, pc, `${spec.name} by the immediate 0`);
   }
+  // The verifier refuses a shift by an immediate outside [0, width) ("invalid shift").
+  if (!usesSrc && (op === 'lsh' || op === 'rsh' || op === 'arsh') && (ins.imm < 0 || ins.imm >= spec.width)) {
+    return c.errors.fail(Violation.InvalidInstruction, pc, `${spec.name} by ${ins.imm}: shifts by an immediate must be in [0, ${spec.width})`);
+  }
   if ((op === 'add' || op === 'sub') && spec.width === 64) return addSub64(c, ins, op === 'sub', pc);
   if (!isScalarKind(kd) || !isScalarKind(ks)) return ptrFail(c, pc, `${spec.name} on a pointer`);
   // 32-bit add of an immediate to a known number stays known (mov32 + add32 pairs); the rest is unknown.

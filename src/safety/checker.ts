@@ -13,6 +13,7 @@ import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';
 import type { Core } from './core.js';
 import { checkCall } from './helper-args.js';
 import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
+import { checkReturn } from './return-range.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
 import {
   AUX, KIND, Kind, OFF, SYM, initTypes, mergeTypes, newTypeState, setReg, type Symbols, type TypeState,
@@ -330,6 +331,7 @@ class Checker implements Core, SafetyChecker {
           break;
         case Group.Exit:
           v = scalarOperand(this, 0, i, 'the return value');
+          if (v === Violation.None && this.info.returnRange) v = checkReturn(this, this.info.returnRange, i);
           live = false;
           break;
         case Group.Ja: {

@@ -7,6 +7,7 @@
 import { SK_BUFF_LAYOUT, XDP_MD_LAYOUT } from '../ebpf/contexts.js';
 import { MAP_TYPES, contextModelOf, type ContextModel, type MapDef, type ProgType } from '../ebpf/program.js';
 import { Kind } from './types.js';
+import { returnRangeOf, type Range } from './return-range.js';
 
 /** What the checker needs to know about the program besides its instructions. */
 export interface ProgramLike {
@@ -14,6 +15,8 @@ export interface ProgramLike {
   progType?: ProgType;
   k2InputType?: number;
   maxPktSize?: number;
+  /** ELF section (the expected attach type decides some types' return range). */
+  section?: string;
 }
 
 export const enum PacketAccess { None = 0, Read = 1, ReadWrite = 2 }
@@ -35,6 +38,8 @@ export interface ProgInfo {
   valueWritable: Uint8Array;
   /** fd → map index. */
   fdIndex: ReadonlyMap<number, number>;
+  /** The values r0 may hold at exit, when the type restricts them. */
+  returnRange: Range | undefined;
 }
 
 const BPF_F_RDONLY_PROG = 0x80;
@@ -65,6 +70,7 @@ export function progInfoOf(p: ProgramLike): ProgInfo {
     valueSize: new Int32Array(n),
     valueWritable: new Uint8Array(n),
     fdIndex: new Map(p.maps.map((m, i) => [m.fd, i])),
+    returnRange: returnRangeOf(p.progType, p.section),
   };
   p.maps.forEach((m, i) => {
     info.mapType[i] = m.type;
@@ -101,6 +107,8 @@ export function ctxLoad(info: ProgInfo, off: number, size: number): number {
     case 'raw':
       if (off < 0 || off + size > info.rawSize) return CTX_DENIED;
       if (!info.rawIsK2Packet && off % size !== 0) return CTX_DENIED;
+      // A tracepoint's first 8 bytes hold the kernel's pt_regs pointer: tp_prog_is_valid_access refuses them.
+      if (info.progType === 'tracepoint' && off < 8) return CTX_DENIED;
       return Kind.Scalar;
     default:
       return CTX_DENIED;

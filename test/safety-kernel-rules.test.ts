@@ -1,0 +1,62 @@
+/**
+ * Safety rules found by comparing our checker with the Linux verifier on mutants of real programs
+ * (`k2lab soundness --safety-only`, results/soundness/safety-vs-kernel.md): each mutant below was
+ * accepted by our checker and rejected by the kernel. A case is data: the program type (and
+ * section), a program the kernel accepts and one it rejects, with the kernel's reason. With the
+ * kernel oracle, the kernel's verdicts on the same programs are checked too; then a small seeded
+ * comparison over K2's suite must find no mutant we accept and the kernel rejects.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { assemble } from '../src/ebpf/asm.js';
+import type { Program, ProgType } from '../src/ebpf/program.js';
+import { createSafetyChecker } from '../src/safety/checker.js';
+import { Violation } from '../src/ebpf/violations.js';
+import { resultCodes } from '../variants/errors/result-codes.js';
+import { bitset } from '../variants/safety-state/bitset.js';
+import { kernelUnavailableReason } from '../src/kernel/index.js';
+import { kernelVerdict } from '../src/soundness/agree.js';
+import { loadCorpus } from '../src/soundness/corpus.js';
+import { compareSafety } from '../src/soundness/safety-kernel.js';
+import { sharedAvailable, sharedDir } from './paths.js';
+
+interface Case { name: string; progType: ProgType; section?: string; maxPktSize?: number; accepted: string; rejected: string; kernel: RegExp }
+
+const CASES: Case[] = [
+  { name: 'shifts by an immediate within the operand width', progType: 'xdp', accepted: 'r0 = 1\nr0 <<= 63\nr0 = 2\nw0 <<= 31\nr0 = 2\nexit', rejected: 'r0 = 1\nr0 <<= 64\nr0 = 2\nexit', kernel: /invalid shift 64/ },
+  { name: '32-bit shifts by an immediate below 32', progType: 'xdp', accepted: 'r0 = 2\nw0 >>= 31\nexit', rejected: 'r0 = 2\nw0 s>>= 32\nexit', kernel: /invalid shift 32/ },
+  { name: 'tracepoint contexts: the first 8 bytes are not readable', progType: 'tracepoint', section: 'tracepoint/syscalls/sys_enter_open', maxPktSize: 64, accepted: 'r0 = *(u32 *)(r1 + 8)\nexit', rejected: 'r0 = *(u32 *)(r1 + 4)\nexit', kernel: /invalid bpf_context access off=4/ },
+  { name: 'cgroup_skb egress returns [0, 3]', progType: 'cgroup_skb', section: 'cgroup_skb/egress', accepted: 'r0 = 3\nexit', rejected: 'r0 = 7\nexit', kernel: /should have been in \[0, 3\]/ },
+  { name: 'cgroup_skb ingress returns [0, 1]', progType: 'cgroup_skb', section: 'cgroup_skb/ingress', accepted: 'r0 = 1\nexit', rejected: 'r0 = 2\nexit', kernel: /should have been in \[0, 1\]/ },
+  { name: 'an unknown return value where the type restricts it', progType: 'cgroup_skb', section: 'cgroup_skb/ingress', accepted: 'r0 = *(u32 *)(r1 + 0)\nr0 = 0\nexit', rejected: 'r0 = *(u32 *)(r1 + 0)\nexit', kernel: /should have been in \[0, 1\]/ },
+  { name: 'cgroup sock_addr recvmsg hooks return 1', progType: 'cgroup_sock_addr', section: 'cgroup/recvmsg4', accepted: 'r0 = 1\nexit', rejected: 'r0 = 0\nexit', kernel: /should have been in \[1, 1\]/ },
+];
+
+const program = (c: Case, text: string): Program => ({
+  name: 'case', source: 'test', insns: assemble(text), maps: [], progType: c.progType, license: 'GPL',
+  ...(c.section ? { section: c.section } : {}), ...(c.maxPktSize ? { maxPktSize: c.maxPktSize } : {}),
+});
+const ours = (p: Program): Violation => createSafetyChecker(p, { state: bitset, errors: resultCodes(), allocation: 'pooled' }).check(p.insns);
+const noKernel = kernelUnavailableReason();
+
+for (const c of CASES) {
+  test(`safety as the kernel checks it: ${c.name}`, () => {
+    const ok = program(c, c.accepted), bad = program(c, c.rejected);
+    assert.equal(ours(ok), Violation.None, 'we accept what the kernel accepts');
+    assert.notEqual(ours(bad), Violation.None, 'we reject what the kernel rejects');
+    if (noKernel) return;
+    assert.deepEqual(kernelVerdict(ok), { accepted: true });
+    const kv = kernelVerdict(bad);
+    assert.ok('accepted' in kv && !kv.accepted, 'the kernel rejects it');
+    assert.match((kv as { reason: string }).reason, c.kernel);
+  });
+}
+
+test('seeded unsafe mutants of K2\'s suite: nothing we accept is rejected by the kernel', { skip: noKernel ?? (sharedAvailable ? false : `no ${sharedDir}`) }, () => {
+  const corpus = loadCorpus([join(sharedDir, 'k2-suite', 'programs')]);
+  const r = compareSafety(corpus.programs, corpus.skipped, { mutants: 300, seed: 3 });
+  assert.equal(r.programs, 11);
+  assert.deepEqual(r.holes, []);
+  assert.ok(r.total.bothReject > 50 && r.total.bothAccept > 50, JSON.stringify(r.total));
+});
