@@ -17,7 +17,7 @@ import { kernelUnavailableReason } from '../kernel/index.js';
 import { createZ3Checker } from '../verify/checker.js';
 import { createZ3Impl, nativeAvailable } from '../../variants/z3/index.js';
 
-interface Args { programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string; 'safety-only': boolean; 'safety-out'?: string }
+interface Args { programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string; 'safety-only': boolean; 'safety-out'?: string; rlimit?: number }
 
 const positiveInt = (name: string, v: number, min = 1): void => {
   if (!Number.isInteger(v) || v < min) throw new InputError(`--${name}: expected an integer ≥ ${min}, got ${v}`);
@@ -32,7 +32,7 @@ export function summary(r: HarnessReport): string {
     `equal mutants checked in the kernel: ${r.kernelChecked}${Object.keys(r.kernelSkipped).length ? ` (not: ${Object.entries(r.kernelSkipped).map(([k, n]) => `${n} ${k}`).join('; ')})` : ''}`,
     `kernel verdicts compared: ${r.kernelVerdictsCompared}; safety accepted / kernel rejected: ${r.safetyAcceptedKernelRejected.length}; safety rejected / kernel accepted: ${r.safetyRejectedKernelAccepted}`,
     `disagreements: ${r.disagreements}`,
-    `time: ${(r.ms / 1000).toFixed(1)} s`,
+    `time: ${(r.ms / 1000).toFixed(1)} s (${Object.entries(r.phaseMs).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)}`).join(', ')})`,
   ].join('\n');
 }
 
@@ -48,6 +48,7 @@ export const soundnessCommand: CommandModule<object, Args> = {
     .option('kernel-verdicts', { type: 'boolean', default: true, describe: 'compare the verifier\'s verdict on mutants our safety checker accepts' })
     .option('time-limit', { type: 'number', describe: 'stop trying new mutants after this many seconds' })
     .option('json', { type: 'string', describe: 'write the report as JSON to this file (- for stdout)' })
+    .option('rlimit', { type: 'number', describe: 'Z3 resource limit per check (default the search\'s); a query that exhausts it is unknown' })
     .option('safety-only', { type: 'boolean', default: false, describe: 'only compare our safety checker\'s verdicts with the verifier\'s on every mutant (needs the kernel oracle)' })
     .option('safety-out', { type: 'string', describe: 'with --safety-only: write PREFIX.md and PREFIX.csv' }) as never,
   handler: async (a) => {
@@ -56,6 +57,7 @@ export const soundnessCommand: CommandModule<object, Args> = {
     positiveInt('inputs', a.inputs);
     positiveInt('kernel-inputs', a['kernel-inputs'], 0);
     if (a['time-limit'] !== undefined) positiveInt('time-limit', a['time-limit']);
+    if (a.rlimit !== undefined) positiveInt('rlimit', a.rlimit);
     const dirs = a.programs ?? [k2SuitePrograms, builtinSuitePrograms, join(repoRoot, '..', 'shared', 'real-world', 'objs')];
     const corpus = loadCorpus(dirs);
     if (corpus.programs.length === 0) throw new InputError(`no programs found under ${dirs.join(', ')}`);
@@ -78,8 +80,9 @@ export const soundnessCommand: CommandModule<object, Args> = {
     const report = await runHarness(corpus.programs, corpus.skipped, {
       mutants: a.mutants, seed: a.seed, inputs: a.inputs, kernelInputs: a['kernel-inputs'], kernelVerdicts: a['kernel-verdicts'],
       ...(a['time-limit'] !== undefined ? { timeLimitMs: a['time-limit'] * 1000 } : {}),
-      checkerFor: async (p) => createZ3Checker(p, { impl: await createZ3Impl(impl), cache: true }),
+      checkerFor: async (p) => createZ3Checker(p, { impl: await createZ3Impl(impl), cache: true, ...(a.rlimit !== undefined ? { rlimit: a.rlimit } : {}) }),
       progress: (l) => process.stderr.write(`${l}\n`),
+      ...(a.json && a.json !== '-' ? { checkpoint: (r: HarnessReport) => writeFileAtomic(a.json!, JSON.stringify({ command: process.argv.slice(2).join(' '), partial: true, ...r }, null, 2) + '\n', { mkdir: true }) } : {}),
     });
     const json = JSON.stringify({ command: process.argv.slice(2).join(' '), ...report }, null, 2) + '\n';
     if (a.json === '-') process.stdout.write(json);
