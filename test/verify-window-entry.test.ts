@@ -62,6 +62,14 @@ for (const c of reentering) {
   });
 }
 
+test('window proofs: a BPF-to-BPF call inside the window is not encoded → unknown', async () => {
+  const insns = [MOV(6, 0), I(0x85, 0, 1, 0, 2), MOVR(0, 6), EXIT, MOV(0, 7), EXIT];
+  const p = rawProgram(insns);
+  const r = await windowVerdict(p, withSlot(insns, 2, MOV(0, 1)), 1, 2);
+  assert.equal(r.verdict, 'unknown');
+  assert.match(r.reason, /BPF-to-BPF calls are not encoded/);
+});
+
 test('window proofs: an exit inside the window with a different r0 is refuted', async () => {
   // if ctx[0] == 0 { return 1 } return r0 (= 2): the window is the early return.
   const p = rawProgram([MOV(0, 2), I(0x71, 2, 1, 0, 0), I(0x55, 2, 0, 2, 0), MOV(0, 1), EXIT, EXIT]);
