@@ -31,6 +31,15 @@ const CASES: Case[] = [
   { name: 'cgroup_skb ingress returns [0, 1]', progType: 'cgroup_skb', section: 'cgroup_skb/ingress', accepted: 'r0 = 1\nexit', rejected: 'r0 = 2\nexit', kernel: /should have been in \[0, 1\]/ },
   { name: 'an unknown return value where the type restricts it', progType: 'cgroup_skb', section: 'cgroup_skb/ingress', accepted: 'r0 = *(u32 *)(r1 + 0)\nr0 = 0\nexit', rejected: 'r0 = *(u32 *)(r1 + 0)\nexit', kernel: /should have been in \[0, 1\]/ },
   { name: 'cgroup sock_addr recvmsg hooks return 1', progType: 'cgroup_sock_addr', section: 'cgroup/recvmsg4', accepted: 'r0 = 1\nexit', rejected: 'r0 = 0\nexit', kernel: /should have been in \[1, 1\]/ },
+  { name: 'a stack pointer moved by an unbounded number', progType: 'xdp', accepted: 'r2 = r10\nr2 += -8\nr0 = 0\nexit', rejected: 'call 5\nr2 = r10\nr2 += r0\nr0 = 0\nexit', kernel: /math between fp pointer and register with unbounded min value/ },
+  { name: 'xdp_md.egress_ifindex only in devmap programs', progType: 'xdp', section: 'xdp', accepted: 'r0 = *(u32 *)(r1 + 16)\nr0 = 2\nexit', rejected: 'r0 = *(u32 *)(r1 + 20)\nr0 = 2\nexit', kernel: /invalid bpf_context access off=20/ },
+  {
+    // pkt + 0 > data_end taken: the kernel marks that register past the end and refuses reads through it.
+    name: 'no access through a packet pointer on the edge where it is past data_end', progType: 'xdp',
+    accepted: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 8\nif r4 > r3 goto +4\nr5 = r2\nif r5 > r3 goto +0\nr0 = *(u8 *)(r2 + 5)\nexit\nr0 = 2\nexit',
+    rejected: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 8\nif r4 > r3 goto +3\nif r2 > r3 goto +0\nr0 = *(u8 *)(r2 + 5)\nexit\nr0 = 2\nexit',
+    kernel: /R2 offset is outside of the packet/,
+  },
 ];
 
 const program = (c: Case, text: string): Program => ({

@@ -138,7 +138,7 @@ const CASES: Case[] = [
     unsafe: ['r2 = 100\nr0 = *(u8 *)(r2 + 0)\nexit', 'r2 = r10\nif r1 == 0 goto +1\nr2 = 0\n*(u8 *)(r2 - 1) = 1\nr0 = 0\nexit',
       'r2 = *(u32 *)(r1 + 4)\nr0 = *(u8 *)(r2 + 0)\nexit'] },
   { name: 'XDP context: aligned 4-byte reads of xdp_md only', prog: XDP, code: Violation.ContextAccess,
-    safe: ['r0 = *(u32 *)(r1 + 12)\nexit', 'r0 = *(u32 *)(r1 + 20)\nexit'],
+    safe: ['r0 = *(u32 *)(r1 + 12)\nexit', 'r0 = *(u32 *)(r1 + 16)\nexit'],
     unsafe: ['r0 = *(u16 *)(r1 + 12)\nexit', 'r0 = *(u32 *)(r1 + 24)\nexit', 'r0 = *(u32 *)(r1 + 2)\nexit', 'r0 = 0\n*(u32 *)(r1 + 12) = r0\nexit',
       'r1 += 4\nr0 = *(u32 *)(r1 + 0)\nexit', 'r0 = *(u64 *)(r1 + 0)\nexit'] },
   { name: '__sk_buff: field sizes, cb[] writable, data only for direct-access types', prog: SOCK, code: Violation.ContextAccess,

@@ -100,6 +100,9 @@ function addSub64(c: Core, ins: Insn, sub: boolean, pc: number): Violation {
     setReg(t, d, kp, psym, off, t[AUX + p]!);
   } else if (!sub && kn === Kind.Const && psym === 0 && varOffsetOk(c, kp, nsym, noff + t[OFF + p]!)) {
     setReg(t, d, kp, nsym, noff + t[OFF + p]!, t[AUX + p]!);
+  } else if (kn !== Kind.Const || lowOf(c.syms, nsym, noff) < -PTR_OFF_LIMIT || highOf(c.syms, nsym, noff) > PTR_OFF_LIMIT) {
+    // The kernel refuses pointer math with a number it cannot bound ("math between … pointer and register with unbounded min value").
+    return ptrFail(c, pc, `r${p} ${sub ? '-' : '+'} r${n}: a pointer moved by a number we cannot bound`);
   } else {
     setReg(t, d, Kind.Mixed, 0, 0, 0); // a pointer at an offset we do not track: not dereferenceable
   }

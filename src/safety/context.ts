@@ -5,7 +5,7 @@
  * *_is_valid_access and may_access_direct_pkt_data, reduced to the fields we model).
  */
 import { SK_BUFF_LAYOUT, XDP_MD_LAYOUT } from '../ebpf/contexts.js';
-import { MAP_TYPES, contextModelOf, type ContextModel, type MapDef, type ProgType } from '../ebpf/program.js';
+import { MAP_TYPES, attachFromSection, contextModelOf, type ContextModel, type MapDef, type ProgType } from '../ebpf/program.js';
 import { Kind } from './types.js';
 import { returnRangeOf, type Range } from './return-range.js';
 
@@ -40,6 +40,8 @@ export interface ProgInfo {
   fdIndex: ReadonlyMap<number, number>;
   /** The values r0 may hold at exit, when the type restricts them. */
   returnRange: Range | undefined;
+  /** An XDP program for a devmap (it may read xdp_md.egress_ifindex). */
+  xdpDevmap: boolean;
 }
 
 const BPF_F_RDONLY_PROG = 0x80;
@@ -71,6 +73,7 @@ export function progInfoOf(p: ProgramLike): ProgInfo {
     valueWritable: new Uint8Array(n),
     fdIndex: new Map(p.maps.map((m, i) => [m.fd, i])),
     returnRange: returnRangeOf(p.progType, p.section),
+    xdpDevmap: p.section !== undefined && attachFromSection(p.section)?.expectedAttachType === 'xdp_devmap',
   };
   p.maps.forEach((m, i) => {
     info.mapType[i] = m.type;
@@ -85,6 +88,7 @@ export function progInfoOf(p: ProgramLike): ProgInfo {
 export const CTX_DENIED = -1;
 
 const X = XDP_MD_LAYOUT.fields, S = SK_BUFF_LAYOUT.fields;
+const XDP_EGRESS_IFINDEX = X.egress_ifindex!.offset;
 const XDP_DATA = X.data!.offset, XDP_DATA_END = X.data_end!.offset, XDP_DATA_META = X.data_meta!.offset, XDP_MD_SIZE = XDP_MD_LAYOUT.size;
 const SKB_SIZE = SK_BUFF_LAYOUT.size, SKB_CB = S.cb!.offset, SKB_CB_END = S.cb!.offset + S.cb!.size, SKB_TC_CLASSID = S.tc_classid!.offset;
 const SKB_DATA = S.data!.offset, SKB_DATA_END = S.data_end!.offset;
@@ -101,6 +105,8 @@ export function ctxLoad(info: ProgInfo, off: number, size: number): number {
   switch (info.model) {
     case 'xdp':
       if (size !== 4 || off < 0 || off >= XDP_MD_SIZE || off % 4 !== 0) return CTX_DENIED;
+      // egress_ifindex exists only for programs run from a devmap (xdp_is_valid_access).
+      if (off === XDP_EGRESS_IFINDEX && !info.xdpDevmap) return CTX_DENIED;
       return off === XDP_DATA ? Kind.Pkt : off === XDP_DATA_END ? Kind.PktEnd : off === XDP_DATA_META ? Kind.Mixed : Kind.Scalar;
     case 'skb':
       return skbAccess(info, off, size, false);
