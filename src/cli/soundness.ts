@@ -16,8 +16,9 @@ import { gitCommit } from '../common/git.js';
 import { kernelUnavailableReason } from '../kernel/index.js';
 import { createZ3Checker } from '../verify/checker.js';
 import { createZ3Impl, nativeAvailable } from '../../variants/z3/index.js';
+import { withDeadline } from '../../variants/z3/deadline.js';
 
-interface Args { programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string; 'safety-only': boolean; 'safety-out'?: string; rlimit?: number }
+interface Args { programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string; 'safety-only': boolean; 'safety-out'?: string; rlimit?: number; 'query-ms'?: number }
 
 const positiveInt = (name: string, v: number, min = 1): void => {
   if (!Number.isInteger(v) || v < min) throw new InputError(`--${name}: expected an integer ≥ ${min}, got ${v}`);
@@ -49,6 +50,7 @@ export const soundnessCommand: CommandModule<object, Args> = {
     .option('time-limit', { type: 'number', describe: 'stop trying new mutants after this many seconds' })
     .option('json', { type: 'string', describe: 'write the report as JSON to this file (- for stdout)' })
     .option('rlimit', { type: 'number', describe: 'Z3 resource limit per check (default the search\'s); a query that exhausts it is unknown' })
+    .option('query-ms', { type: 'number', describe: 'wall-clock cap per Z3 query (Z3\'s :timeout; the verdict is unknown when it is hit)' })
     .option('safety-only', { type: 'boolean', default: false, describe: 'only compare our safety checker\'s verdicts with the verifier\'s on every mutant (needs the kernel oracle)' })
     .option('safety-out', { type: 'string', describe: 'with --safety-only: write PREFIX.md and PREFIX.csv' }) as never,
   handler: async (a) => {
@@ -58,6 +60,7 @@ export const soundnessCommand: CommandModule<object, Args> = {
     positiveInt('kernel-inputs', a['kernel-inputs'], 0);
     if (a['time-limit'] !== undefined) positiveInt('time-limit', a['time-limit']);
     if (a.rlimit !== undefined) positiveInt('rlimit', a.rlimit);
+    if (a['query-ms'] !== undefined) positiveInt('query-ms', a['query-ms']);
     const dirs = a.programs ?? [k2SuitePrograms, builtinSuitePrograms, join(repoRoot, '..', 'shared', 'real-world', 'objs')];
     const corpus = loadCorpus(dirs);
     if (corpus.programs.length === 0) throw new InputError(`no programs found under ${dirs.join(', ')}`);
@@ -80,7 +83,14 @@ export const soundnessCommand: CommandModule<object, Args> = {
     const report = await runHarness(corpus.programs, corpus.skipped, {
       mutants: a.mutants, seed: a.seed, inputs: a.inputs, kernelInputs: a['kernel-inputs'], kernelVerdicts: a['kernel-verdicts'],
       ...(a['time-limit'] !== undefined ? { timeLimitMs: a['time-limit'] * 1000 } : {}),
-      checkerFor: async (p) => createZ3Checker(p, { impl: await createZ3Impl(impl), cache: true, ...(a.rlimit !== undefined ? { rlimit: a.rlimit } : {}) }),
+      checkerFor: async (p) => {
+        // Verdicts only (a refutation needs no counterexample here); with --query-ms each query gets its own deadline.
+        let until: number | undefined;
+        const c = createZ3Checker(p, { impl: withDeadline(await createZ3Impl(impl), () => until), cache: true, verdictOnly: true, ...(a.rlimit !== undefined ? { rlimit: a.rlimit } : {}) });
+        const check = c.check.bind(c);
+        c.check = (x, y, w) => { until = a['query-ms'] !== undefined ? Date.now() + a['query-ms'] : undefined; return check(x, y, w); };
+        return c;
+      },
       progress: (l) => process.stderr.write(`${l}\n`),
       ...(a.json && a.json !== '-' ? { checkpoint: (r: HarnessReport) => writeFileAtomic(a.json!, JSON.stringify({ command: process.argv.slice(2).join(' '), partial: true, ...r }, null, 2) + '\n', { mkdir: true }) } : {}),
     });
