@@ -40,6 +40,8 @@ const CASES: Case[] = [
     rejected: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 8\nif r4 > r3 goto +3\nif r2 > r3 goto +0\nr0 = *(u8 *)(r2 + 5)\nexit\nr0 = 2\nexit',
     kernel: /R2 offset is outside of the packet/,
   },
+  { name: 'tp_btf: a pointer argument takes no shifts', progType: 'tracing', section: 'tp_btf/xdp_cpumap_kthread', accepted: 'r6 = *(u64 *)(r1 + 8)\nr6 <<= 2\nr0 = 0\nexit', rejected: 'r6 = *(u64 *)(r1 + 32)\nr6 <<= 2\nr0 = 0\nexit', kernel: /pointer arithmetic with <<= operator prohibited/ },
+  { name: 'tp_btf: nothing past the last argument', progType: 'tracing', section: 'tp_btf/xdp_cpumap_enqueue', accepted: 'r0 = *(u64 *)(r1 + 24)\nr0 = 0\nexit', rejected: 'r0 = *(u64 *)(r1 + 32)\nr0 = 0\nexit', kernel: /invalid bpf_context access off=32/ },
 ];
 
 const program = (c: Case, text: string): Program => ({

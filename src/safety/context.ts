@@ -8,6 +8,7 @@ import { SK_BUFF_LAYOUT, XDP_MD_LAYOUT } from '../ebpf/contexts.js';
 import { MAP_TYPES, attachFromSection, contextModelOf, type ContextModel, type MapDef, type ProgType } from '../ebpf/program.js';
 import { Kind } from './types.js';
 import { returnRangeOf, type Range } from './return-range.js';
+import { tracingArgs } from './tracing-args.js';
 
 /** What the checker needs to know about the program besides its instructions. */
 export interface ProgramLike {
@@ -42,6 +43,8 @@ export interface ProgInfo {
   returnRange: Range | undefined;
   /** An XDP program for a devmap (it may read xdp_md.egress_ifindex). */
   xdpDevmap: boolean;
+  /** BTF-attached tracing programs: per u64 argument, whether it is a pointer (tracing-args.ts). */
+  tracingArgs: boolean[] | undefined;
 }
 
 const BPF_F_RDONLY_PROG = 0x80;
@@ -74,6 +77,7 @@ export function progInfoOf(p: ProgramLike): ProgInfo {
     fdIndex: new Map(p.maps.map((m, i) => [m.fd, i])),
     returnRange: returnRangeOf(p.progType, p.section),
     xdpDevmap: p.section !== undefined && attachFromSection(p.section)?.expectedAttachType === 'xdp_devmap',
+    tracingArgs: p.progType === 'tracing' ? tracingArgs(p.section) : undefined,
   };
   p.maps.forEach((m, i) => {
     info.mapType[i] = m.type;
@@ -111,6 +115,11 @@ export function ctxLoad(info: ProgInfo, off: number, size: number): number {
     case 'skb':
       return skbAccess(info, off, size, false);
     case 'raw':
+      if (info.progType === 'tracing') {
+        const args = info.tracingArgs;
+        if (!args || size !== 8 || off < 0 || off % 8 !== 0 || off / 8 >= args.length) return CTX_DENIED;
+        return args[off / 8] ? Kind.Mixed : Kind.Scalar;
+      }
       if (off < 0 || off + size > info.rawSize) return CTX_DENIED;
       if (!info.rawIsK2Packet && off % size !== 0) return CTX_DENIED;
       // A tracepoint's first 8 bytes hold the kernel's pt_regs pointer: tp_prog_is_valid_access refuses them.
