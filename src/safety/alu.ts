@@ -43,6 +43,10 @@ export function checkAlu(c: Core, ins: Insn, spec: OpSpec, pc: number): Violatio
   if (!usesSrc && ins.imm === 0 && (op === 'div' || op === 'sdiv' || op === 'mod' || op === 'smod')) {
     return c.errors.fail(Violation.DivisionByZero, pc, `${spec.name} by the immediate 0`);
   }
+  // The verifier refuses a shift by an immediate outside [0, width) ("invalid shift").
+  if (!usesSrc && (op === 'lsh' || op === 'rsh' || op === 'arsh') && (ins.imm < 0 || ins.imm >= spec.width)) {
+    return c.errors.fail(Violation.InvalidInstruction, pc, `${spec.name} by ${ins.imm}: shifts by an immediate must be in [0, ${spec.width})`);
+  }
   if ((op === 'add' || op === 'sub') && spec.width === 64) return addSub64(c, ins, op === 'sub', pc);
   if (!isScalarKind(kd) || !isScalarKind(ks)) return ptrFail(c, pc, `${spec.name} on a pointer`);
   // 32-bit add of an immediate to a known number stays known (mov32 + add32 pairs); the rest is unknown.
@@ -96,6 +100,9 @@ function addSub64(c: Core, ins: Insn, sub: boolean, pc: number): Violation {
     setReg(t, d, kp, psym, off, t[AUX + p]!);
   } else if (!sub && kn === Kind.Const && psym === 0 && varOffsetOk(c, kp, nsym, noff + t[OFF + p]!)) {
     setReg(t, d, kp, nsym, noff + t[OFF + p]!, t[AUX + p]!);
+  } else if (kn !== Kind.Const || lowOf(c.syms, nsym, noff) < -PTR_OFF_LIMIT || highOf(c.syms, nsym, noff) > PTR_OFF_LIMIT) {
+    // The kernel refuses pointer math with a number it cannot bound ("math between … pointer and register with unbounded min value").
+    return ptrFail(c, pc, `r${p} ${sub ? '-' : '+'} r${n}: a pointer moved by a number we cannot bound`);
   } else {
     setReg(t, d, Kind.Mixed, 0, 0, 0); // a pointer at an offset we do not track: not dereferenceable
   }

@@ -57,6 +57,9 @@ export function refineEdge(t: TypeState, syms: Symbols, ins: Insn, spec: OpSpec,
     return;
   }
   if (proven) markRange(t, syms, p);
+  // The other edge says pkt' ≥ data_end: the kernel marks that register as past the end (mark_pkt_end)
+  // and refuses any access through it, whatever was proved before; we stop treating it as a pointer.
+  else if (cond === 'jgt' || cond === 'jge' || cond === 'jlt' || cond === 'jle') setReg(t, p, Kind.Mixed, 0, 0, 0);
 }
 
 /**

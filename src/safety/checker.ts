@@ -14,6 +14,7 @@ import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';
 import type { Core } from './core.js';
 import { checkCall } from './helper-args.js';
 import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
+import { checkReturn } from './return-range.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
 import { fitsFocus, sameReadability, sameTypes, type After, type Focus } from './focus.js';
 import {
@@ -362,6 +363,7 @@ class Checker implements Core, SafetyChecker {
           break;
         case Group.Exit:
           v = scalarOperand(this, 0, i, 'the return value');
+          if (v === Violation.None && this.info.returnRange) v = checkReturn(this, this.info.returnRange, i);
           live = false;
           break;
         case Group.Ja: {

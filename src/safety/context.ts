@@ -5,8 +5,10 @@
  * *_is_valid_access and may_access_direct_pkt_data, reduced to the fields we model).
  */
 import { SK_BUFF_LAYOUT, XDP_MD_LAYOUT } from '../ebpf/contexts.js';
-import { MAP_TYPES, contextModelOf, type ContextModel, type MapDef, type ProgType } from '../ebpf/program.js';
+import { MAP_TYPES, attachFromSection, contextModelOf, type ContextModel, type MapDef, type ProgType } from '../ebpf/program.js';
 import { Kind } from './types.js';
+import { returnRangeOf, type Range } from './return-range.js';
+import { tracingArgs } from './tracing-args.js';
 
 /** What the checker needs to know about the program besides its instructions. */
 export interface ProgramLike {
@@ -14,6 +16,8 @@ export interface ProgramLike {
   progType?: ProgType;
   k2InputType?: number;
   maxPktSize?: number;
+  /** ELF section (the expected attach type decides some types' return range). */
+  section?: string;
 }
 
 export const enum PacketAccess { None = 0, Read = 1, ReadWrite = 2 }
@@ -35,6 +39,12 @@ export interface ProgInfo {
   valueWritable: Uint8Array;
   /** fd → map index. */
   fdIndex: ReadonlyMap<number, number>;
+  /** The values r0 may hold at exit, when the type restricts them. */
+  returnRange: Range | undefined;
+  /** An XDP program for a devmap (it may read xdp_md.egress_ifindex). */
+  xdpDevmap: boolean;
+  /** BTF-attached tracing programs: per u64 argument, whether it is a pointer (tracing-args.ts). */
+  tracingArgs: boolean[] | undefined;
 }
 
 const BPF_F_RDONLY_PROG = 0x80;
@@ -65,6 +75,9 @@ export function progInfoOf(p: ProgramLike): ProgInfo {
     valueSize: new Int32Array(n),
     valueWritable: new Uint8Array(n),
     fdIndex: new Map(p.maps.map((m, i) => [m.fd, i])),
+    returnRange: returnRangeOf(p.progType, p.section),
+    xdpDevmap: p.section !== undefined && attachFromSection(p.section)?.expectedAttachType === 'xdp_devmap',
+    tracingArgs: p.progType === 'tracing' ? tracingArgs(p.section) : undefined,
   };
   p.maps.forEach((m, i) => {
     info.mapType[i] = m.type;
@@ -79,6 +92,7 @@ export function progInfoOf(p: ProgramLike): ProgInfo {
 export const CTX_DENIED = -1;
 
 const X = XDP_MD_LAYOUT.fields, S = SK_BUFF_LAYOUT.fields;
+const XDP_EGRESS_IFINDEX = X.egress_ifindex!.offset;
 const XDP_DATA = X.data!.offset, XDP_DATA_END = X.data_end!.offset, XDP_DATA_META = X.data_meta!.offset, XDP_MD_SIZE = XDP_MD_LAYOUT.size;
 const SKB_SIZE = SK_BUFF_LAYOUT.size, SKB_CB = S.cb!.offset, SKB_CB_END = S.cb!.offset + S.cb!.size, SKB_TC_CLASSID = S.tc_classid!.offset;
 const SKB_DATA = S.data!.offset, SKB_DATA_END = S.data_end!.offset;
@@ -95,12 +109,21 @@ export function ctxLoad(info: ProgInfo, off: number, size: number): number {
   switch (info.model) {
     case 'xdp':
       if (size !== 4 || off < 0 || off >= XDP_MD_SIZE || off % 4 !== 0) return CTX_DENIED;
+      // egress_ifindex exists only for programs run from a devmap (xdp_is_valid_access).
+      if (off === XDP_EGRESS_IFINDEX && !info.xdpDevmap) return CTX_DENIED;
       return off === XDP_DATA ? Kind.Pkt : off === XDP_DATA_END ? Kind.PktEnd : off === XDP_DATA_META ? Kind.Mixed : Kind.Scalar;
     case 'skb':
       return skbAccess(info, off, size, false);
     case 'raw':
+      if (info.progType === 'tracing') {
+        const args = info.tracingArgs;
+        if (!args || size !== 8 || off < 0 || off % 8 !== 0 || off / 8 >= args.length) return CTX_DENIED;
+        return args[off / 8] ? Kind.Mixed : Kind.Scalar;
+      }
       if (off < 0 || off + size > info.rawSize) return CTX_DENIED;
       if (!info.rawIsK2Packet && off % size !== 0) return CTX_DENIED;
+      // A tracepoint's first 8 bytes hold the kernel's pt_regs pointer: tp_prog_is_valid_access refuses them.
+      if (info.progType === 'tracepoint' && off < 8) return CTX_DENIED;
       return Kind.Scalar;
     default:
       return CTX_DENIED;

@@ -86,19 +86,19 @@ export function kernelVerdict(p: Program): KernelVerdict | { error: string } {
 }
 
 /** Both programs in the kernel on `n` generated packets with the same seeded maps; undefined when they agree. */
-export function kernelDisagreement(p: Program, b: readonly Insn[], rng: Rng, n: number): Disagreement | undefined | { error: string } {
+export function kernelDisagreement(p: Program, b: readonly Insn[] | Program, rng: Rng, n: number): Disagreement | undefined | { error: string } {
   try {
-    return compareInKernel(p, b, rng, n);
+    return compareInKernel(p, 'insns' in b ? b : { ...p, insns: b.map((x) => ({ ...x })) }, rng, n);
   } catch (e) {
     return { error: (e as Error).message };
   }
 }
 
-function compareInKernel(p: Program, b: readonly Insn[], rng: Rng, n: number): Disagreement | undefined {
+function compareInKernel(p: Program, b: Program, rng: Rng, n: number): Disagreement | undefined | { error: string } {
   const la = kernel.loadProgram(p, { tailCallMarkers: true });
-  if (!la.accepted) return undefined;
-  const lb = kernel.loadProgram({ ...p, insns: b.map((x) => ({ ...x })) }, { tailCallMarkers: true });
-  if (!lb.accepted) { kernel.close(la); return undefined; }
+  if (!la.accepted) return { error: 'the kernel rejects the original' };
+  const lb = kernel.loadProgram(b, { tailCallMarkers: true });
+  if (!lb.accepted) { kernel.close(la); return { error: 'the kernel rejects the mutant' }; }
   const cpu = allowedCpus()[0] ?? 0;
   const unpin = pinToCpu(cpu);
   try {

@@ -18,6 +18,7 @@ import { bitset } from '../../variants/safety-state/bitset.js';
 import { resultCodes } from '../../variants/errors/result-codes.js';
 import { agreementInputs, interpreterDisagreement, kernelDisagreement, kernelRefusal, kernelVerdict, type Disagreement } from './agree.js';
 import { mutate } from './mutate.js';
+import { mutantProgram } from './safety-kernel.js';
 import { kernelUnavailableReason } from '../kernel/index.js';
 
 export interface HarnessOptions {
@@ -33,6 +34,8 @@ export interface HarnessOptions {
   timeLimitMs?: number;
   checkerFor(p: Program): Promise<Z3Checker>;
   progress?(line: string): void;
+  /** Called with the report so far every 100 mutants (a long run writes it out as it goes). */
+  checkpoint?(report: HarnessReport): void;
 }
 
 export interface Failure { program: string; mutation: string; original: string; mutant: string; disagreement: Disagreement }
@@ -57,7 +60,12 @@ export interface HarnessReport {
   safetyRejectedKernelAccepted: number;
   kernelVerdictsCompared: number;
   ms: number;
+  /** Where the time went (ms): setup (loading checks, self-proofs), then per mutant phase. */
+  phaseMs: Record<Phase, number>;
 }
+
+export const PHASES = ['setup', 'mutate', 'safety', 'kernelVerdict', 'tests', 'z3', 'interpreter', 'kernelRuns'] as const;
+export type Phase = (typeof PHASES)[number];
 
 const hexOf = (insns: readonly Insn[]): string => insns.map((x) => `${x.op},${x.dst},${x.src},${x.off},${x.imm}`).join(';');
 const bytecode = (insns: readonly Insn[]): string => {
@@ -85,7 +93,11 @@ export async function runHarness(programs: readonly Program[], skipped: { name: 
     programs: 0, skipped: [...skipped], mutants: 0, duplicates: 0, rejectedBySafety: 0, rejectedByTests: 0,
     verdicts: { equal: 0, notEqual: 0, unsafe: 0, unknown: 0 }, kernelChecked: 0, kernelSkipped: {}, disagreements: 0, failures: [],
     safetyAcceptedKernelRejected: [], safetyRejectedKernelAccepted: 0, kernelVerdictsCompared: 0, ms: 0,
+    phaseMs: Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>,
   };
+  let mark = performance.now();
+  /** Charges the time since the last lap to `phase`. */
+  const lap = (phase: Phase): void => { const now = performance.now(); rep.phaseMs[phase] += now - mark; mark = now; };
   const usable: { p: Program; checker: Z3Checker; tests: ReturnType<typeof generateInputs> }[] = [];
   for (const p of programs) {
     const tests = generateInputs(p, new Rng(opts.seed), 30);
@@ -100,23 +112,27 @@ export async function runHarness(programs: readonly Program[], skipped: { name: 
     usable.push({ p, checker, tests });
   }
   rep.programs = usable.length;
+  lap('setup');
   if (usable.length === 0) { rep.ms = performance.now() - t0; return rep; }
   const rng = new Rng(opts.seed);
   const seen = new Set<string>();
   const kernelOn = opts.kernelVerdicts && kernelUnavailableReason() === undefined;
   for (let k = 0; k < opts.mutants; k++) {
     if (opts.timeLimitMs !== undefined && performance.now() - t0 > opts.timeLimitMs) { opts.progress?.(`time limit reached after ${k} mutants`); break; }
+    if (k > 0 && k % 100 === 0) { rep.ms = performance.now() - t0; opts.checkpoint?.(rep); }
     if (k > 0 && k % 1000 === 0) opts.progress?.(`${k} mutants: ${JSON.stringify(rep.verdicts)}, ${rep.disagreements} disagreements`);
     const u = usable[k % usable.length]!;
     const { p } = u;
     rep.mutants++;
     const m = mutate(rng, p.insns);
     const key = m ? `${p.name}|${hexOf(m.insns)}` : '';
+    lap('mutate');
     if (!m || seen.has(key)) { rep.duplicates++; continue; }
     seen.add(key);
-    const mp = { ...p, insns: m.insns };
+    const mp = mutantProgram(p, m);
     const safety = createSafetyChecker(p, { state: bitset, errors: resultCodes(), allocation: 'pooled' });
     const safe = safety.check(m.insns) === Violation.None;
+    lap('safety');
     if (kernelOn && (safe || rng.int(8) === 0)) {
       const kv = kernelVerdict(mp);
       if ('error' in kv) { rep.kernelSkipped[`verifier error: ${kv.error}`] = (rep.kernelSkipped[`verifier error: ${kv.error}`] ?? 0) + 1; }
@@ -126,9 +142,14 @@ export async function runHarness(programs: readonly Program[], skipped: { name: 
       if (!safe && kv.accepted) rep.safetyRejectedKernelAccepted++;
       }
     }
+    lap('kernelVerdict');
     if (!safe) { rep.rejectedBySafety++; continue; }
-    if (!passesTests(p, m.insns, u.tests)) { rep.rejectedByTests++; continue; }
+    const passes = passesTests(p, m.insns, u.tests);
+    lap('tests');
+    if (!passes) { rep.rejectedByTests++; continue; }
     const r = u.checker.check(m.insns, p.insns);
+    if (r.ms > 5000) opts.progress?.(`slow query: ${p.name} (${m.what}) ${r.verdict} in ${(r.ms / 1000).toFixed(1)} s${u.checker.last?.reason ? `: ${u.checker.last.reason}` : ''}`);
+    lap('z3');
     if (r.verdict === 'not-equal') rep.verdicts.notEqual++;
     else if (r.verdict === 'unsafe') rep.verdicts.unsafe++;
     else if (r.verdict === 'unknown') rep.verdicts.unknown++;
@@ -140,11 +161,13 @@ export async function runHarness(programs: readonly Program[], skipped: { name: 
       opts.progress?.(`DISAGREEMENT ${p.name} (${m.what}) in the ${d.where}: ${d.detail}; input ${d.inputHex}`);
     };
     const d = interpreterDisagreement(p, p.insns, m.insns, agreementInputs(p, new Rng(opts.seed + k), opts.inputs));
+    lap('interpreter');
     if (d) { fail(d); continue; }
     const refusal = kernelRefusal(p);
     if (refusal || opts.kernelInputs === 0) { const why = refusal ?? 'kernel runs off'; rep.kernelSkipped[why] = (rep.kernelSkipped[why] ?? 0) + 1; continue; }
     rep.kernelChecked++;
-    const kd = kernelDisagreement(p, m.insns, new Rng(opts.seed + k), opts.kernelInputs);
+    const kd = kernelDisagreement(p, mp, new Rng(opts.seed + k), opts.kernelInputs);
+    lap('kernelRuns');
     if (kd && 'error' in kd) rep.kernelSkipped[`kernel error: ${kd.error}`] = (rep.kernelSkipped[`kernel error: ${kd.error}`] ?? 0) + 1;
     else if (kd) fail(kd);
   }

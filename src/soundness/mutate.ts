@@ -1,7 +1,8 @@
 /**
  * Seeded single mutations of a program, the kinds a careless rewrite makes: a changed immediate,
  * offset or register, a dropped instruction (jumps across it adjusted), two neighbours swapped, and
- * a changed helper argument (the last write of an argument register before a call). Plain data
+ * a changed helper argument (the last write of an argument register before a call); for the
+ * safety comparison also a removed check and another return value. Plain data
  * out: the mutant's slots and what was done, so a failure can be replayed.
  */
 import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
@@ -10,7 +11,9 @@ import { specOf } from '../ebpf/opcodes.js';
 import type { Rng } from '../common/rng.js';
 
 export const MUTATION_KINDS = ['imm', 'off', 'reg', 'drop', 'swap', 'helper-arg'] as const;
-export type MutationKind = (typeof MUTATION_KINDS)[number];
+/** Plus the edits that most often break what the verifier checks: a removed check, another return value. */
+export const UNSAFE_KINDS = [...MUTATION_KINDS, 'check', 'ret'] as const;
+export type MutationKind = (typeof UNSAFE_KINDS)[number];
 
 export interface Mutant { kind: MutationKind; slot: number; insns: Insn[]; what: string }
 
@@ -37,13 +40,24 @@ function newImm(rng: Rng, imm: number): number {
   return v | 0;
 }
 
-/** The program without slot i, forward jumps across it one shorter. */
+/** Where slot j's jump, subprogram call or callback reference lands (undefined: it has none). */
+function targetOf(x: Insn, j: number): number | undefined {
+  const k = kindOf(x);
+  if (k === 'jcond' || k === 'ja') return j + 1 + x.off;
+  if (k === 'ja32' || (k === 'call' && x.src === 1) || (x.op === LDDW_OPCODE && x.src === 4)) return j + 1 + x.imm;
+  return undefined;
+}
+
+/** The program without slot i, every jump, call and callback reference across it (either way) fixed. */
 function drop(insns: readonly Insn[], i: number): Insn[] {
   const out: Insn[] = [];
   insns.forEach((x, j) => {
     if (j === i) return;
-    if (isJump(x) && j < i && j + 1 + x.off > i) out.push({ ...x, off: x.off - 1 });
-    else out.push({ ...x });
+    const t = targetOf(x, j);
+    if (t === undefined || (j < i) === (t <= i)) { out.push({ ...x }); return; }
+    const delta = j < i ? -1 : 1;
+    const k = kindOf(x);
+    out.push(k === 'jcond' || k === 'ja' ? { ...x, off: x.off + delta } : { ...x, imm: x.imm + delta });
   });
   return out;
 }
@@ -108,12 +122,29 @@ export function mutateOnce(rng: Rng, insns: readonly Insn[], kind: MutationKind)
       else out[i]!.imm = rng.int(2) ? out[i]!.imm + pick(rng, [-8, 8, -4, 4, 1]) : newImm(rng, out[i]!.imm);
       return { kind, slot: i, insns: out, what: `slot ${i} (helper argument r${out[i]!.dst}): ${usesSrc ? `src r${insns[i]!.src} → r${out[i]!.src}` : `imm ${insns[i]!.imm} → ${out[i]!.imm}`}` };
     }
+    case 'check': {
+      // A conditional jump (a null, bounds or range check) made always taken or never taken.
+      const slots = hs.filter((i) => kindOf(insns[i]!) === 'jcond' && insns[i]!.off !== 0);
+      if (slots.length === 0) return undefined;
+      const i = pick(rng, slots), out = copy();
+      const taken = rng.int(2) === 0;
+      out[i] = { op: 0x05, dst: 0, src: 0, off: taken ? insns[i]!.off : 0, imm: 0 };
+      return { kind, slot: i, insns: out, what: `slot ${i}: check ${taken ? 'always taken' : 'removed'}` };
+    }
+    case 'ret': {
+      // The instruction before an exit replaced by r0 = imm (return values the program type may forbid).
+      const slots = hs.filter((i) => i + 1 < insns.length && kindOf(insns[i + 1]!) === 'exit' && isPlain(insns[i]!));
+      if (slots.length === 0) return undefined;
+      const i = pick(rng, slots), out = copy();
+      out[i] = { op: 0xb7, dst: 0, src: 0, off: 0, imm: pick(rng, [-1, 2, 3, 7, 0x7fffffff]) };
+      return { kind, slot: i, insns: out, what: `slot ${i}: r0 = ${out[i]!.imm} before the exit` };
+    }
   }
 }
 
 /** A mutant of a random applicable kind (tries the kinds in a random order). */
-export function mutate(rng: Rng, insns: readonly Insn[]): Mutant | undefined {
-  const order = [...MUTATION_KINDS];
+export function mutate(rng: Rng, insns: readonly Insn[], kinds: readonly MutationKind[] = MUTATION_KINDS): Mutant | undefined {
+  const order = [...kinds];
   for (let k = order.length - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j]!, order[k]!]; }
   for (const kind of order) { const m = mutateOnce(rng, insns, kind); if (m) return m; }
   return undefined;

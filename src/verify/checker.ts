@@ -33,6 +33,8 @@ export interface Z3CheckerOptions {
   impl: Z3Impl;
   cache: boolean;
   rlimit?: number;
+  /** Whole-program refutations without a counterexample (the soundness harness needs only verdicts). */
+  verdictOnly?: boolean;
 }
 
 export interface Z3Stats {
@@ -113,11 +115,12 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
       stats.queries++;
       const q = ask((session) => window
         ? runWindowQuery(session, program, window.start, candidate, window.s, window.e, livenessOf(window.start), { rlimit })
-        : runQuery(session, program, original, candidate, { rlimit }));
+        : runQuery(session, program, original, candidate, { rlimit, ...(opts.verdictOnly ? { verdictOnly: true } : {}) }));
       last = q;
       stats.solverChecks += q.checks;
       let result: EquivalenceResult;
-      if (q.verdict === 'not-equal' || q.verdict === 'unsafe') {
+      if ((q.verdict === 'not-equal' || q.verdict === 'unsafe') && !q.values) result = { verdict: q.verdict, ms: 0, cached: false };
+      else if (q.verdict === 'not-equal' || q.verdict === 'unsafe') {
         const input = toRunInput(q);
         const reference = window ? window.start : original;
         // A window refutation may not change the program's final output (the live-out state differs,

@@ -40,6 +40,8 @@ import { SolverError } from './smtlib.js';
 export interface QueryOptions {
   /** Z3 resource limit per check (deterministic, unlike a timeout). */
   rlimit: number;
+  /** Whole-program queries: the verdict only, no counterexample for a refutation. */
+  verdictOnly?: boolean;
 }
 
 /** Observable output differs (both programs ran without an execution error). */
@@ -141,7 +143,7 @@ function parseSat(answer: string): 'sat' | 'unsat' | 'unknown' {
 /** Runs the whole query on a fresh scope of `session` (the caller pops or discards it). */
 export function runQuery(session: SmtSession, program: Program, original: readonly Insn[], candidate: readonly Insn[], opts: QueryOptions): QueryResult {
   const q = wholeProgramFormulas(program, original, candidate);
-  return 'reason' in q ? { verdict: 'unknown', reason: q.reason, checks: 0, depth: 0 } : solve(session, q.env, q.f, opts);
+  return 'reason' in q ? { verdict: 'unknown', reason: q.reason, checks: 0, depth: 0 } : solve(session, q.env, opts.verdictOnly ? { ...q.f, verdictOnly: true } : q.f, opts);
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Program } from '../ebpf/program.js';
 import { prandomCallSites } from '../ebpf/helper-calls.js';
 import { encodeSlots, initialState, mergeEdges, type Edge, type Incoming } from './encode.js';
 import { SymEnv } from './env.js';
+import { windowReentry } from './window-entry.js';
 import { inferAlts, Unsupported, type FaultSink } from './memory.js';
 import { STACK_FRAME_BYTES, STACK_REGION_BYTES } from '../ebpf/abi.js';
 import { memoryDiffers, outputsDiffer, solve, type Formulas, type QueryOptions, type QueryResult, type SmtSession } from './query.js';
@@ -87,6 +88,8 @@ export function runWindowQuery(session: SmtSession, program: Program, start: rea
       const x = start[i]!, y = candidate[i]!;
       if (x.op !== y.op || x.dst !== y.dst || x.src !== y.src || x.off !== y.off || x.imm !== y.imm) throw new Unsupported(`the programs differ outside the window (slot ${i})`);
     }
+    const reentry = windowReentry(start, s, e);
+    if (reentry) throw new Unsupported(reentry);
     const prefix = encodePrefix(env, start, s, e);
     // First, cheaply: the windows from an abstract entry state (K2's approach). "equal" there holds
     // for every state the prefix can leave, so it is a proof; anything else falls back to the exact query.
@@ -202,6 +205,9 @@ export function runReachQuery(session: SmtSession, program: Program, start: read
   const tb = env.tb;
   let prefix: { entries: Incoming; faults: Term };
   try {
+    // Reached only by way of a path the prefix does not encode: no proof that it is unreachable.
+    const reentry = windowReentry(start, s, e);
+    if (reentry) throw new Unsupported(reentry);
     prefix = encodePrefix(env, start, s, e);
   } catch (err) {
     if (err instanceof Unsupported) return { verdict: 'unknown', reason: err.message, checks: 0, depth: 0 };
