@@ -14,12 +14,11 @@ import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';
 import type { Core } from './core.js';
 import { checkCall } from './helper-args.js';
 import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
+import { checkLddw, checkLdPacket } from './special-loads.js';
 import { checkReturn } from './return-range.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
 import { fitsFocus, sameReadability, sameTypes, type After, type Focus } from './focus.js';
-import {
-  AUX, KIND, Kind, OFF, SYM, initTypes, mergeTypes, newTypeState, setReg, type Symbols, type TypeState,
-} from './types.js';
+import { initTypes, mergeTypes, newTypeState, type Symbols, type TypeState } from './types.js';
 
 export type { ProgramLike } from './context.js';
 
@@ -352,11 +351,11 @@ class Checker implements Core, SafetyChecker {
           v = checkAtomic(this, ins, s, i);
           break;
         case Group.Lddw:
-          this.lddw(ins, insns[i + 1]!);
+          checkLddw(this, ins, insns[i + 1]!);
           i++; // the second half is part of this instruction
           break;
         case Group.LdPacket:
-          v = this.ldPacket(ins, s, i);
+          v = checkLdPacket(this, ins, s, i);
           break;
         case Group.Call:
           v = checkCall(this, ins, i);
@@ -417,37 +416,5 @@ class Checker implements Core, SafetyChecker {
     }
     this.pendSt[slot]!.copyFrom(st);
     this.pendT[slot]!.set(tt);
-  }
-
-  private lddw(ins: Insn, second: Insn): void {
-    const t = this.t, d = ins.dst;
-    this.st.setRegReadable(d, true);
-    if (ins.src === PSEUDO.MAP_FD) {
-      setReg(t, d, Kind.MapPtr, 0, 0, this.info.fdIndex.get(ins.imm)!);
-    } else if (ins.src === PSEUDO.MAP_VALUE) {
-      setReg(t, d, Kind.MapValue, 0, second.imm, this.info.fdIndex.get(ins.imm)!);
-    } else {
-      const value = second.imm * 2 ** 32 + (ins.imm >>> 0);
-      if (Math.abs(value) <= 2 ** 52) setReg(t, d, Kind.Const, 0, value, 0);
-      else setReg(t, d, Kind.Scalar, 0, 0, 0);
-    }
-  }
-
-  /** LD_ABS / LD_IND: r6 must be the context; r0 ← packet bytes; r1–r5 clobbered. */
-  private ldPacket(ins: Insn, s: OpSpec, pc: number): Violation {
-    const st = this.st, t = this.t;
-    if (!st.regReadable(6)) return this.errors.fail(Violation.UnreadableRegister, pc, 'LD_ABS/LD_IND read r6, which is not initialised');
-    if (t[KIND + 6] !== Kind.Ctx || t[SYM + 6] !== 0 || t[OFF + 6] !== 0) return this.errors.fail(Violation.ContextAccess, pc, 'LD_ABS/LD_IND need r6 = the context pointer');
-    if (s.kind === 'ldind') {
-      const v = scalarOperand(this, ins.src, pc, 'the LD_IND offset');
-      if (v !== Violation.None) return v;
-    }
-    for (let r = 1; r <= 5; r++) {
-      st.setRegReadable(r, false);
-      setReg(t, r, Kind.Scalar, 0, 0, 0);
-    }
-    st.setRegReadable(0, true);
-    setReg(t, 0, Kind.Scalar, 0, 0, 0);
-    return Violation.None;
   }
 }
