@@ -14,6 +14,7 @@ import type { Program } from '../ebpf/program.js';
 import { compact } from './compact.js';
 import type { Plan } from './plan.js';
 import { optimizeProgram, type ProgramOutcome } from './program-run.js';
+import { Pseudo } from '../ebpf/opcodes.js';
 
 export interface SectionResult {
   section: string;
@@ -65,7 +66,7 @@ function objection(prog: Program, pins: Set<number>): (insns: readonly Insn[]) =
   return (insns) => {
     for (const s of pins) if (!same(insns[s], prog.insns[s])) return `the search changed slot ${s}, which a relocation pins (written unchanged)`;
     for (let i = 0; i < insns.length; i++) {
-      if (insns[i]!.op === LDDW_OPCODE && insns[i]!.src !== 0 && !pins.has(i)) return `a map reference at slot ${i} has no relocation (written unchanged)`;
+      if (insns[i]!.op === LDDW_OPCODE && insns[i]!.src !== Pseudo.NONE && !pins.has(i)) return `a map reference at slot ${i} has no relocation (written unchanged)`;
       if (insns[i]!.op === LDDW_OPCODE) i++;
     }
     return undefined;

@@ -8,6 +8,7 @@ import { isNop } from '../ebpf/k2-isa.js';
 import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
 import type { Pass, PassContext } from './context.js';
 import { nextSlot, regEffects, specAt, type Proposal } from './insns.js';
+import { Opcode } from '../ebpf/opcodes.js';
 
 const nops = (n: number): Proposal['replacement'] => Array.from({ length: n }, () => ({ ...NOP }));
 
@@ -60,7 +61,7 @@ export const unreachable: Pass = {
     const out: Proposal[] = [];
     const n = ctx.insns.length;
     for (let i = 0; i < n;) {
-      if (ctx.states.reachable[i] || isNop(ctx.insns[i]!) || ctx.insns[i - 1]?.op === 0x18) { i++; continue; }
+      if (ctx.states.reachable[i] || isNop(ctx.insns[i]!) || ctx.insns[i - 1]?.op === Opcode.LDDW) { i++; continue; }
       let j = i;
       while (j + 1 < n && !ctx.states.reachable[j + 1]) j++;
       out.push({ s: i, e: j, replacement: nops(j - i + 1) });

@@ -4,7 +4,7 @@
  * the window proof decides, so they may be approximate but should rarely propose what fails.
  */
 import type { Insn } from '../ebpf/insn.js';
-import { specOf, type OpSpec } from '../ebpf/opcodes.js';
+import { Opcode, specOf, type OpSpec } from '../ebpf/opcodes.js';
 import { isNop } from '../ebpf/k2-isa.js';
 
 export const ins = (op: number, dst: number, src: number, off: number, imm: number): Insn => ({ op, dst, src, off, imm });
@@ -64,7 +64,7 @@ export function jumpTargets(insns: readonly Insn[]): Set<number> {
 }
 
 /** The slot after `i` in straight-line order (LDDW takes two). */
-export const nextSlot = (insns: readonly Insn[], i: number): number => (insns[i]!.op === 0x18 ? i + 2 : i + 1);
+export const nextSlot = (insns: readonly Insn[], i: number): number => (insns[i]!.op === Opcode.LDDW ? i + 2 : i + 1);
 
 /** `dst = v` as one instruction: mov64 of a sign-extended imm32, or mov32 (zero-extends) of a u32. */
 export function movConst(dst: number, v: bigint): Insn | undefined {

@@ -9,6 +9,7 @@ import type { Insn } from '../ebpf/insn.js';
 import { isNop, NOP } from '../ebpf/k2-isa.js';
 import type { Pass, PassContext } from './context.js';
 import { at, ins, isControl, movConst, MOV32_REG, MOV64_REG, regEffects, specAt, writesMemory, type Proposal } from './insns.js';
+import { Opcode } from '../ebpf/opcodes.js';
 
 const SCAN = 32;
 
@@ -21,7 +22,7 @@ function knownSlot(ctx: PassContext, j: number, base: number, off: number, size:
     const x = insns[k]!, spec = specAt(x);
     if (isNop(x)) { if (ctx.targets.has(k)) return undefined; continue; }
     if (!spec) return undefined;
-    if (x.op === 0 && k > 0 && insns[k - 1]!.op === 0x18) continue; // LDDW's second half
+    if (x.op === 0 && k > 0 && insns[k - 1]!.op === Opcode.LDDW) continue; // LDDW's second half
     if (isControl(spec)) return undefined;
     const eff = regEffects(x, spec);
     const sameSlot = x.off === off && spec.size === size;

@@ -12,7 +12,7 @@ import type { Insn } from '../ebpf/insn.js';
 import { decodeProgram } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
 import { createZ3Checker, type Z3Impl } from '../verify/checker.js';
-import { specOf } from '../ebpf/opcodes.js';
+import { Alu, Cls, Jmp, Opcode, specOf, Src } from '../ebpf/opcodes.js';
 import { FRAME_POINTER, instantiate, type Rule } from './rule.js';
 
 /** Registers an abstract id can be given in the synthetic program (r6 holds the packet pointer, r7 its end). */
@@ -63,16 +63,16 @@ export function syntheticProgram(body: readonly Insn[], rule: Pick<Rule, 'pre' |
     const r = regs[a]!;
     if (kind.startsWith('const:')) {
       const v = BigInt(kind.slice(6));
-      out.push(ins(0x18, r, 0, 0, Number(BigInt.asIntN(32, v))), ins(0x00, 0, 0, 0, Number(BigInt.asIntN(32, v >> 32n))));
+      out.push(ins(Opcode.LDDW, r, 0, 0, Number(BigInt.asIntN(32, v))), ins(0x00, 0, 0, 0, Number(BigInt.asIntN(32, v >> 32n))));
     } else if (kind === 'scalar') out.push(ins(0x79, r, 6, 8 * a, 0)); // r = *(u64 *)(r6 + 8a)
     if ((rule.pre.liveOut >> a) & 1) tail.push(ins(0x7b, 6, r, 8 * a, 0)); // *(u64 *)(r6 + 8a) = r
   }
   const loads = out.splice(4);
   const result = observe === undefined ? ins(0xb7, 0, 0, 0, 2)
     : 'reg' in observe ? ins(0xbf, 0, regs[observe.reg]!, 0, 0) : ins(0x79, 0, FRAME_POINTER, observe.stack, 0);
-  const code = [...loads, ...instantiate(body, regs), ...tail, result, ins(0x95, 0, 0, 0, 0)];
+  const code = [...loads, ...instantiate(body, regs), ...tail, result, ins(Opcode.EXIT, 0, 0, 0, 0)];
   // if r8 > r7 goto the exit with r0 = 0 (past the code)
-  return [...out, ins(0x2d, 8, 7, code.length, 0), ...code, ins(0xb7, 0, 0, 0, 0), ins(0x95, 0, 0, 0, 0)];
+  return [...out, ins(Cls.JMP | Jmp.JGT | Src.X, 8, 7, code.length, 0), ...code, ins(Cls.ALU64 | Alu.MOV | Src.K, 0, 0, 0, 0), ins(Opcode.EXIT, 0, 0, 0, 0)];
 }
 
 function syntheticTarget(insns: Insn[]): Program {

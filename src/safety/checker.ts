@@ -6,7 +6,7 @@
  */
 import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
 import { isNop } from '../ebpf/k2-isa.js';
-import { OPS, PSEUDO, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
+import { CallKind, OPS, PSEUDO, Pseudo, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
 import { SafetyViolation, Violation, type ErrorStrategy } from '../ebpf/violations.js';
 import { checkAlu } from './alu.js';
 import { checkJcondOperands, refineEdge } from './branch.js';
@@ -281,13 +281,13 @@ class Checker implements Core, SafetyChecker {
         break;
       }
       case Group.Call:
-        if (ins.src !== 0) return fail.fail(Violation.InvalidInstruction, i, 'BPF-to-BPF and kfunc calls are not supported');
+        if (ins.src !== CallKind.HELPER) return fail.fail(Violation.InvalidInstruction, i, 'BPF-to-BPF and kfunc calls are not supported');
         break;
       case Group.Unsupported:
         return fail.fail(Violation.InvalidInstruction, i, `${s.name} is not supported`);
       case Group.Lddw:
         if (ins.src > PSEUDO.MAP_VALUE) return fail.fail(Violation.InvalidInstruction, i, `64-bit load with pseudo source ${ins.src} is not supported`);
-        if (ins.src !== 0 && !this.info.fdIndex.has(ins.imm)) return fail.fail(Violation.InvalidInstruction, i, `no map with fd ${ins.imm}`);
+        if (ins.src !== Pseudo.NONE && !this.info.fdIndex.has(ins.imm)) return fail.fail(Violation.InvalidInstruction, i, `no map with fd ${ins.imm}`);
         break;
       case Group.LdPacket:
         if (this.info.model !== 'skb' && this.info.model !== 'raw') return fail.fail(Violation.InvalidInstruction, i, 'LD_ABS/LD_IND need a socket-buffer or raw context');

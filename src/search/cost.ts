@@ -20,6 +20,7 @@ import type { K2Params } from './params.js';
 import type { Rng } from '../common/rng.js';
 import type { VariantSet } from './variants.js';
 import { WindowTests, windowError } from './window-evaluation.js';
+import { Opcode } from '../ebpf/opcodes.js';
 
 export const ERROR_COST_MAX = 100000;
 /** Batches of fresh inputs tried when fewer than K2_TEST_COUNT test inputs reach a window. */
@@ -138,7 +139,7 @@ export class Evaluator {
     for (let i = from; i <= to; i++) {
       const x = insns[i]!;
       if (isNop(x)) continue;
-      if (runtime && x.op === 0x95) continue; // K2's default runtime table: NOP = EXIT = 0, others 1
+      if (runtime && x.op === Opcode.EXIT) continue; // K2's default runtime table: NOP = EXIT = 0, others 1
       n++;
     }
     return n;

@@ -9,10 +9,11 @@ import type { Insn } from '../ebpf/insn.js';
 import { contextModelOf, defaultInputSize, type Program } from '../ebpf/program.js';
 import type { RunInput } from '../interp/machine.js';
 import type { Rng } from '../common/rng.js';
+import { Cls, Mode, Size } from '../ebpf/opcodes.js';
 
 export const K2_TEST_COUNT = 30;
 
-const isLdInd = (i: Insn): boolean => i.op === 0x40 || i.op === 0x48 || i.op === 0x50;
+const isLdInd = (i: Insn): boolean => i.op === (Cls.LD | Mode.IND | Size.W) || i.op === (Cls.LD | Mode.IND | Size.H) || i.op === (Cls.LD | Mode.IND | Size.B);
 
 export function generateInputs(p: Program, rng: Rng, count = K2_TEST_COUNT): RunInput[] {
   const size = defaultInputSize(p);

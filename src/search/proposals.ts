@@ -12,6 +12,7 @@ import {
 } from '../ebpf/k2-isa.js';
 import type { Rng } from '../common/rng.js';
 import { makePool, sampleExcluding, sampleInt, sampleIntExcept, samplePooled, type Pool } from './sampling.js';
+import { Opcode, Pseudo } from '../ebpf/opcodes.js';
 
 export type MoveKind = 'operand' | 'replace' | 'nop' | 'replace2';
 
@@ -34,7 +35,7 @@ export function buildPools(insns: readonly Insn[], s: number, e: number, isWin: 
   const from = isWin ? s : 0, to = isWin ? e : insns.length - 1;
   for (let i = from; i <= to; i++) {
     const ins = insns[i]!;
-    if (ins.op === 0x18) { i++; continue; } // 64-bit constants are not pooled
+    if (ins.op === Opcode.LDDW) { i++; continue; } // 64-bit constants are not pooled
     const op = k2OpOf(ins);
     if (!op || !op.spec) continue;
     if (op.operands.includes('imm')) imms.push(ins.imm);
@@ -83,7 +84,7 @@ function changeOperand(cand: Insn[], slot: number, ctx: ProposalContext, rng: Rn
   const old = ins[which];
   setOperand(next, op, which, slot, ctx, rng, old);
   cand[slot] = next;
-  if (op.index === LDDW_INDEX && which === 'imm' && ins.src === 0) cand[slot + 1] = lddwSecondHalf(0);
+  if (op.index === LDDW_INDEX && which === 'imm' && ins.src === Pseudo.NONE) cand[slot + 1] = lddwSecondHalf(0);
 }
 
 /** Draws a value for one operand; `old` given means "exclude the old value" (operand change). */
@@ -106,7 +107,7 @@ function drawImm(op: K2Op, ins: Insn, ctx: ProposalContext, rng: Rng, old: numbe
   if (spec.kind === 'endian') return ENDIAN_WIDTHS[draw(0, 2)]!;
   if (spec.kind === 'call') return CALL_HELPER_CHOICES[draw(0, 3)]!;
   if (spec.kind === 'lddw') {
-    if (ins.src === 0) return 0; // a 64-bit constant's only "range" is 0 (K2)
+    if (ins.src === Pseudo.NONE) return 0; // a 64-bit constant's only "range" is 0 (K2)
     return ctx.mapFds.length === 0 ? ins.imm : ctx.mapFds[draw(0, ctx.mapFds.length - 1)]!;
   }
   if (spec.alu === 'lsh' || spec.alu === 'rsh' || spec.alu === 'arsh') return draw(0, spec.width === 64 ? 63 : 31);

@@ -19,6 +19,7 @@ import { isDataMap } from '../kernel/maps.js';
 import { generatePacket } from '../kernel/packets.js';
 import { generateSeeds, seedsToJson, type MapSeeds } from '../kernel/seeds.js';
 import { testRunRefusal } from '../kernel/testrun.js';
+import { CallKind, Opcode } from '../ebpf/opcodes.js';
 
 export interface Disagreement {
   where: 'interpreter' | 'kernel';
@@ -65,7 +66,7 @@ export function kernelRefusal(p: Program): string | undefined {
   if (why) return why;
   if (!p.progType || !kernel.canTestRun(p.progType)) return `${p.progType ?? 'untyped'} programs cannot be test-run`;
   // Results taken from the environment (time, randomness, the CPU…) differ between two kernel runs.
-  const env = p.insns.find((x) => x.op === 0x85 && x.src === 0 && helperProto(x.imm)?.environment);
+  const env = p.insns.find((x) => x.op === Opcode.CALL && x.src === CallKind.HELPER && helperProto(x.imm)?.environment);
   if (env) return `calls bpf_${helperProto(env.imm)!.name} (its result comes from the environment)`;
   return undefined;
 }

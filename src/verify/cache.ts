@@ -5,7 +5,7 @@
  * counterexamples included, so turning it on or off cannot change a search's trajectory.
  */
 import type { Insn } from '../ebpf/insn.js';
-import { specOf } from '../ebpf/opcodes.js';
+import { Cls, Jmp, Opcode, Pseudo, specOf } from '../ebpf/opcodes.js';
 import type { EquivalenceResult } from '../search/equivalence.js';
 import { isNop } from '../ebpf/k2-isa.js';
 
@@ -21,7 +21,7 @@ function useDef(ins: Insn): { use: number; def: number; pure: boolean } {
     case 'alu': return { use: (s.alu === 'mov' ? 0 : bit(ins.dst)) | src, def: bit(ins.dst), pure: true };
     case 'neg': case 'endian': case 'bswap': return { use: bit(ins.dst), def: bit(ins.dst), pure: true };
     case 'movsx': return { use: bit(ins.src), def: bit(ins.dst), pure: true };
-    case 'lddw': return { use: 0, def: bit(ins.dst), pure: ins.src === 0 || ins.src === 1 };
+    case 'lddw': return { use: 0, def: bit(ins.dst), pure: ins.src === Pseudo.NONE || ins.src === Pseudo.MAP_FD };
     case 'ldx': case 'ldxs': return { use: bit(ins.src), def: bit(ins.dst), pure: false };
     case 'st': return { use: bit(ins.dst), def: 0, pure: false };
     case 'stx': return { use: bit(ins.dst) | bit(ins.src), def: 0, pure: false };
@@ -48,7 +48,7 @@ export function canonicalForm(insns: readonly Insn[]): Insn[] {
   const n = insns.length;
   const prog = insns.map((x) => ({ ...x }));
   const half = new Uint8Array(n);
-  for (let i = 0; i < n; i++) if (prog[i]!.op === 0x18 && !half[i]) half[i + 1] = 1;
+  for (let i = 0; i < n; i++) if (prog[i]!.op === Opcode.LDDW && !half[i]) half[i + 1] = 1;
   // Backward liveness over the forward-only DAG (anything unusual keeps everything live).
   const liveIn = new Int32Array(n + 1).fill(ALL);
   liveIn[n] = ALL;
@@ -82,7 +82,7 @@ export function canonicalForm(insns: readonly Insn[]): Insn[] {
     if (t !== undefined) {
       const nt = t >= n ? newIndex[n]! + (t - n) : newIndex[t]!;
       const rel = nt - (newIndex[i]! + 1);
-      if (ins.op === 0x06) ins.imm = rel; else ins.off = rel;
+      if (ins.op === (Cls.JMP32 | Jmp.JA)) ins.imm = rel; else ins.off = rel;
     }
     out.push(ins);
   }

@@ -6,6 +6,7 @@
  * reads (opaque.ts); a helper without one makes the query unknown. Returns a tail-call exit
  * condition, if the helper can end the program.
  */
+import { HELPER_IDS as H } from '../ebpf/helpers.js';
 import { MAP_TYPES } from '../ebpf/program.js';
 import { ERRNO } from '../interp/maps.js';
 import { REGION_BASE } from '../interp/memory.js';
@@ -40,7 +41,7 @@ export function call(c: Ctx, id: number): CallResult {
   const setR0 = (v: Term): void => { regs[0] = { v }; };
   const lo32 = (r: number): Term => tb.extract(31, 0, regs[r]!.v);
   switch (id) {
-    case 1: case 2: case 3: {
+    case H.map_lookup_elem: case H.map_update_elem: case H.map_delete_elem: {
       const m = mapArg(c, regs[1]!);
       if (m === undefined) { c.sink.fault(c.reach); return {}; }
       const info = env.maps[m]!;
@@ -87,8 +88,8 @@ export function call(c: Ctx, id: number): CallResult {
       setR0(tb.ite(present, tb.bv(0, 64), miss));
       return {};
     }
-    case 5: setR0(env.scalars.time); return {};
-    case 7: {
+    case H.ktime_get_ns: setR0(env.scalars.time); return {};
+    case H.get_prandom_u32: {
       const rs = env.randoms;
       if (rs.length === 0) throw new Unsupported('get_prandom_u32 without random inputs');
       let v = rs[rs.length - 1]!;
@@ -97,15 +98,15 @@ export function call(c: Ctx, id: number): CallResult {
       s.cursor = tb.add(s.cursor, tb.bv(1, 8));
       return {};
     }
-    case 8: setR0(tb.sext(env.scalars.cpu, 32)); return {};
-    case 14: setR0(env.scalars.pid); return {};
-    case 12: {
+    case H.get_smp_processor_id: setR0(tb.sext(env.scalars.cpu, 32)); return {};
+    case H.get_current_pid_tgid: setR0(env.scalars.pid); return {};
+    case H.tail_call: {
       const m = mapArg(c, regs[2]!);
       if (m === undefined || env.maps[m]!.def.type !== MAP_TYPES.prog_array) { c.sink.fault(c.reach); return {}; }
       const index = lo32(3);
       return { tailExit: { cond: tb.ult(index, tb.bv(env.maps[m]!.def.maxEntries, 32)), index } };
     }
-    case 23: {
+    case H.redirect: {
       // bpf_redirect(u32 ifindex, u64 flags): XDP takes no flags, tc only BPF_F_INGRESS; the target (ifindex, flags) is an effect.
       const r2 = regs[2]!.v;
       const ok = env.progKind === 'xdp' ? tb.eq(r2, tb.bv(0, 64)) : tb.eq(tb.and_(r2, tb.bv(~1n, 64)), tb.bv(0, 64));
@@ -115,7 +116,7 @@ export function call(c: Ctx, id: number): CallResult {
       appendEffect(s, { g: tb.T, id, args: [lo32(1), r2] });
       return {};
     }
-    case 51: {
+    case H.redirect_map: {
       const m = mapArg(c, regs[1]!);
       if (m === undefined) { c.sink.fault(c.reach); return {}; }
       const info = env.maps[m]!;

@@ -4,7 +4,7 @@
  * merged into one final state, and the condition under which the run ends in an execution error.
  */
 import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
-import { specOf } from '../ebpf/opcodes.js';
+import { CallKind, specOf } from '../ebpf/opcodes.js';
 import { ETH_HLEN } from '../interp/machine.js';
 import { call } from './calls.js';
 import { STACK_REGION_BYTES } from '../ebpf/abi.js';
@@ -111,7 +111,7 @@ export function encodeSlots(env: SymEnv, insns: readonly Insn[], from: number, t
         continue;
       }
       case 'call': {
-        if (ins.src !== 0) throw new Unsupported(ins.src === 1 ? 'BPF-to-BPF calls are not encoded' : 'kfunc calls are not encoded');
+        if (ins.src !== CallKind.HELPER) throw new Unsupported(ins.src === CallKind.LOCAL ? 'BPF-to-BPF calls are not encoded' : 'kfunc calls are not encoded');
         const r = call(c, ins.imm);
         // r1–r5 are scratch after every call: fresh values no other call site shares.
         for (let k = 1; k <= 5; k++) s.regs[k] = { v: env.clobbered(k) };

@@ -10,6 +10,7 @@ import type { SymEnv } from './env.js';
 import { bytesToValue, inferAlts, loadBytes, pointerReg, storeBytes, valueToBytes, Unsupported, type FaultSink } from './memory.js';
 import type { Alt, Reg, SymState } from './state.js';
 import type { Term, TermBuilder } from './term.js';
+import { Pseudo } from '../ebpf/opcodes.js';
 
 export interface Ctx { env: SymEnv; s: SymState; reach: Term; sink: FaultSink }
 
@@ -152,12 +153,12 @@ export function atomic(c: Ctx, ins: Insn, spec: OpSpec): void {
 /** kind 'lddw': a 64-bit constant or a map handle (pseudo source 1). */
 export function lddw(c: Ctx, ins: Insn, next: Insn | undefined): void {
   const tb = c.env.tb;
-  if (ins.src === 0) {
+  if (ins.src === Pseudo.NONE) {
     const v = tb.bv((BigInt(next?.imm ?? 0) << 32n) | BigInt(ins.imm >>> 0), 64);
     c.s.regs[ins.dst] = withProvenance(c, v);
     return;
   }
-  if (ins.src === 1) {
+  if (ins.src === Pseudo.MAP_FD) {
     const m = c.env.maps.find((x) => x.def.fd === ins.imm);
     if (!m) { c.sink.fault(c.reach); return; }
     c.s.regs[ins.dst] = withProvenance(c, tb.bv(0x3800_0000 + m.def.fd * 16, 64));
