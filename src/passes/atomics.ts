@@ -4,7 +4,7 @@
  * saved), and with an immediate `rX = K; lock … += rX` (one saved) — the rewrite K2 finds by search.
  * Only for map values (the kernel refuses atomics on packets and the context); 32- and 64-bit.
  */
-import type { Pass, PassContext } from './context.js';
+import { slotPass, type Pass, type PassContext } from './context.js';
 import { ins, MOV64_IMM, specAt, type Proposal } from './insns.js';
 import { NOP } from '../ebpf/k2-isa.js';
 
@@ -28,16 +28,4 @@ function proposeAt(ctx: PassContext, i: number): Proposal | undefined {
   return { s: i, e: i + 2, replacement: [ins(MOV64_IMM, x, 0, 0, b.imm), ins(ATOMIC_ADD[size]!, base, x, a.off, 0), { ...NOP }] };
 }
 
-export const atomics: Pass = {
-  name: 'atomic-add',
-  describe: 'load, add, store of a map value → one atomic add',
-  propose(ctx) {
-    const out: Proposal[] = [];
-    for (let i = 0; i < ctx.insns.length; i++) {
-      if (!ctx.states.reachable[i]) continue;
-      const p = proposeAt(ctx, i);
-      if (p) out.push(p);
-    }
-    return out;
-  },
-};
+export const atomics: Pass = slotPass('atomic-add', 'load, add, store of a map value → one atomic add', proposeAt);

@@ -6,7 +6,7 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import type { AluOp, JmpCond } from '../ebpf/opcodes.js';
-import type { PassContext, Pass } from './context.js';
+import { slotPass, type PassContext, type Pass } from './context.js';
 import { at, imm64, ins, JA, movConst, specAt, type Proposal } from './insns.js';
 import { NOP } from '../ebpf/k2-isa.js';
 
@@ -111,18 +111,6 @@ function proposeAt(ctx: PassContext, i: number): Proposal | undefined {
   return undefined;
 }
 
-export const constants: Pass = {
-  name: 'constants',
-  describe: 'constant folding and propagation (known results as mov, known operands as immediates, decided branches)',
-  propose(ctx) {
-    const out: Proposal[] = [];
-    for (let i = 0; i < ctx.insns.length; i++) {
-      if (!ctx.states.reachable[i]) continue;
-      const p = proposeAt(ctx, i);
-      if (p) out.push(p);
-    }
-    return out;
-  },
-};
+export const constants: Pass = slotPass('constants', 'constant folding and propagation (known results as mov, known operands as immediates, decided branches)', proposeAt);
 
 export type { Insn };

@@ -44,3 +44,19 @@ export interface Pass {
   readonly describe: string;
   propose(ctx: PassContext): Proposal[];
 }
+
+/** A pass that looks at each reachable slot on its own: `at` proposes one rewrite starting there, or none. */
+export function slotPass(name: string, describe: string, at: (ctx: PassContext, i: number) => Proposal | undefined): Pass {
+  return {
+    name, describe,
+    propose(ctx) {
+      const out: Proposal[] = [];
+      for (let i = 0; i < ctx.insns.length; i++) {
+        if (!ctx.states.reachable[i]) continue;
+        const p = at(ctx, i);
+        if (p) out.push(p);
+      }
+      return out;
+    },
+  };
+}

@@ -6,7 +6,7 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import { isNop, NOP } from '../ebpf/k2-isa.js';
-import type { Pass, PassContext } from './context.js';
+import { slotPass, type Pass, type PassContext } from './context.js';
 import { isControl, MOV64_REG, regEffects, specAt, type Proposal } from './insns.js';
 
 const SCAN = 48;
@@ -60,18 +60,6 @@ function proposeAt(ctx: PassContext, i: number): Proposal | undefined {
   return undefined;
 }
 
-export const copies: Pass = {
-  name: 'copies',
-  describe: 'copy propagation: reads of a copied register read the original, and the move goes',
-  propose(ctx) {
-    const out: Proposal[] = [];
-    for (let i = 0; i < ctx.insns.length; i++) {
-      if (!ctx.states.reachable[i]) continue;
-      const p = proposeAt(ctx, i);
-      if (p) out.push(p);
-    }
-    return out;
-  },
-};
+export const copies: Pass = slotPass('copies', 'copy propagation: reads of a copied register read the original, and the move goes', proposeAt);
 
 export type { PassContext };

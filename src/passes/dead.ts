@@ -6,7 +6,7 @@
 import { NOP } from '../ebpf/k2-isa.js';
 import { isNop } from '../ebpf/k2-isa.js';
 import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
-import type { Pass, PassContext } from './context.js';
+import { slotPass, type Pass, type PassContext } from './context.js';
 import { nextSlot, regEffects, specAt, type Proposal } from './insns.js';
 import { Opcode } from '../ebpf/opcodes.js';
 
@@ -40,19 +40,7 @@ function deadAt(ctx: PassContext, i: number): Proposal | undefined {
   return undefined;
 }
 
-export const deadCode: Pass = {
-  name: 'dead-code',
-  describe: 'register writes and stack stores nothing reads later',
-  propose(ctx) {
-    const out: Proposal[] = [];
-    for (let i = 0; i < ctx.insns.length; i++) {
-      if (!ctx.states.reachable[i]) continue;
-      const p = deadAt(ctx, i);
-      if (p) out.push(p);
-    }
-    return out;
-  },
-};
+export const deadCode: Pass = slotPass('dead-code', 'register writes and stack stores nothing reads later', deadAt);
 
 export const unreachable: Pass = {
   name: 'unreachable',

@@ -8,7 +8,7 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import { isNop, NOP } from '../ebpf/k2-isa.js';
-import type { Pass, PassContext } from './context.js';
+import { slotPass, type Pass, type PassContext } from './context.js';
 import { ins, isControl, regEffects, specAt, writesMemory, type Proposal } from './insns.js';
 
 /** One loaded piece: `size` bytes at base + off, shifted left by `shift` bits. */
@@ -106,16 +106,4 @@ function proposeAt(ctx: PassContext, s: number): Proposal | undefined {
   return undefined;
 }
 
-export const loadMerge: Pass = {
-  name: 'load-merge',
-  describe: 'byte loads assembled with shifts and ORs become one wider load (and a byte swap for big-endian order)',
-  propose(ctx) {
-    const out: Proposal[] = [];
-    for (let i = 0; i < ctx.insns.length; i++) {
-      if (!ctx.states.reachable[i]) continue;
-      const p = proposeAt(ctx, i);
-      if (p) out.push(p);
-    }
-    return out;
-  },
-};
+export const loadMerge: Pass = slotPass('load-merge', 'byte loads assembled with shifts and ORs become one wider load (and a byte swap for big-endian order)', proposeAt);

@@ -7,7 +7,7 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import { isNop, NOP } from '../ebpf/k2-isa.js';
-import type { Pass, PassContext } from './context.js';
+import { slotPass, type Pass, type PassContext } from './context.js';
 import { at, ins, isControl, movConst, MOV32_REG, MOV64_REG, regEffects, specAt, writesMemory, type Proposal } from './insns.js';
 import { Opcode } from '../ebpf/opcodes.js';
 
@@ -63,18 +63,6 @@ function proposeAt(ctx: PassContext, j: number): Proposal | undefined {
   return undefined;
 }
 
-export const redundantLoads: Pass = {
-  name: 'redundant-loads',
-  describe: 'reloads of a just-stored or just-loaded slot become moves; stores of what a slot holds go',
-  propose(ctx) {
-    const out: Proposal[] = [];
-    for (let j = 0; j < ctx.insns.length; j++) {
-      if (!ctx.states.reachable[j]) continue;
-      const p = proposeAt(ctx, j);
-      if (p) out.push(p);
-    }
-    return out;
-  },
-};
+export const redundantLoads: Pass = slotPass('redundant-loads', 'reloads of a just-stored or just-loaded slot become moves; stores of what a slot holds go', proposeAt);
 
 export type { Insn };

@@ -6,7 +6,7 @@
  * become one word store.
  */
 import { isNop, NOP } from '../ebpf/k2-isa.js';
-import type { Pass, PassContext } from './context.js';
+import { slotPass, type Pass, type PassContext } from './context.js';
 import { imm64, ins, isControl, specAt, writesMemory, type Proposal } from './insns.js';
 
 const ST_OP: Record<number, number> = { 1: 0x72, 2: 0x6a, 4: 0x62, 8: 0x7a };
@@ -39,18 +39,6 @@ function proposeAt(ctx: PassContext, i: number): Proposal | undefined {
   return undefined;
 }
 
-export const storeMerge: Pass = {
-  name: 'store-merge',
-  describe: 'adjacent narrow constant stores to the stack become one wider aligned store',
-  propose(ctx) {
-    const out: Proposal[] = [];
-    for (let i = 0; i < ctx.insns.length; i++) {
-      if (!ctx.states.reachable[i]) continue;
-      const p = proposeAt(ctx, i);
-      if (p) out.push(p);
-    }
-    return out;
-  },
-};
+export const storeMerge: Pass = slotPass('store-merge', 'adjacent narrow constant stores to the stack become one wider aligned store', proposeAt);
 
 export type { PassContext };
