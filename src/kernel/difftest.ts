@@ -86,7 +86,7 @@ interface Case { packet: Uint8Array; seeds: MapSeeds | undefined }
 export function difftest(prog: Program, opts: DifftestOptions): DifftestReport {
   const maxLen = opts.maxLen ?? 256;
   if (!Number.isInteger(maxLen) || maxLen < ETH_HLEN || maxLen > MAX_TEST_PACKET) throw new InputError(`--max-len: expected ${ETH_HLEN}–${MAX_TEST_PACKET}, got ${maxLen}`);
-  const loaded = loadProgram(prog, { tailCallMarkers: true });
+  const loaded = loadProgram(prog, { tailCallMarkers: true, mmapLargeArrays: true });
   if (!loaded.accepted) throw new InputError(`${prog.source}: rejected by the Linux verifier: ${loaded.reason}`);
   const base = { program: prog.name, progType: loaded.progType, verifier: 'accepted' as const, seed: opts.seed };
   try {

@@ -21,6 +21,8 @@ interface Libc {
   close: (fd: number) => number;
   getAffinity: (pid: number, size: number, mask: bigint) => number;
   setAffinity: (pid: number, size: number, mask: bigint) => number;
+  mmap: (addr: null, len: number, prot: number, flags: number, fd: number, off: number) => unknown;
+  munmap: (addr: unknown, len: number) => number;
 }
 
 export const SYS_BPF: Partial<Record<string, number>> = { x64: 321, arm64: 280, riscv64: 280, loong64: 280, ia32: 357, arm: 386 };
@@ -44,6 +46,8 @@ export function libcOrReason(): Libc | string {
       close: lib.func('int close(int)') as Libc['close'],
       getAffinity: lib.func('int sched_getaffinity(int, size_t, void *)') as Libc['getAffinity'],
       setAffinity: lib.func('int sched_setaffinity(int, size_t, void *)') as Libc['setAffinity'],
+      mmap: lib.func('void *mmap(void *, size_t, int, int, int, long)') as Libc['mmap'],
+      munmap: lib.func('int munmap(void *, size_t)') as Libc['munmap'],
     };
     return libc;
   } catch (e) {
@@ -70,6 +74,19 @@ export function allocNative(size: number): Native {
 
 export function freeNative(b: Native): void {
   need().koffi.free(b.addr);
+}
+
+/** A shared read-only mapping of `size` bytes of an fd (a BPF_F_MMAPABLE array's values), or undefined. */
+export function mapShared(fd: number, size: number): { bytes: Uint8Array; ptr: unknown; size: number } | undefined {
+  const l = need();
+  const PROT_READ = 1, MAP_SHARED = 1;
+  const ptr = l.mmap(null, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (ptr === null || l.koffi.address(ptr) === 0xffff_ffff_ffff_ffffn) return undefined;
+  return { bytes: new Uint8Array(l.koffi.view(ptr, size)), ptr, size };
+}
+
+export function unmapShared(m: { ptr: unknown; size: number }): void {
+  need().munmap(m.ptr, m.size);
 }
 
 /** bpf(cmd, attr, size): the result (≥ 0) or −errno. */

@@ -68,7 +68,27 @@ function arraySnapshot(m: KernelMap, cpu: number): MapSnapshot | undefined {
   return { name: m.def.name, fd: m.def.fd, type: mapTypeName(m.def.type), entries };
 }
 
-/** Every map's contents, as readMaps gives them; arrays of more than 64 entries in one batch call. */
+/** A mapped (mmapable) array's non-zero entries, read in place: a word scan skips the zeros. */
+function mappedSnapshot(m: KernelMap): MapSnapshot {
+  const bytes = m.mapped!.bytes, stride = (m.def.valueSize + 7) & ~7, n = m.def.maxEntries;
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset, (n * stride) >> 2);
+  const entries: { key: string; value: string }[] = [];
+  const key = new Uint8Array(4), keyView = new DataView(key.buffer);
+  for (let w = 0; w < words.length; w++) {
+    if (words[w] === 0) continue;
+    const i = Math.floor((w * 4) / stride);
+    const v = bytes.subarray(i * stride, i * stride + m.def.valueSize);
+    if (v.some((b) => b !== 0)) {
+      keyView.setUint32(0, i, true);
+      entries.push({ key: hex(key), value: hex(v) });
+    }
+    w = ((i + 1) * stride >> 2) - 1; // on to the next entry
+  }
+  return { name: m.def.name, fd: m.def.fd, type: mapTypeName(m.def.type), entries };
+}
+
+/** Every map's contents, as readMaps gives them; mapped arrays in place, other arrays of more than 64 entries in one batch call. */
 export function readMapsBatched(l: Loaded, cpu = 0): MapSnapshot[] {
-  return l.maps.map((m) => (!batchUnsupported && isArrayMap(m.def.type) && m.def.maxEntries > 64 ? arraySnapshot(m, cpu) : undefined) ?? snapshot(m, cpu));
+  return l.maps.map((m) => (m.mapped ? mappedSnapshot(m) : undefined)
+    ?? (!batchUnsupported && isArrayMap(m.def.type) && m.def.maxEntries > 64 ? arraySnapshot(m, cpu) : undefined) ?? snapshot(m, cpu));
 }

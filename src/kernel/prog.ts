@@ -26,6 +26,8 @@ export interface LoadOptions {
    * array slots as populated, so differential tests need this.
    */
   tailCallMarkers?: boolean;
+  /** Large plain arrays created mmapable and mapped (differential tests read them in place; see createMap). */
+  mmapLargeArrays?: boolean;
 }
 
 /** r0 of the marker program in prog array slot i: TAIL_CALL_MARK + i. */
@@ -90,7 +92,7 @@ export function loadProgram(prog: Program, opts: LoadOptions = {}): (Loaded | Re
     for (const def of prog.maps) {
       let innerFd: number | undefined;
       if (def.inner) { innerFd = createMap(def.inner).fd; temp.push(innerFd); }
-      maps.push(createMap(def, { ...(innerFd !== undefined ? { innerFd } : {}), ...(spec.btf ? { btfFd: spec.btf.fd } : {}) }));
+      maps.push(createMap(def, { ...(innerFd !== undefined ? { innerFd } : {}), ...(spec.btf ? { btfFd: spec.btf.fd } : {}), ...(opts.mmapLargeArrays ? { mmapLargeArray: true } : {}) }));
     }
     fillInnerSlots(maps);
     spec.insns = relocate(prog.insns, maps);
