@@ -4,7 +4,7 @@
  * May import: ebpf.
  */
 export { Rng } from './rng.js';
-export { writeFileAtomic } from './atomic-write.js';
+export { makeDirs, writeFileAtomic } from './atomic-write.js';
 export { repoRoot, builtinSuitePrograms, k2SuitePrograms } from './paths.js';
 export { gitCommit } from './git.js';
 export { startGcClock, type GcClock } from './gc.js';

@@ -4,14 +4,14 @@
  * the table. Bad input — an object without program sections, an unknown section, an output path
  * that cannot be written — is an InputError before any search starts.
  */
-import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { disassemble } from '../ebpf/disasm.js';
 import { InputError } from '../ebpf/errors.js';
 import { encodeProgram } from '../ebpf/insn.js';
 import { formatDescFile, formatMapsFile } from '../ebpf/k2-files.js';
 import { loadProgram, readInputFile, resolveProgramPath } from '../ebpf/load.js';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { makeDirs, writeFileAtomic } from '../common/atomic-write.js';
 import { optimizeObject, programSections, type SectionResult } from './object.js';
 import { makePlan, type OptimizeRequest, type Plan } from './plan.js';
 import { endProgress, programSummary, progressPrinter, sectionTable } from './present.js';
@@ -39,13 +39,6 @@ function checkWritable(out: string, object: boolean): void {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${out}: cannot write (${code === 'ENOTDIR' || code === 'EEXIST' ? 'a path component is not a directory' : code ?? 'not writable'})`);
   }
-}
-
-/** mkdir -p one level at a time (Node's recursive mkdir spins forever under /proc). */
-function makeDirs(dir: string): void {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
-  for (const d of missing) mkdirSync(d);
 }
 
 export interface RunOutput { exitCode: number }
@@ -111,7 +104,7 @@ function writeK2Files(dir: string, o: ProgramOutcome): void {
     process.stderr.write(`k2lab: nothing written to ${dir}: ${o.gate.rejected ?? 'no smaller program was found'}\n`);
     return;
   }
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const p = o.program;
   const note = `; ${o.gate.insns.length} slots (from ${p.insns.length}), verified: ${o.gate.verified}${o.gate.proofNote ? ` (${o.gate.proofNote})` : ''}, kernel: ${o.gate.kernel}`;
   writeFileAtomic(join(dir, 'output0.insns'), encodeProgram(o.gate.insns));
