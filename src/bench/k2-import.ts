@@ -4,9 +4,9 @@
  * copied to `DEST/programs/`, and `DEST/suite.json` with K2 parameters read from K2's own run script
  * (the `bm_default.sh` form: `bm_file=…`, `output_dir=…/NAME/…`, `k2_cmd="… --flag value …"`).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { makeDirs, writeFileAtomic } from '../common/atomic-write.js';
 import { InputError } from '../ebpf/errors.js';
 import { loadProgram } from '../ebpf/load.js';
 import { parseDescFile } from '../ebpf/k2-files.js';
@@ -119,7 +119,7 @@ export function importK2Suite(inputDir: string, dest: string, opts: ImportOption
   if (opts.compactionScript !== undefined) {
     for (const b of parseK2Script(readText(opts.compactionScript), opts.compactionScript)) compaction.set(b.name, b.iterations);
   }
-  mkdirSync(join(dest, 'programs'), { recursive: true });
+  makeDirs(join(dest, 'programs'));
   const benchmarks = picked.map((b) => {
     const from = resolve(inputDir, b.source);
     for (const ext of ['.insns', '.maps', '.desc']) {

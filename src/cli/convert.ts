@@ -3,7 +3,6 @@
  * files PREFIX.insns / .maps / .desc, the form the built-in suite ships in (scripts/build-suite.sh).
  * The written files are loaded back and compared, so a conversion that would not round-trip fails.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { InputError } from '../ebpf/errors.js';
@@ -11,7 +10,7 @@ import { encodeProgram } from '../ebpf/insn.js';
 import { formatDescFile, formatMapsFile } from '../ebpf/k2-files.js';
 import { loadProgram } from '../ebpf/load.js';
 import type { Program, ProgType } from '../ebpf/program.js';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { makeDirs, writeFileAtomic } from '../common/atomic-write.js';
 import { withProgramFlags } from './common.js';
 
 interface Args { prog: string; out: string; 'max-pkt-sz': number; 'pgm-input-type'?: number; 'prog-type'?: string; section?: string }
@@ -45,7 +44,7 @@ export const convertCommand: CommandModule<object, Args> = {
     // K2's .maps has no map_flags: say so rather than drop them silently.
     for (const m of prog.maps) if (m.flags !== 0) process.stderr.write(`k2lab: note: map '${m.name}' flags ${m.flags} are not kept in the .maps file\n`);
     const files = toK2Files(prog, { pgmInputType: inputType, maxPktSize: size });
-    mkdirSync(dirname(a.out), { recursive: true });
+    makeDirs(dirname(a.out));
     writeFileAtomic(`${a.out}.insns`, files.insns);
     writeFileAtomic(`${a.out}.maps`, files.maps);
     writeFileAtomic(`${a.out}.desc`, files.desc);

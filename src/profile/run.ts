@@ -3,11 +3,11 @@
  * profiles/<run-id>/<benchmark>/<variant>/ with the reports made from the CPU profile; then per
  * benchmark the diff of the first variant against each other one, and an index of the run.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InputError } from '../ebpf/errors.js';
 import { repoRoot } from '../common/paths.js';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { makeDirs, writeFileAtomic } from '../common/atomic-write.js';
 import { analyze, bySelf, pct, type Analysis } from './analyze.js';
 import { readThreads } from './cpuprofile.js';
 import { diffMd, functionChanges } from './diff.js';
@@ -60,14 +60,14 @@ interface Done {
 }
 
 export function runProfiles(o: ProfileOptions): void {
-  mkdirSync(o.outDir, { recursive: true });
+  makeDirs(o.outDir);
   const done: Done[] = [];
   const resolver = new FrameResolver();
   for (const b of o.benchmarks) {
     const n = o.iterations ?? scaledIterations(b, o.iterationsScale);
     for (const variant of o.variants) {
       const dir = join(o.outDir, b.name, variant);
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       const cmd: OptimizerCommand = {
         nodeFlags: o.nodeFlags,
         env: { K2LAB_RULES: process.env['K2LAB_RULES'] ?? 'none', K2LAB_RUNTIME_PROFILE: o.runtimeProfile },
@@ -191,7 +191,7 @@ export function runDiff(pathA: string, pathB: string, outDir: string): void {
   const A = analyze(readThreads(pathA), resolver);
   const B = analyze(readThreads(pathB), resolver);
   if (A.busyMs <= 0 || B.busyMs <= 0) throw new InputError(`${A.busyMs <= 0 ? pathA : pathB}: the profile has no samples`);
-  mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   const stem = join(outDir, 'diff');
   writeDiff(A, B, stem, { labelA: shown(pathA), labelB: shown(pathB), pathA: shown(pathA), pathB: shown(pathB) });
   process.stdout.write(diffLine(`${shown(pathA)} → ${shown(pathB)}`, A, B, stem) + '\n');

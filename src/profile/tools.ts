@@ -4,9 +4,10 @@
  * (flamegraph.html) and clinic flame / doctor (their HTML report). Raw tool output is removed unless kept.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { makeDirs } from '../common/atomic-write.js';
 import { InputError } from '../ebpf/errors.js';
 import { threadFileName } from './cpuprofile.js';
 
@@ -54,7 +55,7 @@ export function runCpuProf(cmd: OptimizerCommand, dir: string, intervalUs: numbe
   const outDir = resolve(dir);
   const raw = join(outDir, '.cpuprof-raw');
   rmSync(raw, { recursive: true, force: true });
-  mkdirSync(raw, { recursive: true });
+  makeDirs(raw);
   const argv = [...cmd.nodeFlags, '--cpu-prof', `--cpu-prof-dir=${raw}`, `--cpu-prof-interval=${intervalUs}`, ...cmd.args];
   const { stdout, ms } = run(argv, outDir, cmd, 'cpuprof');
   const files: string[] = [];
@@ -91,7 +92,7 @@ export function run0x(cmd: OptimizerCommand, dir: string, keepRaw: boolean): Too
   const outDir = resolve(dir);
   const raw = join(outDir, '0x-raw');
   rmSync(raw, { recursive: true, force: true });
-  mkdirSync(raw, { recursive: true });
+  makeDirs(raw);
   // 0x collects in its working directory (cwd) and moves the logs to --output-dir: they must differ.
   const argv = [toolScript('0x', '0x'), '--quiet', `--output-dir=${join(raw, 'out')}`, `--title=${cmd.label}`, '--', process.execPath, ...cmd.nodeFlags, ...cmd.args];
   const { stdout, ms } = run(argv, raw, cmd, '0x');
@@ -107,7 +108,7 @@ export function runClinic(kind: 'flame' | 'doctor', cmd: OptimizerCommand, dir: 
   const outDir = resolve(dir);
   const raw = join(outDir, `clinic-${kind}-raw`);
   rmSync(raw, { recursive: true, force: true });
-  mkdirSync(raw, { recursive: true });
+  makeDirs(raw);
   // NO_INSIGHT: clinic otherwise asks (on a terminal) for usage-statistics consent, and without a
   // terminal silently does nothing; NO_UPDATE_NOTIFIER: no registry look-up on every run.
   const argv = [toolScript('clinic', 'clinic'), kind, `--dest=${raw}`, '--open=false', '--', process.execPath, ...cmd.nodeFlags, ...cmd.args];

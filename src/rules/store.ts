@@ -6,10 +6,11 @@
  * SQLITE_BUSY, so several processes and chains can write at once without losing a rule; a lock
  * left by a killed process is removed once it is older than any transaction can be.
  */
-import { mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { rmdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
+import { makeDirs } from '../common/atomic-write.js';
 import { InputError } from '../ebpf/errors.js';
 import type { Rule } from './rule.js';
 
@@ -69,7 +70,7 @@ export class RuleStore {
     if (opts.mustExist) {
       try { statSync(path); } catch { throw new InputError(`${path}: no such rule database`); }
     } else {
-      try { mkdirSync(dirname(path), { recursive: true }); } catch (e) { throw new InputError(`${path}: cannot create its folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
+      try { makeDirs(dirname(path)); } catch (e) { throw new InputError(`${path}: cannot create its folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
     }
     let db: Db;
     try {
