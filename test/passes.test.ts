@@ -10,7 +10,8 @@ import { assemble } from '../src/ebpf/asm.js';
 import { disassemble } from '../src/ebpf/disasm.js';
 import type { Insn } from '../src/ebpf/insn.js';
 import { isNop, realInsnCount } from '../src/ebpf/k2-isa.js';
-import type { Program } from '../src/ebpf/program.js';
+import { changesFrozen, type Program } from '../src/ebpf/program.js';
+import { eligibleRuns } from '../src/analysis/windows.js';
 import { parsePassList, passesWithZ3, runPasses, PASS_NAMES } from '../src/passes/index.js';
 import { createZ3Impl } from '../variants/z3/index.js';
 import { makePlan } from '../src/optimize/plan.js';
@@ -292,4 +293,19 @@ test('a rewrite the proof or the safety check refuses is never applied', async (
   let calls = 0;
   const u = runPasses(p, { passes: PASS_NAMES, checker: yes, safe: () => calls++ === 0 }); // only the input is safe
   assert.equal(realInsnCount(u.insns), 3);
+});
+
+test('frozen slots (an object\'s relocated ones) are never changed by a pass, and windows avoid them', async () => {
+  const p = prog(`
+    r2 = 7
+    r0 = 1
+    exit`);
+  const yes = { name: 'yes', proves: true, windows: true, check: () => ({ verdict: 'equal' as const, ms: 0, cached: false }) };
+  assert.equal(realInsnCount(runPasses(p, { passes: PASS_NAMES, checker: yes, safe: () => true }).insns), 2, 'the dead r2 = 7 goes');
+  const frozen = { ...p, frozen: [0] };
+  const o = runPasses(frozen, { passes: PASS_NAMES, checker: yes, safe: () => true });
+  assert.deepEqual(o.insns[0], p.insns[0]);
+  assert.equal(changesFrozen(frozen, p.insns, o.insns), false);
+  const runs = eligibleRuns({ ...prog('r1 = 1\nr2 = 2\nr3 = 3\nr4 = 4\nr0 = 0\nexit'), frozen: [2] });
+  assert.ok(runs.every(([s, e]) => !(s <= 2 && 2 <= e)), JSON.stringify(runs));
 });

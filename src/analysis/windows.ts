@@ -64,16 +64,18 @@ export function autoWindows(program: Program): { s: number[]; e: number[] } {
  * Rule 2: the maximal runs [first, last] of eligible slots within each basic block, blocks in
  * topological order. A run never holds a jump, exit, call (helper or BPF-to-BPF) or LDDW, and never
  * straddles a block boundary, so no jump (a loop's back-edge included) enters or leaves it midway.
- * `exclude` cuts runs at further slots (the window scheduler's LD_ABS/LD_IND).
+ * `exclude` cuts runs at further slots (the window scheduler's LD_ABS/LD_IND), as do the program's
+ * frozen slots (an object's relocated ones).
  */
 export function eligibleRuns(program: Program, exclude?: (ins: Insn) => boolean): [number, number][] {
   const insns = program.insns;
   const st = analyzeStates(insns, program);
+  const frozen = new Set(program.frozen ?? []);
   const runs: [number, number][] = [];
   for (const b of st.blocks) {
     let runStart = -1;
     for (let i = b.start; i <= b.end + 1; i++) {
-      const ok = i <= b.end && isEligible(insns, i, st) && !(exclude?.(insns[i]!) ?? false);
+      const ok = i <= b.end && isEligible(insns, i, st) && !frozen.has(i) && !(exclude?.(insns[i]!) ?? false);
       if (ok && runStart < 0) runStart = i;
       if (!ok && runStart >= 0) { runs.push([runStart, i - 1]); runStart = -1; }
     }

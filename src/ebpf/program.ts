@@ -195,6 +195,20 @@ export interface Program {
   functions?: { name: string; insn: number }[];
   /** kfunc calls resolved against the target BTF: instruction → kernel function name. */
   kfuncs?: { insn: number; name: string; btfId: number }[];
+  /**
+   * Slots no rewrite may change (sorted): in an object, the ones a relocation or a CO-RE relocation
+   * pins — their bytes are the loader's to fill, and a CO-RE offset folded here is only this kernel's.
+   */
+  frozen?: readonly number[];
+}
+
+/** Whether `after` differs from `before` at one of the program's frozen slots. */
+export function changesFrozen(program: Pick<Program, 'frozen'>, before: readonly Insn[], after: readonly Insn[]): boolean {
+  for (const f of program.frozen ?? []) {
+    const a = before[f], b = after[f];
+    if (a !== b && (!a || !b || a.op !== b.op || a.dst !== b.dst || a.src !== b.src || a.off !== b.off || a.imm !== b.imm)) return true;
+  }
+  return false;
 }
 
 /** BTF the kernel can load (DATASEC sizes and offsets filled in, extern linkage made static). */

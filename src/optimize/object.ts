@@ -121,6 +121,8 @@ export async function optimizeObject(path: string, bytes: Uint8Array, plan: Plan
     const localPins = new Set([...pinsOf.get(unit.cs)!].filter((s) => s >= unit.start && s < unit.end).map((s) => s - unit.start));
     // Each remaining program gets an equal share of the time left.
     const endAt = plan.deadlineAt === undefined ? undefined : Date.now() + (plan.deadlineAt - Date.now()) / (work.length - k);
+    // The pins are known before the search: no pass, rule or proposal changes them (the gate still checks).
+    if (localPins.size > 0) prog.frozen = [...localPins].sort((a, b) => a - b);
     let outcome: ProgramOutcome;
     try {
       outcome = await optimizeProgram(prog, plan, {

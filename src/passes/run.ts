@@ -8,7 +8,7 @@
  */
 import { encodeProgram, type Insn } from '../ebpf/insn.js';
 import { realInsnCount } from '../ebpf/k2-isa.js';
-import type { Program } from '../ebpf/program.js';
+import { changesFrozen, type Program } from '../ebpf/program.js';
 import { InputError } from '../ebpf/errors.js';
 import type { EquivalenceChecker } from '../search/equivalence.js';
 import { PassContext } from './context.js';
@@ -90,6 +90,7 @@ export function runPasses(program: Program, opts: PassesOptions): PassesOutcome 
         for (let j = 0; j < p.replacement.length; j++) cand[p.s + j] = { ...p.replacement[j]! };
         // Code the rewrite leaves unreachable (a decided branch) goes with it: the kernel refuses unreachable code.
         const w = dropUnreachable(cand, p.s, p.e);
+        if (changesFrozen(program, cur, cand)) { refused.add(key); continue; } // the object's loader owns those slots
         proofs++;
         if (!opts.safe(cand) || opts.checker.check(cand, program.insns, { start: cur, s: w.s, e: w.e }).verdict !== 'equal') {
           credit.rejected++;

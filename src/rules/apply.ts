@@ -8,7 +8,7 @@
 import { analyzeStates } from '../analysis/static-states.js';
 import { liveness } from '../analysis/liveness.js';
 import type { Insn } from '../ebpf/insn.js';
-import type { Program } from '../ebpf/program.js';
+import { changesFrozen, type Program } from '../ebpf/program.js';
 import type { EquivalenceChecker } from '../search/equivalence.js';
 import { entryKindOf, exitSlots } from './learn.js';
 import { FRAME_POINTER, regOperands, shapeOf, type Rule } from './rule.js';
@@ -124,6 +124,7 @@ export function applyRules(program: Program, start: readonly Insn[], store: Rule
       const cand = cur.slice();
       for (let i = 0; i < replacement.length; i++) cand[p + i] = replacement[i]!;
       const e = p + rule.pattern.length - 1;
+      if (changesFrozen(program, cur, cand)) continue;
       if (!opts.safe(cand) || opts.checker.check(cand, program.insns, { start: cur, s: p, e }).verdict !== 'equal') { rejected++; continue; }
       cur = cand;
       applied.push({ id: rule.id, slot: p, saved: rule.saved, msToFind: rule.msToFind, general: rule.generality !== 'concrete' });

@@ -120,6 +120,7 @@ export function acceptProbability(delta: number): number {
 
 export function runSearch(program: Program, params: K2Params, opts: SearchOptions): SearchResult {
   const len = program.insns.length;
+  const frozen = program.frozen ?? [];
   checkWindows(params, len);
   const counters = newCounters();
   const safety = createSafetyChecker(program, { state: opts.variants.safetyState, errors: opts.variants.errors, allocation: opts.variants.allocation.pooled ? 'pooled' : 'fresh' });
@@ -205,6 +206,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
         offerCur = true;
         if (params.st_start_prog === 1) resampleContiguous(cur, 0, len, ctx, prop);
         else { const k = sampleInt(prop, Math.min(2, e - s + 1), e - s + 1); resampleContiguous(cur, sampleInt(prop, s, e - k + 1), k, ctx, prop); }
+        for (const f of frozen) cur[f] = program.insns[f]!;
         curParts = evaluator.evaluate(cur);
         digest.program(cur);
       }
@@ -212,6 +214,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     const move = chooseMove(mh.float(), moves);
     const cand = cur.slice();
     propose(move, cand, s, e, ctx, prop);
+    for (const f of frozen) cand[f] = cur[f]!; // an object's relocated slots stay (no extra random draws)
     const u = mh.float();
     counters.proposals++;
     // A proposal changes slots s…e only (the candidate shares cur's objects elsewhere): comparing,

@@ -150,7 +150,7 @@ export function atomic(c: Ctx, ins: Insn, spec: OpSpec): void {
   else if (spec.fetch) c.s.regs[ins.src] = { v: tb.resize(old, 64) };
 }
 
-/** kind 'lddw': a 64-bit constant or a map handle (pseudo source 1). */
+/** kind 'lddw': a 64-bit constant, a map handle (pseudo source 1) or a map value's address (2). */
 export function lddw(c: Ctx, ins: Insn, next: Insn | undefined): void {
   const tb = c.env.tb;
   if (ins.src === Pseudo.NONE) {
@@ -162,6 +162,18 @@ export function lddw(c: Ctx, ins: Insn, next: Insn | undefined): void {
     const m = c.env.maps.find((x) => x.def.fd === ins.imm);
     if (!m) { c.sink.fault(c.reach); return; }
     c.s.regs[ins.dst] = withProvenance(c, tb.bv(0x3800_0000 + m.def.fd * 16, 64));
+    return;
+  }
+  if (ins.src === Pseudo.MAP_VALUE) {
+    // Global data (libbpf's .data/.rodata/.bss maps): the address of entry 0 of a one-entry array
+    // plus an offset — the pointer a lookup of key 0 would give, and always present. Its initial
+    // bytes stay the map's uninterpreted initial contents, so a proof holds for any contents.
+    const m = c.env.maps.find((x) => x.def.fd === ins.imm);
+    if (!m) { c.sink.fault(c.reach); return; }
+    const off = next?.imm ?? 0;
+    if (m.kind !== 'dense' || !m.readable || off < 0 || off >= m.def.valueSize) throw new Unsupported(`map value address into map '${m.def.name}' at offset ${off}`);
+    const key = tb.bv(0, m.keyBits);
+    c.s.regs[ins.dst] = pointerReg(c.env, tb.bv(m.base + off, 64), [{ g: tb.T, r: { entry: { map: m.index, key } }, off: tb.bv(off, 64) }]);
     return;
   }
   throw new Unsupported(`64-bit load with pseudo source ${ins.src}`);
