@@ -2,7 +2,8 @@
 // Unseen siblings (results/rules/real-world.md): for every section of the real-world learning half
 // that taught the database a rule (scripts/rules-real-world.mjs learn), a modified variant — one
 // immediate of a `mov`/conditional-jump instruction changed by one, in a slot at least 3 slots away
-// from every learned window of that section name — optimized for --use s with a copy of the
+// from every learned window of that section name, the last such slot whose variant the Linux
+// verifier accepts — optimized for --use s with a copy of the
 // database and --cold s without rules. Variants and run JSON under --work (not committed).
 // Usage: node scripts/rules-siblings.mjs [--cold 60] [--use 5 | --iterations N] [--work /tmp/rw] [--db FILE]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -37,17 +38,21 @@ function sectionRange(file, section) {
 }
 
 const MOV_OR_JUMP_IMM = new Set([0xb7, 0xb4, 0x15, 0x55, 0x25, 0x35, 0xa5, 0xb5, 0x16, 0x56]);
+/** The variant is a real program only when the Linux verifier takes it (a changed immediate can make it unsafe). */
+const kernelAccepts = (file, section) => k2lab(['kernel-check', file, '--section', section]).status === 0;
 function makeVariant(obj, section, out) {
-  const bytes = readFileSync(join(corpus, obj));
+  const original = readFileSync(join(corpus, obj));
   const { off, size } = sectionRange(join(corpus, obj), section);
   const avoid = windows(section);
   for (let i = size / 8 - 1; i >= 0; i--) {
     const at = off + 8 * i;
-    if (!MOV_OR_JUMP_IMM.has(bytes[at])) continue;
+    if (!MOV_OR_JUMP_IMM.has(original[at])) continue;
     if (avoid.some(([s, e]) => i >= s - 3 && i <= e + 3)) continue;
+    const bytes = Buffer.from(original);
     const imm = bytes.readInt32LE(at + 4);
     bytes.writeInt32LE(imm + 1, at + 4);
     writeFileSync(out, bytes);
+    if (!kernelAccepts(out, section)) { process.stderr.write(`${obj} ${section}: slot ${i} imm ${imm}→${imm + 1}: the verifier rejects it, next slot\n`); continue; }
     return { slot: i, op: bytes[at], imm };
   }
   return undefined;
@@ -86,7 +91,7 @@ for (const obj of objects) {
     copyFileSync(db, copy); rmSync(`${copy}.lock`, { recursive: true, force: true });
     const warm = optimize(variant, section, use, copy, variant.replace(/\.o$/, `.warm-${useTag}.json`), iterations ? ['-n', iterations] : undefined);
     // The run without rules depends on the variant only: kept from an earlier invocation.
-    const coldJson = variant.replace(/\.o$/, `.cold-${cold}s.json`);
+    const coldJson = variant.replace(/\.o$/, `.slot${v.slot}.cold-${cold}s.json`); // per variant: the slot chosen may change
     const coldRun = existsSync(coldJson) ? readJson(coldJson, section) : optimize(variant, section, cold, 'none', coldJson);
     if (!warm || !coldRun) continue;
     rows.push({ obj, section, ...v, warm, cold: coldRun });
