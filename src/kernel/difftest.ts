@@ -11,13 +11,13 @@ import { Session, toRunnable, type MapSnapshot, type RunResult } from '../interp
 import { Rng } from '../common/rng.js';
 import { allowedCpus, pinToCpu } from './ffi.js';
 import { isDataMap } from './maps.js';
-import { generatePacket, type PacketKind } from './packets.js';
+import { generateArgs, generatePacket, type PacketKind } from './packets.js';
 import { TAIL_CALL_MARK, close, loadProgram, type Loaded } from './prog.js';
 import { generateSeeds, seedsToJson, type MapSeeds } from './seeds.js';
 import { releaseBatchBuffers, readMapsBatched } from './map-batch.js';
 import { seedMaps, seededSnapshot } from './state.js';
 import { mapWrites } from '../analysis/map-writes.js';
-import { ETH_HLEN, MAX_TEST_PACKET, canTestRun, testRun, testRunRefusal } from './testrun.js';
+import { ARGS_CTX_BYTES, ETH_HLEN, MAX_TEST_PACKET, canTestRun, canTestRunArgs, testRun, testRunArgs, testRunRefusal } from './testrun.js';
 
 export interface DifftestOptions {
   inputs: number;
@@ -97,7 +97,7 @@ export function difftest(prog: Program, opts: DifftestOptions): DifftestReport {
   if (!loaded.accepted) throw new InputError(`${prog.source}: rejected by the Linux verifier: ${loaded.reason}`);
   const base = { program: prog.name, progType: loaded.progType, verifier: 'accepted' as const, seed: opts.seed };
   try {
-    if (!canTestRun(loaded.progType)) {
+    if (!canTestRun(loaded.progType) && !canTestRunArgs(loaded.progType)) {
       return { ...base, inputs: 0, mismatches: 0, environmentDependent: 0, environmentHelpers: {}, environmentMismatches: 0, skipped: {}, kernelTestRun: false, examples: [],
         note: `${loaded.progType} programs cannot be test-run by the kernel: verifier-checked only (accepted)` };
     }
@@ -125,6 +125,7 @@ const FULL_READ_EVERY = 500;
 function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOptions, maxLen: number): Compared {
   const session = new Session(toRunnable(prog));
   const rng = new Rng(opts.seed);
+  const args = canTestRunArgs(loaded.progType);
   const written = opts.readAllMaps ? undefined : mapWrites(opts.kernelProgram ?? prog).written;
   let now: MapSnapshot[] | undefined;
   let runs = 0;
@@ -144,7 +145,8 @@ function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOp
   // One comparison; leaves the kernel's maps snapshot in `now` for the next reset.
   const check = (c: Case): { interpreter: Outcome; kernel: Outcome; differs: string[] } => {
     seedMaps(loaded, c.seeds, now);
-    const k = testRun(loaded, { packet: c.packet });
+    // Raw tracepoints: the input is the u64 arguments; their context is read-only, so it comes back as it went in.
+    const k = args ? { r0: testRunArgs(loaded, c.packet), packet: c.packet } : testRun(loaded, { packet: c.packet });
     now = readBack(c.seeds);
     session.run({ packet: c.packet, cpu, ...(c.seeds ? { mapSeeds: c.seeds } : {}) });
     const res = session.result();
@@ -159,7 +161,7 @@ function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOp
   const environmentHelpers: Record<string, number> = {};
   // Draw until `inputs` packets were compared: the ones the kernel refuses are counted aside.
   for (let i = 0; i < opts.inputs;) {
-    const { packet, kind } = generatePacket(rng, { minLen: ETH_HLEN, maxLen });
+    const { packet, kind } = args ? generateArgs(rng, ARGS_CTX_BYTES / 8) : generatePacket(rng, { minLen: ETH_HLEN, maxLen });
     const c: Case = { packet, seeds: generateSeeds(rng, prog.maps) };
     const refusal = testRunRefusal(loaded.progType, packet);
     if (refusal) { skipped[refusal] = (skipped[refusal] ?? 0) + 1; continue; }
