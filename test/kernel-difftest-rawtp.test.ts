@@ -1,5 +1,5 @@
 /**
- * Raw tracepoint programs are difftested: their input is the 12 u64 arguments, which the kernel's
+ * Which programs difftest test-runs. Raw tracepoint programs are: their input is the 12 u64 arguments, which the kernel's
  * test run takes as ctx_in (no packet). Agreement on r0 and maps, and a planted difference caught.
  * Skips where bpf() is unavailable.
  */
@@ -38,4 +38,12 @@ test('raw_tp: a planted difference in r0 or in a map is caught', { skip }, () =>
   const map = difftest(prog(), { inputs: 20, seed: 9, maxExamples: 1, kernelProgram: prog(0xff, 1) });
   assert.equal(map.mismatches, 20);
   assert.deepEqual(map.examples[0]!.differs, ['map counts']);
+});
+
+test('an xdp/devmap program is verifier-only (the kernel refuses to test-run it), not an EINVAL error', { skip }, () => {
+  const p: Program = { name: 'xdp/devmap', source: 'test', insns: assemble('r0 = 2\nexit'), maps: [], progType: 'xdp', section: 'xdp/devmap' };
+  assert.equal(canTestRunProgram(p), false);
+  const r = difftest(p, { inputs: 10, seed: 1 });
+  assert.deepEqual([r.kernelTestRun, r.inputs], [false, 0]);
+  assert.match(r.note ?? '', /^xdp\/devmap \(devmap\/cpumap\) XDP programs cannot be test-run by the kernel/);
 });

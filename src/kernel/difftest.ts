@@ -17,7 +17,7 @@ import { generateSeeds, seedsToJson, type MapSeeds } from './seeds.js';
 import { releaseBatchBuffers, readMapsBatched } from './map-batch.js';
 import { seedMaps, seededSnapshot } from './state.js';
 import { mapWrites } from '../analysis/map-writes.js';
-import { ARGS_CTX_BYTES, ETH_HLEN, MAX_TEST_PACKET, canTestRun, canTestRunArgs, testRun, testRunArgs, testRunRefusal } from './testrun.js';
+import { ARGS_CTX_BYTES, ETH_HLEN, MAX_TEST_PACKET, canTestRun, canTestRunArgs, canTestRunProgram, testRun, testRunArgs, testRunRefusal } from './testrun.js';
 
 export interface DifftestOptions {
   inputs: number;
@@ -97,9 +97,10 @@ export function difftest(prog: Program, opts: DifftestOptions): DifftestReport {
   if (!loaded.accepted) throw new InputError(`${prog.source}: rejected by the Linux verifier: ${loaded.reason}`);
   const base = { program: prog.name, progType: loaded.progType, verifier: 'accepted' as const, seed: opts.seed };
   try {
-    if (!canTestRun(loaded.progType) && !canTestRunArgs(loaded.progType)) {
+    if (!canTestRunProgram({ progType: loaded.progType, ...(prog.section ? { section: prog.section } : {}) })) {
+      const what = canTestRun(loaded.progType) ? `${prog.section} (devmap/cpumap) XDP` : loaded.progType;
       return { ...base, inputs: 0, mismatches: 0, environmentDependent: 0, environmentHelpers: {}, environmentMismatches: 0, skipped: {}, kernelTestRun: false, examples: [],
-        note: `${loaded.progType} programs cannot be test-run by the kernel: verifier-checked only (accepted)` };
+        note: `${what} programs cannot be test-run by the kernel: verifier-checked only (accepted)` };
     }
     const cpu = allowedCpus()[0] ?? 0;
     const unpin = pinToCpu(cpu);
