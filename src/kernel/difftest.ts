@@ -17,6 +17,7 @@ import { generateSeeds, seedsToJson, type MapSeeds } from './seeds.js';
 import { releaseBatchBuffers, readMapsBatched } from './map-batch.js';
 import { seedMaps, seededSnapshot } from './state.js';
 import { mapWrites } from '../analysis/map-writes.js';
+import { finishedFlowKeys } from '../interp/flow-keys.js';
 import { ARGS_CTX_BYTES, ETH_HLEN, MAX_TEST_PACKET, canTestRun, canTestRunArgs, canTestRunProgram, testRun, testRunArgs, testRunRefusal } from './testrun.js';
 
 export interface DifftestOptions {
@@ -151,6 +152,9 @@ function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOp
     now = readBack(c.seeds);
     session.run({ packet: c.packet, cpu, ...(c.seeds ? { mapSeeds: c.seeds } : {}) });
     const res = session.result();
+    // A flow dissector's test run returns its flow keys (clamped as the kernel does) instead of the packet.
+    const keys = session.machine.flowKeys;
+    if (keys) res.packet = finishedFlowKeys(keys.bytes, c.packet.length);
     const kernel: Outcome = { r0: k.r0.toString(), packetHex: hex(L3_TYPES.has(loaded.progType) ? k.packet.subarray(ETH_HLEN) : k.packet), maps: dataMaps(prog, now) };
     const interpreter = outcome(prog, res);
     return { interpreter, kernel, differs: differences(interpreter, kernel) };

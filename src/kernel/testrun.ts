@@ -13,8 +13,11 @@ export const ETH_HLEN = 14;
 /** Its upper bound is about a page less head- and tailroom; we stay well below. */
 export const MAX_TEST_PACKET = 3000;
 
-/** Program types whose test run takes packet data (the ones a differential test can compare). */
-const PACKET_TYPES = new Set<ProgType>(['xdp', 'socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb']);
+/**
+ * Program types whose test run takes packet data (the ones a differential test can compare). A flow
+ * dissector's test run returns its struct bpf_flow_keys as the output data instead of the packet.
+ */
+const PACKET_TYPES = new Set<ProgType>(['xdp', 'socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'flow_dissector']);
 
 export function canTestRun(t: ProgType): boolean {
   return PACKET_TYPES.has(t);
@@ -52,7 +55,7 @@ export function testRunRefusal(t: ProgType, packet: Uint8Array): string | undefi
   if (canTestRunArgs(t)) return packet.length === ARGS_CTX_BYTES ? undefined : `not ${ARGS_CTX_BYTES} bytes of u64 arguments`;
   if (packet.length < ETH_HLEN) return `shorter than an Ethernet header (${ETH_HLEN} bytes)`;
   if (packet.length > MAX_TEST_PACKET) return `longer than ${MAX_TEST_PACKET} bytes`;
-  if (t === 'xdp') return undefined;
+  if (t === 'xdp' || t === 'flow_dissector') return undefined;
   const etherType = (packet[12]! << 8) | packet[13]!;
   if (etherType === 0x0800 && packet.length < ETH_HLEN + 20) return 'an IPv4 frame cut inside its IPv4 header (the skb test run needs all 20 bytes)';
   if (etherType === 0x86dd && packet.length < ETH_HLEN + 40) return 'an IPv6 frame cut inside its IPv6 header (the skb test run needs all 40 bytes)';
