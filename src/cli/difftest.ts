@@ -9,7 +9,7 @@ import { loadProgram } from '../ebpf/load.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { difftest, type Outcome } from '../kernel/difftest.js';
-import { corpusCsv, corpusMarkdown, difftestCorpus } from '../kernel/difftest-corpus.js';
+import { corpusCsv, corpusMarkdown, difftestCorpus, type CorpusRow } from '../kernel/difftest-corpus.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { kernelAgreement } from '../optimize/index.js';
 import { withProgramFlags } from './common.js';
@@ -90,14 +90,20 @@ function describe(o: Outcome): string {
 function runCorpus(a: Args): void {
   if (!existsSync(a.prog) || !statSync(a.prog).isDirectory()) throw new InputError(`${a.prog}: --corpus needs a folder of .o objects`);
   const opts = { inputs: a.packets, seed: a.seed, maxLen: a['max-len'], ...(a.filter ? { filter: a.filter } : {}) };
+  const write = (rows: readonly CorpusRow[]): void => {
+    if (!a.out) return;
+    writeFileAtomic(join(a.out, 'difftest.md'), corpusMarkdown(rows, opts), { mkdir: true });
+    writeFileAtomic(join(a.out, 'difftest.csv'), corpusCsv(rows), { mkdir: true });
+  };
+  const done: CorpusRow[] = [];
   const rows = difftestCorpus(a.prog, opts, (r) => {
     process.stderr.write(`${r.object} ${r.program}: ${r.interpreter === 'ok' ? r.kernel : r.interpreter} ${r.inputs ? `(${r.inputs} inputs, ${r.mismatches} mismatches, ${r.environmentDependent} environment-dependent)` : ''}\n`);
+    // The table so far after every program: a long run stopped early leaves what it finished.
+    done.push(r);
+    if (r.inputs > 0) write(done);
   });
   const md = corpusMarkdown(rows, opts);
-  if (a.out) {
-    writeFileAtomic(join(a.out, 'difftest.md'), md, { mkdir: true });
-    writeFileAtomic(join(a.out, 'difftest.csv'), corpusCsv(rows), { mkdir: true });
-  }
+  write(rows);
   process.stdout.write(a.json ? JSON.stringify(rows, null, 2) + '\n' : md);
   if (rows.some((r) => r.mismatches > 0)) process.exitCode = 1;
 }

@@ -97,7 +97,7 @@ export function runCorpus(dir: string, opts: CorpusOptions): CorpusRow[] {
       }
       row.kernel = kernelCheck(prog);
       row.difftest = row.kernel.status !== 'ok' ? skip('not accepted by the kernel')
-        : !canTestRunProgram(prog) ? skip(`verifier-only: the kernel cannot test-run ${prog.section?.startsWith('xdp/') ? `${prog.section} (devmap/cpumap) XDP` : prog.progType ?? 'these'} programs with packets`)
+        : !canTestRunProgram(prog) ? skip(`verifier-only: the kernel cannot test-run ${prog.section?.startsWith('xdp/') ? `${prog.section} (devmap/cpumap) XDP` : prog.progType ?? 'these'} programs`)
           : opts.difftestInputs <= 0 ? skip('not asked for (--difftest 0)') : runDifftest(prog, opts);
     }
   }
@@ -158,7 +158,8 @@ function kernelCheck(prog: Program): Stage {
 function runDifftest(prog: Program, opts: CorpusOptions): Stage {
   try {
     const r = difftest(prog, { inputs: opts.difftestInputs, seed: opts.seed, maxExamples: 1 });
-    if (r.mismatches === 0) return ok(`${r.inputs} inputs, 0 mismatches`);
+    const env = r.environmentDependent > 0 ? `, ${r.environmentDependent} environment-dependent (${r.environmentMismatches} of them differ: ${Object.keys(r.environmentHelpers).join(', ')})` : '';
+    if (r.mismatches === 0) return ok(`${r.inputs} inputs, 0 mismatches${env}`);
     const ex = r.examples[0];
     const why = ex ? `${ex.differs.join(', ')}${ex.interpreter.error ? ` (interpreter: ${ex.interpreter.error})` : ''}` : '';
     return fail(`${r.mismatches} of ${r.inputs} inputs differ; first: ${why}`);

@@ -44,6 +44,8 @@ const skbLen = (m: Machine): number => m.dataEnd - m.dataStart;
 const loadBytes = (xdp: boolean): HelperFn => (m) => {
   requireModel(m, xdp ? 'xdp' : 'skb', xdp ? 'xdp_load_bytes' : 'skb_load_bytes');
   const off = u32(m, 2), len = u32(m, 4);
+  // A flow dissector's load_bytes reads through ctx->skb, which the kernel's test run (and eth_get_headlen) leaves NULL.
+  if (m.progKind === 'flow') { writeArg(m, 3, new Uint8Array(len)); ret(m, -ERRNO.EFAULT); return; }
   if (off > 0xffff || (xdp && len > 0xffff)) { if (!xdp) writeArg(m, 3, new Uint8Array(len)); ret(m, -ERRNO.EFAULT); return; }
   if (off + len > skbLen(m)) { if (!xdp) writeArg(m, 3, new Uint8Array(len)); ret(m, xdp ? -ERRNO.EINVAL : -ERRNO.EFAULT); return; }
   writeArg(m, 3, packetData(m).subarray(off, off + len));

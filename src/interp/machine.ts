@@ -11,6 +11,7 @@ import { MAP_IN_MAP, MapState, type MapSnapshot } from './maps.js';
 import type { EnvironmentInput } from './environment.js';
 import { Memory, REGION_BASE, makeRegion, type Region } from './memory.js';
 import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../ebpf/abi.js';
+import { FLOW_KEYS_SIZE, fillFlowKeys } from './flow-keys.js';
 
 /**
  * One test input. Time, randomness, CPU and everything else a helper would ask the kernel for
@@ -63,8 +64,10 @@ const xdp = (name: string): number => fieldOffset(XDP_MD_LAYOUT, name);
 export const SKB = {
   len: skb('len'), pktType: skb('pkt_type'), mark: skb('mark'), queueMapping: skb('queue_mapping'), protocol: skb('protocol'),
   priority: skb('priority'), ingressIfindex: skb('ingress_ifindex'), ifindex: skb('ifindex'), cb: skb('cb'), hash: skb('hash'),
-  data: skb('data'), dataEnd: skb('data_end'), dataMeta: skb('data_meta'),
+  data: skb('data'), dataEnd: skb('data_end'), dataMeta: skb('data_meta'), flowKeys: skb('flow_keys'),
 } as const;
+/** Which test-run conventions apply: XDP, tc (skb->data at the Ethernet header), a flow dissector, other. */
+export type ProgKind = 'xdp' | 'tc' | 'flow' | 'other';
 /** Bytes of __sk_buff's cb[5] scratch area. */
 export const SKB_CB_SIZE = SK_BUFF_LAYOUT.fields.cb!.size;
 export const XDP_MD = {
@@ -121,6 +124,8 @@ export class Machine {
   /** The packet (xdp/skb) or context bytes (raw) region, for output and LD_ABS. */
   packet: Region | undefined;
   ctx: Region | undefined;
+  /** Flow dissector programs: struct bpf_flow_keys (skb->flow_keys). */
+  flowKeys: Region | undefined;
   /** Packet data bounds as absolute simulated addresses (xdp_adjust_head moves `dataStart`). */
   dataStart = 0;
   dataEnd = 0;
@@ -139,7 +144,7 @@ export class Machine {
 
   /** Regions are created once; `reset` refills them for each input (no allocation when sizes fit). */
   /** `ctxSize`: model 'raw' pads the context to at least this many bytes (the program type's layout). */
-  constructor(readonly model: ContextModel, readonly progKind: 'xdp' | 'tc' | 'other', mapDefs: readonly MapDef[], readonly ctxSize = 0) {
+  constructor(readonly model: ContextModel, readonly progKind: ProgKind, mapDefs: readonly MapDef[], readonly ctxSize = 0) {
     this.stack = this.mem.add(makeRegion('stack', REGION_BASE.stack, new Uint8Array(STACK_FRAME_BYTES * MAX_CALL_FRAMES), true));
     this.maps = withInnerMaps(mapDefs).map((d, i) => new MapState(d, i));
     for (const m of this.maps) {
@@ -148,6 +153,7 @@ export class Machine {
     }
     if (model === 'xdp') this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, new Uint8Array(XDP_MD_SIZE), false));
     if (model === 'skb') this.ctx = this.mem.add(makeRegion('context', REGION_BASE.ctx, new Uint8Array(SKB_CTX_SIZE), true));
+    if (progKind === 'flow') this.flowKeys = this.mem.add(makeRegion('flow keys', REGION_BASE.flowKeys, new Uint8Array(FLOW_KEYS_SIZE), true));
     const packetBase = model === 'raw' ? REGION_BASE.ctx : model === 'none' ? REGION_BASE.scratch : REGION_BASE.packet;
     this.packet = this.mem.add(makeRegion(model === 'raw' ? 'context' : model === 'none' ? 'memory' : 'packet', packetBase, new Uint8Array(0), true));
     if (model === 'raw') this.ctx = this.packet;
@@ -222,7 +228,7 @@ export class Machine {
         // As in the kernel's BPF_PROG_TEST_RUN, the Ethernet header is consumed (eth_type_trans):
         // only tc programs see it in skb->data; for the others (socket filters, cgroup_skb, …)
         // skb->data, skb->len and LD_ABS offsets start at the network header.
-        const l2 = len < ETH_HLEN || this.progKind === 'tc' ? 0 : ETH_HLEN;
+        const l2 = len < ETH_HLEN || this.progKind === 'tc' || this.progKind === 'flow' ? 0 : ETH_HLEN;
         this.dataStart = REGION_BASE.packet + l2;
         this.dataEnd = REGION_BASE.packet + len;
         const ctx = this.ctx!.bytes;
@@ -242,6 +248,10 @@ export class Machine {
         if (inp.skbCb) ctx.set(inp.skbCb.subarray(0, SKB_CB_SIZE), SKB.cb);
         v.setUint32(SKB.mark, inp.skbMark ?? 0, true);
         v.setUint32(SKB.priority, inp.skbPriority ?? 0, true);
+        if (this.flowKeys) {
+          v.setUint32(SKB.flowKeys, REGION_BASE.flowKeys, true);
+          fillFlowKeys(this.flowKeys.bytes, inp.packet);
+        }
         this.lo[1] = REGION_BASE.ctx;
         break;
       }

@@ -10,6 +10,8 @@ export const REGION_BASE = {
   packet: 0x3000_0000,
   /** Map handles (what a map-fd pseudo load puts in a register): base + fd * 16. Not dereferenceable. */
   mapHandle: 0x3800_0000,
+  /** Flow dissector programs: their struct bpf_flow_keys. */
+  flowKeys: 0x3c00_0000,
   /** Map value arenas: base + index * MAP_ARENA_SPAN. */
   mapValues: 0x4000_0000,
   /** Scratch memory for helpers or tests (e.g. conformance `mem` buffers). */

@@ -9,7 +9,7 @@ import { contextModelOf, defaultInputSize, mapTypeName, type ContextModel, type 
 import { ExecFault, type ExecError } from './fault.js';
 import { KERNEL_HELPERS, type HelperTable } from './helpers.js';
 import { FaultAt, execute, prepare, type PreparedCode } from './interpreter.js';
-import { Machine, getReg, type MachineSnapshot, type RunInput, type SideEffects } from './machine.js';
+import { Machine, getReg, type MachineSnapshot, type ProgKind, type RunInput, type SideEffects } from './machine.js';
 import { hex, isSupportedMapType, mapTypeLabel } from './maps.js';
 import { enableProbeLoads } from './helpers-trace.js';
 import { MemoryFault } from './memory.js';
@@ -23,7 +23,7 @@ export interface Runnable {
   code: PreparedCode;
   maps: readonly MapDef[];
   model: ContextModel;
-  progKind: 'xdp' | 'tc' | 'other';
+  progKind: ProgKind;
   /** Model 'raw': context bytes the program type's layout has (the input is zero-padded to it). */
   ctxSize?: number;
 }
@@ -59,7 +59,7 @@ export function toRunnable(p: Program, model?: ContextModel): Runnable {
       throw new InputError(`instruction ${i}: map reference to fd ${ins.imm}, but the program has ${p.maps.length === 0 ? 'no maps' : `maps with fd ${[...fds].join(', ')}`}`);
     }
   });
-  const progKind = p.progType === 'xdp' ? 'xdp' : p.progType === 'sched_cls' || p.progType === 'sched_act' ? 'tc' : 'other';
+  const progKind: ProgKind = p.progType === 'xdp' ? 'xdp' : p.progType === 'sched_cls' || p.progType === 'sched_act' ? 'tc' : p.progType === 'flow_dissector' ? 'flow' : 'other';
   const m = model ?? contextModelOf(p.progType, p.k2InputType);
   // K2's programs keep their input size as the context; programs of a known kernel type get the layout's.
   // (the same size the verifier's encoding and the input generator use: defaultInputSize).

@@ -14,7 +14,7 @@ import type { Program } from '../ebpf/program.js';
 import { Session, defaultInput, toRunnable } from '../interp/run.js';
 import { Rng } from '../common/rng.js';
 import { difftest } from './difftest.js';
-import { canTestRun } from './testrun.js';
+import { canTestRun, canTestRunProgram } from './testrun.js';
 
 export interface CorpusRow {
   object: string;
@@ -80,14 +80,15 @@ export function difftestCorpus(dir: string, opts: CorpusOptions, progress?: (row
       } catch (e) {
         row.interpreter = `does not load: ${oneLine(e)}`;
       }
-      if (prog?.progType && !canTestRun(prog.progType)) row.kernel = 'not test-runnable';
+      if (prog?.progType && !canTestRunProgram(prog)) row.kernel = canTestRun(prog.progType) ? `not test-runnable (${prog.section} XDP: the kernel's test run refuses devmap/cpumap programs)` : 'not test-runnable';
       else if (prog?.progType && row.interpreter === 'ok' && opts.kernel !== false) {
         try {
           const r = difftest(prog, { inputs: opts.inputs, seed: opts.seed, maxLen: opts.maxLen ?? 256, maxExamples: 1 });
           row.kernel = r.mismatches === 0 ? 'compared' : `mismatch: ${r.examples[0]?.differs.join(', ') ?? '?'}`;
           Object.assign(row, { inputs: r.inputs, mismatches: r.mismatches, environmentDependent: r.environmentDependent, environmentMismatches: r.environmentMismatches });
         } catch (e) {
-          row.kernel = `error: ${oneLine(e)}`;
+          const why = oneLine(e);
+          row.kernel = why.includes('rejected by the Linux verifier') ? `rejected by the verifier: ${why.replace(/^.*rejected by the Linux verifier: /, '')}` : `error: ${why}`;
         }
       }
       row.ms = Date.now() - t0;

@@ -11,12 +11,14 @@ import { Session, toRunnable, type MapSnapshot, type RunResult } from '../interp
 import { Rng } from '../common/rng.js';
 import { allowedCpus, pinToCpu } from './ffi.js';
 import { isDataMap } from './maps.js';
-import { generatePacket, type PacketKind } from './packets.js';
+import { generateArgs, generatePacket, type PacketKind } from './packets.js';
 import { TAIL_CALL_MARK, close, loadProgram, type Loaded } from './prog.js';
 import { generateSeeds, seedsToJson, type MapSeeds } from './seeds.js';
 import { releaseBatchBuffers, readMapsBatched } from './map-batch.js';
-import { seedMaps } from './state.js';
-import { ETH_HLEN, MAX_TEST_PACKET, canTestRun, testRun, testRunRefusal } from './testrun.js';
+import { seedMaps, seededSnapshot } from './state.js';
+import { mapWrites } from '../analysis/map-writes.js';
+import { finishedFlowKeys } from '../interp/flow-keys.js';
+import { ARGS_CTX_BYTES, ETH_HLEN, MAX_TEST_PACKET, canTestRun, canTestRunArgs, canTestRunProgram, testRun, testRunArgs, testRunRefusal } from './testrun.js';
 
 export interface DifftestOptions {
   inputs: number;
@@ -30,6 +32,10 @@ export interface DifftestOptions {
    * environment the input model reproduces); default false: they are reported apart.
    */
   strictEnvironment?: boolean;
+  /** The program loaded into the kernel (default: the interpreted one; tests plant a difference with it). */
+  kernelProgram?: Program;
+  /** Read every map back after every input instead of only those the program can write (default false). */
+  readAllMaps?: boolean;
 }
 
 export interface Outcome {
@@ -75,6 +81,8 @@ export interface DifftestReport {
   seed: number;
   /** The CPU the test runs were pinned to (its per-CPU map values are compared). */
   cpu?: number;
+  /** Maps read back from the kernel after each input (the others the program cannot write: they keep their seeds). */
+  mapsReadBack?: string[];
   examples: Mismatch[];
 }
 
@@ -86,13 +94,14 @@ interface Case { packet: Uint8Array; seeds: MapSeeds | undefined }
 export function difftest(prog: Program, opts: DifftestOptions): DifftestReport {
   const maxLen = opts.maxLen ?? 256;
   if (!Number.isInteger(maxLen) || maxLen < ETH_HLEN || maxLen > MAX_TEST_PACKET) throw new InputError(`--max-len: expected ${ETH_HLEN}–${MAX_TEST_PACKET}, got ${maxLen}`);
-  const loaded = loadProgram(prog, { tailCallMarkers: true, mmapLargeArrays: true });
+  const loaded = loadProgram(opts.kernelProgram ?? prog, { tailCallMarkers: true, mmapLargeArrays: true });
   if (!loaded.accepted) throw new InputError(`${prog.source}: rejected by the Linux verifier: ${loaded.reason}`);
   const base = { program: prog.name, progType: loaded.progType, verifier: 'accepted' as const, seed: opts.seed };
   try {
-    if (!canTestRun(loaded.progType)) {
+    if (!canTestRunProgram({ progType: loaded.progType, ...(prog.section ? { section: prog.section } : {}) })) {
+      const what = canTestRun(loaded.progType) ? `${prog.section} (devmap/cpumap) XDP` : loaded.progType;
       return { ...base, inputs: 0, mismatches: 0, environmentDependent: 0, environmentHelpers: {}, environmentMismatches: 0, skipped: {}, kernelTestRun: false, examples: [],
-        note: `${loaded.progType} programs cannot be test-run by the kernel: verifier-checked only (accepted)` };
+        note: `${what} programs cannot be test-run by the kernel: verifier-checked only (accepted)` };
     }
     const cpu = allowedCpus()[0] ?? 0;
     const unpin = pinToCpu(cpu);
@@ -107,19 +116,45 @@ export function difftest(prog: Program, opts: DifftestOptions): DifftestReport {
   }
 }
 
-type Compared = Pick<DifftestReport, 'inputs' | 'mismatches' | 'skipped' | 'examples' | 'environmentDependent' | 'environmentHelpers' | 'environmentMismatches'>;
+type Compared = Pick<DifftestReport, 'inputs' | 'mismatches' | 'skipped' | 'examples' | 'environmentDependent' | 'environmentHelpers' | 'environmentMismatches' | 'mapsReadBack'>;
+
+/**
+ * Every this many kernel runs (and on the first), all maps are read back and the ones the analysis
+ * says the program cannot write must still hold their seeds: a check of the analysis in every run.
+ */
+const FULL_READ_EVERY = 500;
 
 function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOptions, maxLen: number): Compared {
   const session = new Session(toRunnable(prog));
   const rng = new Rng(opts.seed);
+  const args = canTestRunArgs(loaded.progType);
+  const written = opts.readAllMaps ? undefined : mapWrites(opts.kernelProgram ?? prog).written;
   let now: MapSnapshot[] | undefined;
+  let runs = 0;
+  // The kernel's maps after a run: the ones the program may write are read, the others hold their seeds.
+  const readBack = (seeds: MapSeeds | undefined): MapSnapshot[] => {
+    if (!written) return readMapsBatched(loaded, cpu);
+    const known = loaded.maps.map((m, i) => (written.has(i) ? undefined : seededSnapshot(m, seeds?.get(m.def.fd) ?? [])));
+    if (runs++ % FULL_READ_EVERY !== 0) return readMapsBatched(loaded, cpu, known);
+    const all = readMapsBatched(loaded, cpu);
+    known.forEach((k, i) => {
+      if (k && entriesKey(k) !== entriesKey(all[i])) {
+        throw new Error(`map '${k.name}' changed in the kernel run though the map-write analysis says ${prog.name} cannot write it (a bug in src/analysis/map-writes.ts)`);
+      }
+    });
+    return all;
+  };
   // One comparison; leaves the kernel's maps snapshot in `now` for the next reset.
   const check = (c: Case): { interpreter: Outcome; kernel: Outcome; differs: string[] } => {
     seedMaps(loaded, c.seeds, now);
-    const k = testRun(loaded, { packet: c.packet });
-    now = readMapsBatched(loaded, cpu);
+    // Raw tracepoints: the input is the u64 arguments; their context is read-only, so it comes back as it went in.
+    const k = args ? { r0: testRunArgs(loaded, c.packet), packet: c.packet } : testRun(loaded, { packet: c.packet });
+    now = readBack(c.seeds);
     session.run({ packet: c.packet, cpu, ...(c.seeds ? { mapSeeds: c.seeds } : {}) });
     const res = session.result();
+    // A flow dissector's test run returns its flow keys (clamped as the kernel does) instead of the packet.
+    const keys = session.machine.flowKeys;
+    if (keys) res.packet = finishedFlowKeys(keys.bytes, c.packet.length);
     const kernel: Outcome = { r0: k.r0.toString(), packetHex: hex(L3_TYPES.has(loaded.progType) ? k.packet.subarray(ETH_HLEN) : k.packet), maps: dataMaps(prog, now) };
     const interpreter = outcome(prog, res);
     return { interpreter, kernel, differs: differences(interpreter, kernel) };
@@ -131,7 +166,7 @@ function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOp
   const environmentHelpers: Record<string, number> = {};
   // Draw until `inputs` packets were compared: the ones the kernel refuses are counted aside.
   for (let i = 0; i < opts.inputs;) {
-    const { packet, kind } = generatePacket(rng, { minLen: ETH_HLEN, maxLen });
+    const { packet, kind } = args ? generateArgs(rng, ARGS_CTX_BYTES / 8) : generatePacket(rng, { minLen: ETH_HLEN, maxLen });
     const c: Case = { packet, seeds: generateSeeds(rng, prog.maps) };
     const refusal = testRunRefusal(loaded.progType, packet);
     if (refusal) { skipped[refusal] = (skipped[refusal] ?? 0) + 1; continue; }
@@ -151,7 +186,8 @@ function compareAll(prog: Program, loaded: Loaded, cpu: number, opts: DifftestOp
     const r = check(small);
     examples.push({ index: i - 1, kind, differs: r.differs, inputHex: hex(small.packet), ...(small.seeds ? { mapSeeds: seedsToJson(small.seeds, prog.maps)! } : {}), interpreter: r.interpreter, kernel: r.kernel });
   }
-  return { inputs: opts.inputs, mismatches, environmentDependent, environmentHelpers, environmentMismatches, skipped, examples };
+  const mapsReadBack = loaded.maps.filter((m, i) => isDataMap(m.def.type) && (!written || written.has(i))).map((m) => m.def.name);
+  return { inputs: opts.inputs, mismatches, environmentDependent, environmentHelpers, environmentMismatches, skipped, examples, mapsReadBack };
 }
 
 /** The interpreter's result in the kernel's terms: a 32-bit r0, a taken tail call as its marker. */

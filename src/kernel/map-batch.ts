@@ -87,8 +87,12 @@ function mappedSnapshot(m: KernelMap): MapSnapshot {
   return { name: m.def.name, fd: m.def.fd, type: mapTypeName(m.def.type), entries };
 }
 
-/** Every map's contents, as readMaps gives them; mapped arrays in place, other arrays of more than 64 entries in one batch call. */
-export function readMapsBatched(l: Loaded, cpu = 0): MapSnapshot[] {
-  return l.maps.map((m) => (m.mapped ? mappedSnapshot(m) : undefined)
+/**
+ * Every map's contents, as readMaps gives them; mapped arrays in place, other arrays of more than
+ * 64 entries in one batch call. `known[i]`, where given, is map i's contents without a read (a
+ * differential test passes the seeded contents of the maps the program cannot write).
+ */
+export function readMapsBatched(l: Loaded, cpu = 0, known?: readonly (MapSnapshot | undefined)[]): MapSnapshot[] {
+  return l.maps.map((m, i) => known?.[i] ?? (m.mapped ? mappedSnapshot(m) : undefined)
     ?? (!batchUnsupported && isArrayMap(m.def.type) && m.def.maxEntries > 64 ? arraySnapshot(m, cpu) : undefined) ?? snapshot(m, cpu));
 }

@@ -12,7 +12,7 @@ export interface PacketOptions {
   maxLen: number;
 }
 
-export type PacketKind = 'structured' | 'mutated' | 'random' | 'edge';
+export type PacketKind = 'structured' | 'mutated' | 'random' | 'edge' | 'args';
 
 /** Lengths where parsers check bounds: Ethernet, VLAN, IPv4/IPv6, +UDP/ICMP, +TCP headers. */
 const EDGE_LENGTHS = [0, 1, 13, 14, 15, 17, 18, 19, 20, 33, 34, 35, 37, 38, 41, 42, 43, 53, 54, 55, 58, 61, 62, 74, 75];
@@ -151,4 +151,21 @@ export function generatePacket(rng: Rng, opts: PacketOptions): { packet: Uint8Ar
   const content = rng.float();
   const packet = content < 0.5 ? fit(structuredFrame(rng), len) : content < 0.8 ? rng.bytes(len) : new Uint8Array(len);
   return { packet, kind: 'edge' };
+}
+
+/**
+ * Arguments of a raw tracepoint (`n` u64s, little-endian): each one, with equal odds, a small
+ * number (an irq or softirq number, a flag), a random 32-bit value or random 64 bits (a pointer
+ * the program reads through bpf_probe_read_kernel: the environment model answers those reads).
+ */
+export function generateArgs(rng: Rng, n: number): { packet: Uint8Array; kind: PacketKind } {
+  const out = new Uint8Array(8 * n);
+  const v = new DataView(out.buffer);
+  for (let i = 0; i < n; i++) {
+    const r = rng.int(3);
+    if (r === 0) v.setUint32(8 * i, rng.int(32), true);
+    else if (r === 1) v.setUint32(8 * i, rng.u32(), true);
+    else out.set(rng.bytes(8), 8 * i);
+  }
+  return { packet: out, kind: 'args' };
 }

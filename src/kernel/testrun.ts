@@ -13,11 +13,26 @@ export const ETH_HLEN = 14;
 /** Its upper bound is about a page less head- and tailroom; we stay well below. */
 export const MAX_TEST_PACKET = 3000;
 
-/** Program types whose test run takes packet data (the ones a differential test can compare). */
-const PACKET_TYPES = new Set<ProgType>(['xdp', 'socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb']);
+/**
+ * Program types whose test run takes packet data (the ones a differential test can compare). A flow
+ * dissector's test run returns its struct bpf_flow_keys as the output data instead of the packet.
+ */
+const PACKET_TYPES = new Set<ProgType>(['xdp', 'socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'flow_dissector']);
 
 export function canTestRun(t: ProgType): boolean {
   return PACKET_TYPES.has(t);
+}
+
+/**
+ * Program types whose test run takes only a context of u64 arguments, no packet: raw tracepoints
+ * (the kernel's bpf_prog_test_run_raw_tp runs the program once on a copy of ctx_in and returns r0).
+ */
+const ARGS_TYPES = new Set<ProgType>(['raw_tracepoint']);
+/** The arguments context: u64 args[MAX_BPF_FUNC_ARGS], the interpreter's layout for these types. */
+export const ARGS_CTX_BYTES = 96;
+
+export function canTestRunArgs(t: ProgType): boolean {
+  return ARGS_TYPES.has(t);
 }
 
 /**
@@ -25,6 +40,7 @@ export function canTestRun(t: ProgType): boolean {
  * for a devmap or cpumap entry (the kernel's XDP test run refuses those attach types with EINVAL).
  */
 export function canTestRunProgram(p: Pick<Program, 'progType' | 'section'>): boolean {
+  if (p.progType && canTestRunArgs(p.progType)) return true;
   if (!p.progType || !canTestRun(p.progType)) return false;
   const a = p.section ? attachFromSection(p.section) : undefined;
   return a?.expectedAttachType !== 'xdp_devmap' && a?.expectedAttachType !== 'xdp_cpumap';
@@ -36,9 +52,10 @@ export function canTestRunProgram(p: Pick<Program, 'progType' | 'section'>): boo
  * EtherType announces one.
  */
 export function testRunRefusal(t: ProgType, packet: Uint8Array): string | undefined {
+  if (canTestRunArgs(t)) return packet.length === ARGS_CTX_BYTES ? undefined : `not ${ARGS_CTX_BYTES} bytes of u64 arguments`;
   if (packet.length < ETH_HLEN) return `shorter than an Ethernet header (${ETH_HLEN} bytes)`;
   if (packet.length > MAX_TEST_PACKET) return `longer than ${MAX_TEST_PACKET} bytes`;
-  if (t === 'xdp') return undefined;
+  if (t === 'xdp' || t === 'flow_dissector') return undefined;
   const etherType = (packet[12]! << 8) | packet[13]!;
   if (etherType === 0x0800 && packet.length < ETH_HLEN + 20) return 'an IPv4 frame cut inside its IPv4 header (the skb test run needs all 20 bytes)';
   if (etherType === 0x86dd && packet.length < ETH_HLEN + 40) return 'an IPv6 frame cut inside its IPv6 header (the skb test run needs all 40 bytes)';
@@ -117,4 +134,27 @@ export function testRun(l: Loaded, input: TestRunInput): TestRunResult {
     durationNs: v.getUint32(TEST_RUN.duration, true),
     ...(ctxOutSize > 0 ? { ctx: l.io.ctxOut!.bytes.slice(0, Math.min(v.getUint32(TEST_RUN.ctxSizeOut, true), ctxOutSize)) } : {}),
   };
+}
+
+/**
+ * A raw tracepoint's test run: `args` (the u64 arguments) as ctx_in, nothing else — the kernel
+ * refuses data, ctx_out, repeat and duration for this type (EINVAL). Runs on the calling CPU.
+ */
+export function testRunArgs(l: Loaded, args: Uint8Array): bigint {
+  if (l.fd < 0) throw new Error(`program ${l.name} is closed`);
+  if (args.length === 0 || args.length > ARGS_CTX_BYTES || args.length % 8 !== 0) throw new KernelError('PROG_TEST_RUN', 22, `(${args.length} bytes of arguments: the kernel takes 8–${ARGS_CTX_BYTES}, a multiple of 8)`);
+  const attr = buffer(l, 'attr', ATTR_BYTES);
+  const ctxIn = buffer(l, 'ctxIn', args.length);
+  ctxIn.bytes.set(args);
+  clearAttr(attr);
+  setU32(attr, TEST_RUN.progFd, l.fd);
+  setU32(attr, TEST_RUN.ctxSizeIn, args.length);
+  setU64(attr, TEST_RUN.ctxIn, ctxIn.addr);
+  try {
+    bpf('PROG_TEST_RUN', attr, TEST_RUN.size);
+  } catch (e) {
+    if (e instanceof KernelError) e.message = `${l.name}: ${e.message}`;
+    throw e;
+  }
+  return BigInt(attr.view.getUint32(TEST_RUN.retval, true));
 }
