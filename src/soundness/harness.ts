@@ -16,7 +16,8 @@ import { Rng } from '../common/rng.js';
 import type { Z3Checker } from '../verify/checker.js';
 import { bitset } from '../../variants/safety-state/bitset.js';
 import { resultCodes } from '../../variants/errors/result-codes.js';
-import { agreementInputs, interpreterDisagreement, kernelDisagreement, kernelRefusal, kernelVerdict, type Disagreement } from './agree.js';
+import { agreementInputs, interpreterDisagreement, kernelRefusal, kernelVerdict, type Disagreement } from './agree.js';
+import { createKernelComparer } from './kernel-compare.js';
 import { mutate } from './mutate.js';
 import { mutantProgram } from './safety-kernel.js';
 import { kernelUnavailableReason } from '../kernel/index.js';
@@ -117,6 +118,7 @@ export async function runHarness(programs: readonly Program[], skipped: { name: 
   const rng = new Rng(opts.seed);
   const seen = new Set<string>();
   const kernelOn = opts.kernelVerdicts && kernelUnavailableReason() === undefined;
+  const inKernel = createKernelComparer();
   for (let k = 0; k < opts.mutants; k++) {
     if (opts.timeLimitMs !== undefined && performance.now() - t0 > opts.timeLimitMs) { opts.progress?.(`time limit reached after ${k} mutants`); break; }
     if (k > 0 && k % 100 === 0) { rep.ms = performance.now() - t0; opts.checkpoint?.(rep); }
@@ -166,12 +168,13 @@ export async function runHarness(programs: readonly Program[], skipped: { name: 
     const refusal = kernelRefusal(p);
     if (refusal || opts.kernelInputs === 0) { const why = refusal ?? 'kernel runs off'; rep.kernelSkipped[why] = (rep.kernelSkipped[why] ?? 0) + 1; continue; }
     rep.kernelChecked++;
-    const kd = kernelDisagreement(p, mp, new Rng(opts.seed + k), opts.kernelInputs);
+    const kd = inKernel.compare(p, mp, new Rng(opts.seed + k), opts.kernelInputs);
     lap('kernelRuns');
     if (kd && 'error' in kd) rep.kernelSkipped[`kernel error: ${kd.error}`] = (rep.kernelSkipped[`kernel error: ${kd.error}`] ?? 0) + 1;
     else if (kd) fail(kd);
   }
   for (const u of usable) u.checker.dispose();
+  inKernel.dispose();
   rep.ms = performance.now() - t0;
   return rep;
 }
