@@ -20,6 +20,9 @@ import { withDeadline } from '../../variants/z3/deadline.js';
 
 interface Args { programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string; 'safety-only': boolean; 'safety-out'?: string; rlimit?: number; 'query-ms'?: number }
 
+/** With --query-ms, a native z3 still busy this long after a query's deadline is killed (the query is unknown). */
+const HARD_GRACE_MS = 1000;
+
 const positiveInt = (name: string, v: number, min = 1): void => {
   if (!Number.isInteger(v) || v < min) throw new InputError(`--${name}: expected an integer ≥ ${min}, got ${v}`);
 };
@@ -86,7 +89,7 @@ export const soundnessCommand: CommandModule<object, Args> = {
       checkerFor: async (p) => {
         // Verdicts only (a refutation needs no counterexample here); with --query-ms each query gets its own deadline.
         let until: number | undefined;
-        const c = createZ3Checker(p, { impl: withDeadline(await createZ3Impl(impl), () => until), cache: true, verdictOnly: true, ...(a.rlimit !== undefined ? { rlimit: a.rlimit } : {}) });
+        const c = createZ3Checker(p, { impl: withDeadline(await createZ3Impl(impl), () => until, { hardGraceMs: HARD_GRACE_MS }), cache: true, verdictOnly: true, ...(a.rlimit !== undefined ? { rlimit: a.rlimit } : {}) });
         const check = c.check.bind(c);
         c.check = (x, y, w) => { until = a['query-ms'] !== undefined ? Date.now() + a['query-ms'] : undefined; return check(x, y, w); };
         return c;
