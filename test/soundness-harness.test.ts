@@ -11,6 +11,7 @@ import type { Program } from '../src/ebpf/program.js';
 import { loadCorpus } from '../src/soundness/corpus.js';
 import { mutate, mutateOnce, MUTATION_KINDS } from '../src/soundness/mutate.js';
 import { runHarness } from '../src/soundness/harness.js';
+import { mergeReports, shardOf } from '../src/soundness/merge.js';
 import { Rng } from '../src/common/rng.js';
 import type { Z3Checker } from '../src/verify/checker.js';
 import { fastChecker } from './verify-util.js';
@@ -48,4 +49,28 @@ test('harness: a checker that calls every mutant equal is caught with a reproduc
   assert.ok(r.disagreements > 0, JSON.stringify(r.verdicts));
   const f = r.failures[0]!;
   assert.ok(f.original.length > 0 && f.mutant.length > 0 && f.disagreement.inputHex.length > 0, 'the reproducer has both programs and the input');
+});
+
+const counts = (r: Awaited<ReturnType<typeof runHarness>>): unknown => ({ ...r, ms: 0, phaseMs: {} });
+
+test('harness: the same seed gives the same report (every count, verdict and failure)', { skip }, async () => {
+  const run = (): ReturnType<typeof runHarness> => runHarness(small(), [], { mutants: 40, seed: 5, inputs: 200, kernelInputs: 20, kernelVerdicts: true, checkerFor: (p) => fastChecker(p, true) });
+  const a = await run(), b = await run();
+  assert.ok(a.verdicts.equal > 0, JSON.stringify(a.verdicts));
+  assert.deepEqual(counts(a), counts(b));
+});
+
+test('--jobs sharding: program i goes to shard i mod N, the mutants are split, and merged reports add up', { skip }, async () => {
+  const ps = small();
+  const shards = [0, 1].map((i) => shardOf(ps, 41, i, 2));
+  assert.deepEqual(shards.map((s) => s.programs.map((p) => p.name)), [[ps[0]!.name], [ps[1]!.name]]);
+  assert.deepEqual(shards.map((s) => s.mutants), [21, 20]);
+  const opts = { seed: 4, inputs: 200, kernelInputs: 0, kernelVerdicts: false, checkerFor: (p: Program) => fastChecker(p, true) };
+  const parts = [];
+  for (const s of shards) parts.push(await runHarness(s.programs, [], { ...opts, mutants: s.mutants }));
+  const merged = mergeReports(parts);
+  assert.equal(merged.mutants, 41);
+  assert.equal(merged.programs, 2);
+  assert.equal(merged.verdicts.equal, parts[0]!.verdicts.equal + parts[1]!.verdicts.equal);
+  assert.equal(merged.disagreements, 0);
 });

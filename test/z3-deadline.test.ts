@@ -37,3 +37,29 @@ for (const impl of ['reused-solver', ...(native ? ['native-process'] : [])] as (
     }
   });
 }
+
+test('native-process: with hardGraceMs a query Z3 does not stop in time is killed, answers unknown, and the next query runs on a new z3', { skip: native ? false : 'native z3 not installed' }, async () => {
+  // Without a deadline-set :timeout Z3 would run on; the hard limit alone must stop it.
+  const { NativeZ3 } = await import('../src/verify/native.js');
+  const z = new NativeZ3();
+  const t0 = Date.now();
+  assert.throws(() => z.sendWithin(HARD, 400), SolverError);
+  const ms = Date.now() - t0;
+  assert.ok(ms >= 350 && ms < 2000, `killed after ${ms} ms (limit 400 ms)`);
+  assert.throws(() => z.send('(check-sat)'), SolverError, 'a killed session stays dead');
+  z.close();
+  let at = Date.now() + 60_000;
+  const impl = withDeadline(await createZ3Impl('native-process'), () => at, { hardGraceMs: 300 });
+  try {
+    const s = impl.open();
+    assert.equal(s.send('(push 1)(check-sat)').trim(), 'sat', 'quick answers pass through the polled read');
+    impl.release(s, 1);
+    at = Date.now() + 200;
+    const s2 = impl.open();
+    // Through the wrapper Z3's own :timeout answers first (no kill needed); the answer is unknown either way.
+    assert.equal(s2.send(HARD).trim(), 'unknown');
+    impl.release(s2, 1);
+  } finally {
+    impl.dispose();
+  }
+});

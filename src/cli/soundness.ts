@@ -15,10 +15,15 @@ import { safetyCsv, safetyMarkdown } from '../soundness/safety-report.js';
 import { gitCommit } from '../common/git.js';
 import { kernelUnavailableReason } from '../kernel/index.js';
 import { createZ3Checker } from '../verify/checker.js';
+import { runShards, shardArg } from './soundness-shards.js';
+import { shardOf } from '../soundness/merge.js';
 import { createZ3Impl, nativeAvailable } from '../../variants/z3/index.js';
 import { withDeadline } from '../../variants/z3/deadline.js';
 
-interface Args { programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string; 'safety-only': boolean; 'safety-out'?: string; rlimit?: number; 'query-ms'?: number }
+interface Args { jobs: number; shard?: string; programs?: string[]; 'time-limit'?: number; mutants: number; seed: number; inputs: number; 'kernel-inputs': number; 'kernel-verdicts': boolean; json?: string; 'safety-only': boolean; 'safety-out'?: string; rlimit?: number; 'query-ms'?: number }
+
+/** With --query-ms, a native z3 still busy this long after a query's deadline is killed (the query is unknown). */
+const HARD_GRACE_MS = 1000;
 
 const positiveInt = (name: string, v: number, min = 1): void => {
   if (!Number.isInteger(v) || v < min) throw new InputError(`--${name}: expected an integer ≥ ${min}, got ${v}`);
@@ -42,6 +47,8 @@ export const soundnessCommand: CommandModule<object, Args> = {
   describe: 'mutate real programs; every mutant Z3 calls equal must agree with its original (interpreter and kernel)',
   builder: (y) => y
     .option('programs', { type: 'string', array: true, describe: 'program files or folders (.insns, .o); default ../shared/k2-suite/programs, suites/builtin/programs, ../shared/real-world/objs' })
+    .option('jobs', { type: 'number', default: 1, describe: 'processes to shard the corpus over (program i → shard i mod N; one merged report)' })
+    .option('shard', { type: 'string', hidden: true, describe: 'I/N: run only shard I of N (set by --jobs)' })
     .option('mutants', { type: 'number', default: 1000, describe: 'mutants to try (round robin over the programs)' })
     .option('seed', { type: 'number', default: 1 })
     .option('inputs', { type: 'number', default: 10_000, describe: 'interpreter inputs per mutant called equal' })
@@ -61,6 +68,8 @@ export const soundnessCommand: CommandModule<object, Args> = {
     if (a['time-limit'] !== undefined) positiveInt('time-limit', a['time-limit']);
     if (a.rlimit !== undefined) positiveInt('rlimit', a.rlimit);
     if (a['query-ms'] !== undefined) positiveInt('query-ms', a['query-ms']);
+    positiveInt('jobs', a.jobs);
+    const shard = a.shard !== undefined ? shardArg(a.shard) : undefined;
     const dirs = a.programs ?? [k2SuitePrograms, builtinSuitePrograms, join(repoRoot, '..', 'shared', 'real-world', 'objs')];
     const corpus = loadCorpus(dirs);
     if (corpus.programs.length === 0) throw new InputError(`no programs found under ${dirs.join(', ')}`);
@@ -80,13 +89,14 @@ export const soundnessCommand: CommandModule<object, Args> = {
       return;
     }
     const impl = nativeAvailable() ? 'native-process' : 'reused-solver';
-    const report = await runHarness(corpus.programs, corpus.skipped, {
-      mutants: a.mutants, seed: a.seed, inputs: a.inputs, kernelInputs: a['kernel-inputs'], kernelVerdicts: a['kernel-verdicts'],
+    const part = shard ? shardOf(corpus.programs, a.mutants, shard.index, shard.count) : { programs: corpus.programs, mutants: a.mutants };
+    const report = a.jobs > 1 ? await runShards(a.jobs, dirs, a) : await runHarness(part.programs, shard && shard.index > 0 ? [] : corpus.skipped, {
+      mutants: part.mutants, seed: a.seed, inputs: a.inputs, kernelInputs: a['kernel-inputs'], kernelVerdicts: a['kernel-verdicts'],
       ...(a['time-limit'] !== undefined ? { timeLimitMs: a['time-limit'] * 1000 } : {}),
       checkerFor: async (p) => {
         // Verdicts only (a refutation needs no counterexample here); with --query-ms each query gets its own deadline.
         let until: number | undefined;
-        const c = createZ3Checker(p, { impl: withDeadline(await createZ3Impl(impl), () => until), cache: true, verdictOnly: true, ...(a.rlimit !== undefined ? { rlimit: a.rlimit } : {}) });
+        const c = createZ3Checker(p, { impl: withDeadline(await createZ3Impl(impl), () => until, { hardGraceMs: HARD_GRACE_MS }), cache: true, verdictOnly: true, ...(a.rlimit !== undefined ? { rlimit: a.rlimit } : {}) });
         const check = c.check.bind(c);
         c.check = (x, y, w) => { until = a['query-ms'] !== undefined ? Date.now() + a['query-ms'] : undefined; return check(x, y, w); };
         return c;

@@ -14,11 +14,8 @@ import { generateInputs } from '../search/inputs.js';
 import { captureOutput, outputError } from '../search/output-error.js';
 import type { Rng } from '../common/rng.js';
 import * as kernel from '../kernel/index.js';
-import { allowedCpus, pinToCpu } from '../kernel/ffi.js';
-import { isDataMap } from '../kernel/maps.js';
 import { generatePacket } from '../kernel/packets.js';
 import { generateSeeds, seedsToJson, type MapSeeds } from '../kernel/seeds.js';
-import { testRunRefusal } from '../kernel/testrun.js';
 import { CallKind, Opcode } from '../ebpf/opcodes.js';
 
 export interface Disagreement {
@@ -84,46 +81,4 @@ export function kernelVerdict(p: Program): KernelVerdict | { error: string } {
   if (!l.accepted) return { accepted: false, reason: l.reason };
   kernel.close(l);
   return { accepted: true };
-}
-
-/** Both programs in the kernel on `n` generated packets with the same seeded maps; undefined when they agree. */
-export function kernelDisagreement(p: Program, b: readonly Insn[] | Program, rng: Rng, n: number): Disagreement | undefined | { error: string } {
-  try {
-    return compareInKernel(p, 'insns' in b ? b : { ...p, insns: b.map((x) => ({ ...x })) }, rng, n);
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
-}
-
-function compareInKernel(p: Program, b: Program, rng: Rng, n: number): Disagreement | undefined | { error: string } {
-  const la = kernel.loadProgram(p, { tailCallMarkers: true });
-  if (!la.accepted) return { error: 'the kernel rejects the original' };
-  const lb = kernel.loadProgram(b, { tailCallMarkers: true });
-  if (!lb.accepted) { kernel.close(la); return { error: 'the kernel rejects the mutant' }; }
-  const cpu = allowedCpus()[0] ?? 0;
-  const unpin = pinToCpu(cpu);
-  try {
-    const maxLen = Math.max(14, Math.min(defaultInputSize(p), 1500));
-    for (let k = 0, tries = 0; k < n && tries < 4 * n; tries++) {
-      const packet = generatePacket(rng, { minLen: 14, maxLen }).packet;
-      if (testRunRefusal(p.progType!, packet)) continue;
-      k++;
-      const seeds = generateSeeds(rng, p.maps);
-      kernel.seedMaps(la, seeds);
-      kernel.seedMaps(lb, seeds);
-      const ra = kernel.testRun(la, { packet }), rb = kernel.testRun(lb, { packet });
-      const ma = kernel.readMaps(la, cpu).filter((_, i) => isDataMap(p.maps[i]!.type));
-      const mb = kernel.readMaps(lb, cpu).filter((_, i) => isDataMap(p.maps[i]!.type));
-      const diffs: string[] = [];
-      if (ra.r0 !== rb.r0) diffs.push(`r0 ${ra.r0} vs ${rb.r0}`);
-      if (hex(ra.packet) !== hex(rb.packet)) diffs.push('packet');
-      if (JSON.stringify(ma) !== JSON.stringify(mb)) diffs.push('maps');
-      if (diffs.length > 0) return { where: 'kernel', inputHex: hex(packet), ...(seeds ? { mapSeeds: seedsToJson(seeds, p.maps)! } : {}), detail: diffs.join(', ') };
-    }
-    return undefined;
-  } finally {
-    unpin();
-    kernel.close(la);
-    kernel.close(lb);
-  }
 }

@@ -16,7 +16,12 @@ import { Rng } from '../common/rng.js';
 import type { Z3Checker } from '../verify/checker.js';
 import { bitset } from '../../variants/safety-state/bitset.js';
 import { resultCodes } from '../../variants/errors/result-codes.js';
-import { agreementInputs, interpreterDisagreement, kernelDisagreement, kernelRefusal, kernelVerdict, type Disagreement } from './agree.js';
+import { agreementInputs, interpreterDisagreement, kernelRefusal, kernelVerdict, type Disagreement } from './agree.js';
+import { createKernelComparer } from './kernel-compare.js';
+import { disagreementWithOriginal, originalOutputs, type OriginalOutputs } from './original-outputs.js';
+
+/** Bytes of kept original outputs: per program, and in all (programs past it get per-mutant inputs). */
+const KEPT_BYTES_PER_PROGRAM = 64 << 20, KEPT_BYTES_TOTAL = 1 << 30;
 import { mutate } from './mutate.js';
 import { mutantProgram } from './safety-kernel.js';
 import { kernelUnavailableReason } from '../kernel/index.js';
@@ -117,6 +122,18 @@ export async function runHarness(programs: readonly Program[], skipped: { name: 
   const rng = new Rng(opts.seed);
   const seen = new Set<string>();
   const kernelOn = opts.kernelVerdicts && kernelUnavailableReason() === undefined;
+  const inKernel = createKernelComparer();
+  // The original's outputs on a fixed input set per program (seeded by the seed and the program's place).
+  const kept = new Map<number, OriginalOutputs | undefined>();
+  let keptBytes = 0;
+  const keptOutputs = (j: number): OriginalOutputs | undefined => {
+    if (kept.has(j)) return kept.get(j);
+    const p = usable[j]!.p;
+    const o = keptBytes < KEPT_BYTES_TOTAL ? originalOutputs(p, agreementInputs(p, new Rng(opts.seed * 65_537 + j + 1), opts.inputs), KEPT_BYTES_PER_PROGRAM) : undefined;
+    keptBytes += o?.bytes ?? 0;
+    kept.set(j, o);
+    return o;
+  };
   for (let k = 0; k < opts.mutants; k++) {
     if (opts.timeLimitMs !== undefined && performance.now() - t0 > opts.timeLimitMs) { opts.progress?.(`time limit reached after ${k} mutants`); break; }
     if (k > 0 && k % 100 === 0) { rep.ms = performance.now() - t0; opts.checkpoint?.(rep); }
@@ -160,18 +177,20 @@ export async function runHarness(programs: readonly Program[], skipped: { name: 
       if (rep.failures.length < 20) rep.failures.push({ program: p.name, mutation: m.what, original: bytecode(p.insns), mutant: bytecode(m.insns), disagreement: d });
       opts.progress?.(`DISAGREEMENT ${p.name} (${m.what}) in the ${d.where}: ${d.detail}; input ${d.inputHex}`);
     };
-    const d = interpreterDisagreement(p, p.insns, m.insns, agreementInputs(p, new Rng(opts.seed + k), opts.inputs));
+    const o = keptOutputs(k % usable.length);
+    const d = o ? disagreementWithOriginal(p, m.insns, o) : interpreterDisagreement(p, p.insns, m.insns, agreementInputs(p, new Rng(opts.seed + k), opts.inputs));
     lap('interpreter');
     if (d) { fail(d); continue; }
     const refusal = kernelRefusal(p);
     if (refusal || opts.kernelInputs === 0) { const why = refusal ?? 'kernel runs off'; rep.kernelSkipped[why] = (rep.kernelSkipped[why] ?? 0) + 1; continue; }
     rep.kernelChecked++;
-    const kd = kernelDisagreement(p, mp, new Rng(opts.seed + k), opts.kernelInputs);
+    const kd = inKernel.compare(p, mp, new Rng(opts.seed + k), opts.kernelInputs);
     lap('kernelRuns');
     if (kd && 'error' in kd) rep.kernelSkipped[`kernel error: ${kd.error}`] = (rep.kernelSkipped[`kernel error: ${kd.error}`] ?? 0) + 1;
     else if (kd) fail(kd);
   }
   for (const u of usable) u.checker.dispose();
+  inKernel.dispose();
   rep.ms = performance.now() - t0;
   return rep;
 }

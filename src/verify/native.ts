@@ -5,7 +5,7 @@
  * Atomics.wait cost ~0.3 ms per command batch, as much as a typical window query's solving).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SmtSession } from './query.js';
@@ -36,9 +36,14 @@ function retrying(call: () => number): number {
   }
 }
 
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
 export class NativeZ3 implements SmtSession {
   private readonly toZ3: number;
   private readonly fromZ3: number;
+  /** The same FIFO opened non-blocking, for sends with a hard wall-clock limit (sendWithin). */
+  private readonly pollZ3: number;
+  private readonly pid: number | undefined;
   private readonly buf = Buffer.allocUnsafe(1 << 16);
   private pending = '';
   private dead: string | undefined;
@@ -55,8 +60,10 @@ export class NativeZ3 implements SmtSession {
       const child = spawn('sh', ['-c', 'exec "$0" -in <"$1" >"$2"', binary, input, output], { stdio: 'ignore' });
       child.on('error', (e) => { this.dead = String(e); });
       child.unref();
+      this.pid = child.pid; // sh execs z3: the same process
       this.toZ3 = openSync(input, 'w');
       this.fromZ3 = openSync(output, 'r');
+      this.pollZ3 = openSync(output, constants.O_RDONLY | constants.O_NONBLOCK);
     } finally {
       rmSync(dir, { recursive: true, force: true }); // the open FIFOs live on unnamed
     }
@@ -69,6 +76,35 @@ export class NativeZ3 implements SmtSession {
   }
 
   send(commands: string): string {
+    return this.exchange(commands, (buf) => retrying(() => readSync(this.fromZ3, buf, 0, buf.length, null)));
+  }
+
+  /**
+   * `send` that gives up after `ms` of wall clock: z3 is killed and the answer is a SolverError
+   * (unknown; the implementation starts a new z3). Z3's own `:timeout` bounds only parts of a
+   * check — whole-program queries of sock_ipv4_flow ran 30–114 s past a 10 s one. The answer is
+   * polled (1 ms sleeps once nothing has come for a while), not awaited in a blocking read.
+   */
+  sendWithin(commands: string, ms: number): string {
+    const until = Date.now() + ms;
+    return this.exchange(commands, (buf) => {
+      for (let idle = 0; ; idle++) {
+        try {
+          return readSync(this.pollZ3, buf, 0, buf.length, null);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'EAGAIN' && code !== 'EINTR') throw e;
+        }
+        if (Date.now() > until) {
+          if (this.pid !== undefined) { try { process.kill(this.pid, 'SIGKILL'); } catch { /* already gone */ } }
+          throw new Error(`query stopped after ${ms} ms (hard limit)`);
+        }
+        if (idle > 100) Atomics.wait(SLEEPER, 0, 0, 1);
+      }
+    });
+  }
+
+  private exchange(commands: string, read: (buf: Buffer) => number): string {
     if (this.closed) throw new Error('native z3 already closed');
     if (this.dead) throw new SolverError(`native z3: ${this.dead}`);
     const text = `${this.pending}${commands}\n(echo "${END_MARK}")\n`;
@@ -78,7 +114,7 @@ export class NativeZ3 implements SmtSession {
       for (let off = 0; off < bytes.length;) off += retrying(() => writeSync(this.toZ3, bytes, off));
       let answer = '';
       for (;;) {
-        const n = retrying(() => readSync(this.fromZ3, this.buf, 0, this.buf.length, null));
+        const n = read(this.buf);
         if (n === 0) throw new Error('z3 exited');
         answer += this.buf.toString('latin1', 0, n);
         if (answer.endsWith(END_LINE)) return answer.slice(0, answer.length - END_LINE.length);
@@ -97,5 +133,6 @@ export class NativeZ3 implements SmtSession {
     // z3 reads end-of-file on its input and exits.
     closeSync(this.toZ3);
     closeSync(this.fromZ3);
+    closeSync(this.pollZ3);
   }
 }
