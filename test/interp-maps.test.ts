@@ -185,3 +185,15 @@ test('environment model: probe_read from kernel memory, comm, trace_printk forma
   assert.deepEqual(r.sideEffects.trace, ['x= -5\n']);
   assert.equal(r.r0, 6n);
 });
+
+test('hash maps larger than the map budget run on a budget-sized arena (execsnoop\'s 10,240 × 7,720 bytes)', () => {
+  const big = new MapState(def(0, MAP_TYPES.hash, 4, 7720, 10240), 0);
+  assert.equal(big.update(u32Key(1), new Uint8Array(7720).fill(3), 0), 0);
+  assert.equal(big.update(u32Key(2), new Uint8Array(7720).fill(4), 0), 0);
+  assert.notEqual(big.lookup(u32Key(2)), 0);
+  // 8 MiB values: the 16 MiB arena holds two; a third entry at once is the budget's error, never E2BIG.
+  const huge = new MapState(def(1, MAP_TYPES.hash, 4, 8 << 20, 4), 1);
+  assert.equal(huge.update(u32Key(1), new Uint8Array(1), 0), 0);
+  assert.equal(huge.update(u32Key(2), new Uint8Array(1), 0), 0);
+  assert.throws(() => huge.update(u32Key(3), new Uint8Array(1), 0), /map budget/);
+});

@@ -114,7 +114,8 @@ export class MapState {
     this.sparse = kind === 'sparse' || this.lazy;
     const bytes = kind === 'ringbuf' ? def.maxEntries : kind === 'queue' || kind === 'stack' ? 0 : Math.min(full, MAX_ARENA_BYTES - (MAX_ARENA_BYTES % Math.max(1, def.valueSize)));
     if (kind === 'ringbuf' && bytes > MAX_ARENA_BYTES) throw new InputError(`map '${def.name}': a ${bytes}-byte ring buffer exceeds the interpreter's ${MAX_ARENA_BYTES}-byte map budget`);
-    if ((kind === 'hash' || kind === 'lpm') && full > MAX_ARENA_BYTES) throw new InputError(`map '${def.name}': ${def.maxEntries} × ${def.valueSize} bytes exceeds the interpreter's ${MAX_ARENA_BYTES}-byte map budget`);
+    // Hash maps larger than the budget (bcc's execsnoop: 10,240 × 7,720 bytes) get an arena of the
+    // budget's size: a run fails only if it holds more entries at once than that (lazy arrays alike).
     this.ring = kind === 'ringbuf' ? new RingBuffer(def.maxEntries) : undefined;
     const readable = kind !== 'sparse' || READABLE_SPARSE.has(def.type);
     const writable = readable && (def.flags & BPF_F_RDONLY_PROG) === 0;
@@ -242,6 +243,9 @@ export class MapState {
         this.evictOldest();
       }
       slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.nextSlot++;
+      if ((slot + 1) * this.def.valueSize > this.region.bytes.length) {
+        throw new InputError(`map '${this.def.name}': a run held more of its ${this.def.maxEntries} entries than the interpreter's ${MAX_ARENA_BYTES}-byte map budget holds`);
+      }
       this.slots.set(k, slot);
       this.keyVersion = ++keyVersions;
     } else if (this.lru) {
