@@ -22,6 +22,8 @@ test('history over a good and a broken commit: the good one measured, the broken
   const tmp = mkdtempSync(join(tmpdir(), 'k2lab-history-'));
   const repo = join(tmp, 'repo');
   assert.equal(git(tmp, 'clone', '--quiet', '--shared', repoRoot, repo).status, 0);
+  // A good commit of its own first: HEAD~2..HEAD is then exactly these two, even when the clone's HEAD is a merge.
+  assert.equal(git(repo, 'commit', '--quiet', '--allow-empty', '-m', 'a commit that builds').status, 0);
   writeFileSync(join(repo, 'tsconfig.json'), '{ "compilerOptions": \n');
   assert.equal(git(repo, 'commit', '--quiet', '-am', 'a commit that does not build').status, 0);
   const good = git(repo, 'rev-parse', 'HEAD~1').stdout.trim();

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapWrites } from '../src/analysis/map-writes.js';
+import { mapWrites } from '../src/ebpf/map-writes.js';
 import { assemble } from '../src/ebpf/asm.js';
 import { MAP_TYPES, type MapDef, type Program } from '../src/ebpf/program.js';
 

@@ -40,6 +40,14 @@ const CASES: Case[] = [
     rejected: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 8\nif r4 > r3 goto +3\nif r2 > r3 goto +0\nr0 = *(u8 *)(r2 + 5)\nexit\nr0 = 2\nexit',
     kernel: /R2 offset is outside of the packet/,
   },
+  {
+    // The soundness harness's seed-3 run (xdp1, slot 36: imm 20 → 65535): pkt + n + 65535 ≤ data_end
+    // teaches the kernel nothing (umax + off > MAX_PACKET_OFF), so the read after it is refused.
+    name: 'no packet range from a pointer that may lie more than 0xffff past pkt', progType: 'xdp',
+    accepted: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 14\nif r4 > r3 goto +9\nr5 = 14\nr0 = *(u8 *)(r2 + 12)\nif r0 != 129 goto +1\nr5 = 18\nr2 += r5\nr4 = r2\nr4 += 20\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 9)\nr0 = 2\nexit',
+    rejected: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 14\nif r4 > r3 goto +9\nr5 = 14\nr0 = *(u8 *)(r2 + 12)\nif r0 != 129 goto +1\nr5 = 18\nr2 += r5\nr4 = r2\nr4 += 65535\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 9)\nr0 = 2\nexit',
+    kernel: /outside of the packet|invalid access to packet/,
+  },
   { name: 'tp_btf: a pointer argument takes no shifts', progType: 'tracing', section: 'tp_btf/xdp_cpumap_kthread', accepted: 'r6 = *(u64 *)(r1 + 8)\nr6 <<= 2\nr0 = 0\nexit', rejected: 'r6 = *(u64 *)(r1 + 32)\nr6 <<= 2\nr0 = 0\nexit', kernel: /pointer arithmetic with <<= operator prohibited/ },
   { name: 'tp_btf: nothing past the last argument', progType: 'tracing', section: 'tp_btf/xdp_cpumap_enqueue', accepted: 'r0 = *(u64 *)(r1 + 24)\nr0 = 0\nexit', rejected: 'r0 = *(u64 *)(r1 + 32)\nr0 = 0\nexit', kernel: /invalid bpf_context access off=32/ },
 ];

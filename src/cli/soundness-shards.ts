@@ -22,7 +22,8 @@ interface ShardedArgs { mutants: number; seed: number; inputs: number; 'kernel-i
 
 /** Runs the shards side by side and merges their reports (a failed shard is an error). */
 export async function runShards(jobs: number, dirs: readonly string[], a: ShardedArgs): Promise<HarnessReport> {
-  const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
+  // The launcher (dist/src/cli/ → the repository's bin/), not the CLI module: cli/ sits below src/cli.ts.
+  const cli = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'bin', 'k2lab.js');
   const dir = mkdtempSync(join(tmpdir(), 'k2lab-soundness-'));
   try {
     const common = ['soundness', '--programs', ...dirs, '--mutants', String(a.mutants), '--seed', String(a.seed), '--inputs', String(a.inputs),

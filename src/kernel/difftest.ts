@@ -16,7 +16,7 @@ import { TAIL_CALL_MARK, close, loadProgram, type Loaded } from './prog.js';
 import { generateSeeds, seedsToJson, type MapSeeds } from './seeds.js';
 import { releaseBatchBuffers, readMapsBatched } from './map-batch.js';
 import { seedMaps, seededSnapshot } from './state.js';
-import { mapWrites } from '../analysis/map-writes.js';
+import { mapWrites } from '../ebpf/map-writes.js';
 import { finishedFlowKeys } from '../interp/flow-keys.js';
 import { ARGS_CTX_BYTES, ETH_HLEN, MAX_TEST_PACKET, canTestRun, canTestRunArgs, canTestRunProgram, testRun, testRunArgs, testRunRefusal } from './testrun.js';
 

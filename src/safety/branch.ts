@@ -8,7 +8,7 @@ import type { OpSpec } from '../ebpf/opcodes.js';
 import { Violation } from '../ebpf/violations.js';
 import type { Core } from './core.js';
 import {
-  AUX, KIND, Kind, MAX_PACKET_OFF, OFF, PKT_RANGE, SYM, addFact, lowOf, setReg, type Symbols, type TypeState,
+  AUX, KIND, Kind, MAX_PACKET_OFF, OFF, PKT_RANGE, SYM, addFact, highOf, lowOf, setReg, type Symbols, type TypeState,
 } from './types.js';
 
 export function checkJcondOperands(c: Core, ins: Insn, spec: OpSpec, pc: number): Violation {
@@ -68,6 +68,9 @@ export function refineEdge(t: TypeState, syms: Symbols, ins: Insn, spec: OpSpec,
  */
 function markRange(t: TypeState, syms: Symbols, p: number): void {
   const sym = t[SYM + p]!, off = t[OFF + p]!;
+  // The kernel learns no range when the pointer may lie more than MAX_PACKET_OFF past pkt
+  // (find_good_pkt_pointers: umax + off > 0xffff); the soundness harness found xdp1 with r4 = pkt + n + 65535.
+  if (highOf(syms, sym, off) > MAX_PACKET_OFF) return;
   if (sym !== 0 && off > 0 && off <= MAX_PACKET_OFF) addFact(t, sym, off);
   const fixed = lowOf(syms, sym, off);
   if (fixed > t[PKT_RANGE]! && fixed <= MAX_PACKET_OFF) t[PKT_RANGE] = fixed;

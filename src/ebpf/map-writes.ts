@@ -14,10 +14,10 @@
  * A map-in-map stands for itself and every map the loader puts in its slots.
  * When unsure (callbacks, more than 30 maps, odd stack offsets) every map counts as written.
  */
-import { helperProto } from '../ebpf/helpers.js';
-import type { Insn } from '../ebpf/insn.js';
-import { CallKind, Cls, Jmp, Mask, Mode, Opcode, Pseudo, SIZE_BYTES, Alu } from '../ebpf/opcodes.js';
-import type { Program } from '../ebpf/program.js';
+import { helperProto } from './helpers.js';
+import type { Insn } from './insn.js';
+import { CallKind, Cls, Jmp, Mask, Mode, Opcode, Pseudo, SIZE_BYTES, Alu } from './opcodes.js';
+import type { Program } from './program.js';
 
 export interface MapWrites {
   /** Indices into `prog.maps` of the maps the program may change. */
