@@ -56,6 +56,9 @@ export function encodeProgram(insns: readonly Insn[]): Uint8Array {
   return out;
 }
 
+/** Same opcode and operands. */
+export const sameInsn = (a: Insn, b: Insn): boolean => a.op === b.op && a.dst === b.dst && a.src === b.src && a.off === b.off && a.imm === b.imm;
+
 /** The second slot of a 64-bit immediate load as the kernel wants it. */
 export function lddwSecondHalf(high: number): Insn {
   return { op: 0, dst: 0, src: 0, off: 0, imm: high | 0 };

@@ -3,7 +3,7 @@
  * Program types use the kernel's names without the BPF_PROG_TYPE_ prefix.
  */
 import { contextLayout } from './contexts.js';
-import type { Insn } from './insn.js';
+import { sameInsn, type Insn } from './insn.js';
 
 export const MAP_TYPES = {
   hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6,
@@ -206,7 +206,7 @@ export interface Program {
 export function changesFrozen(program: Pick<Program, 'frozen'>, before: readonly Insn[], after: readonly Insn[]): boolean {
   for (const f of program.frozen ?? []) {
     const a = before[f], b = after[f];
-    if (a !== b && (!a || !b || a.op !== b.op || a.dst !== b.dst || a.src !== b.src || a.off !== b.off || a.imm !== b.imm)) return true;
+    if (a !== b && (!a || !b || !sameInsn(a, b))) return true;
   }
   return false;
 }

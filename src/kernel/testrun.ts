@@ -108,24 +108,14 @@ export function testRun(l: Loaded, input: TestRunInput): TestRunResult {
   setU64(attr, TEST_RUN.dataIn, dataIn.addr);
   setU64(attr, TEST_RUN.dataOut, dataOut.addr);
   setU32(attr, TEST_RUN.repeat, input.repeat ?? 1);
-  if (input.ctx) {
-    const ctxIn = buffer(l, 'ctxIn', input.ctx.length);
-    ctxIn.bytes.set(input.ctx);
-    setU32(attr, TEST_RUN.ctxSizeIn, input.ctx.length);
-    setU64(attr, TEST_RUN.ctxIn, ctxIn.addr);
-  }
+  if (input.ctx) setCtxIn(l, attr, input.ctx);
   const ctxOutSize = input.ctxOutSize ?? 0;
   if (ctxOutSize > 0) {
     const ctxOut = buffer(l, 'ctxOut', ctxOutSize);
     setU32(attr, TEST_RUN.ctxSizeOut, ctxOutSize);
     setU64(attr, TEST_RUN.ctxOut, ctxOut.addr);
   }
-  try {
-    bpf('PROG_TEST_RUN', attr, TEST_RUN.size);
-  } catch (e) {
-    if (e instanceof KernelError) e.message = `${l.name}: ${e.message}`;
-    throw e;
-  }
+  runTest(l, attr);
   const v = attr.view;
   const outLen = Math.min(v.getUint32(TEST_RUN.dataSizeOut, true), outSize);
   return {
@@ -144,17 +134,27 @@ export function testRunArgs(l: Loaded, args: Uint8Array): bigint {
   if (l.fd < 0) throw new Error(`program ${l.name} is closed`);
   if (args.length === 0 || args.length > ARGS_CTX_BYTES || args.length % 8 !== 0) throw new KernelError('PROG_TEST_RUN', 22, `(${args.length} bytes of arguments: the kernel takes 8–${ARGS_CTX_BYTES}, a multiple of 8)`);
   const attr = buffer(l, 'attr', ATTR_BYTES);
-  const ctxIn = buffer(l, 'ctxIn', args.length);
-  ctxIn.bytes.set(args);
   clearAttr(attr);
   setU32(attr, TEST_RUN.progFd, l.fd);
-  setU32(attr, TEST_RUN.ctxSizeIn, args.length);
+  setCtxIn(l, attr, args);
+  runTest(l, attr);
+  return BigInt(attr.view.getUint32(TEST_RUN.retval, true));
+}
+
+/** ctx_in: the bytes in the program's ctxIn buffer, its size and address in the attributes. */
+function setCtxIn(l: Loaded, attr: Native, bytes: Uint8Array): void {
+  const ctxIn = buffer(l, 'ctxIn', bytes.length);
+  ctxIn.bytes.set(bytes);
+  setU32(attr, TEST_RUN.ctxSizeIn, bytes.length);
   setU64(attr, TEST_RUN.ctxIn, ctxIn.addr);
+}
+
+/** BPF_PROG_TEST_RUN with the attributes set; a kernel error names the program. */
+function runTest(l: Loaded, attr: Native): void {
   try {
     bpf('PROG_TEST_RUN', attr, TEST_RUN.size);
   } catch (e) {
     if (e instanceof KernelError) e.message = `${l.name}: ${e.message}`;
     throw e;
   }
-  return BigInt(attr.view.getUint32(TEST_RUN.retval, true));
 }

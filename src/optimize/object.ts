@@ -7,7 +7,7 @@
  * instructions all in it (no calls into other sections).
  */
 import { InputError } from '../ebpf/errors.js';
-import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
+import { LDDW_OPCODE, sameInsn, type Insn } from '../ebpf/insn.js';
 import { inspectObject, rewriteObject, type CodeSection, type SectionRewrite } from '../ebpf/elf-write.js';
 import { loadProgram } from '../ebpf/load.js';
 import type { Program } from '../ebpf/program.js';
@@ -36,7 +36,7 @@ export function programSections(bytes: Uint8Array, asked: readonly string[]): Co
   return asked.length > 0 ? all.filter((c) => asked.includes(c.name)) : all;
 }
 
-const same = (a: Insn | undefined, b: Insn | undefined): boolean => !!a && !!b && a.op === b.op && a.dst === b.dst && a.src === b.src && a.off === b.off && a.imm === b.imm;
+const same = (a: Insn | undefined, b: Insn | undefined): boolean => !!a && !!b && sameInsn(a, b);
 
 /** Slots the search must leave as they are: relocated ones (both halves of a 64-bit load) and CO-RE ones. */
 function pinned(cs: CodeSection): Set<number> {

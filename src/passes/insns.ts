@@ -9,7 +9,7 @@ import { isNop } from '../ebpf/k2-isa.js';
 
 export const ins = (op: number, dst: number, src: number, off: number, imm: number): Insn => ({ op, dst, src, off, imm });
 export const specAt = (x: Insn): OpSpec | undefined => specOf(x.op, x.src, x.off, x.imm);
-export const sameInsn = (a: Insn, b: Insn): boolean => a.op === b.op && a.dst === b.dst && a.src === b.src && a.off === b.off && a.imm === b.imm;
+export { sameInsn } from '../ebpf/insn.js';
 
 export const MOV64_IMM = 0xb7, MOV64_REG = 0xbf, MOV32_IMM = 0xb4, MOV32_REG = 0xbc, JA = 0x05;
 const ARGS = 0b111110, CALLER_SAVED = 0b111111;

@@ -112,7 +112,7 @@ export function ruleId(r: Pick<Rule, 'generality' | 'pattern' | 'replacement' | 
 
 const insnKey = (x: Insn): number[] => [x.op, x.dst, x.src, x.off, x.imm];
 
-export const sameInsn = (a: Insn, b: Insn): boolean => a.op === b.op && a.dst === b.dst && a.src === b.src && a.off === b.off && a.imm === b.imm;
+export { sameInsn } from '../ebpf/insn.js';
 
 /** A digest of a set of rules (the rules a run consulted): sorted ids, hashed. */
 export function rulesDigest(ids: Iterable<string>): string {
