@@ -63,7 +63,10 @@ export function mutantProgram(p: Program, m: Mutant): Program {
   q.btf = {
     ...p.btf,
     funcInfo: p.btf.funcInfo.map((f) => ({ ...f, insn: at(f.insn) })),
-    lineInfo: p.btf.lineInfo.filter((l) => l.insn !== i || starts.has(i)).map((l) => ({ ...l, insn: at(l.insn) })),
+    // A function's first slot keeps a line; when that slot itself was dropped, its line and the next
+    // slot's now share an offset, which the kernel refuses (line_info offsets strictly increase): keep the later.
+    lineInfo: p.btf.lineInfo.filter((l) => l.insn !== i || starts.has(i)).map((l) => ({ ...l, insn: at(l.insn) }))
+      .filter((l, k, all) => all[k + 1]?.insn !== l.insn),
   };
   return q;
 }
