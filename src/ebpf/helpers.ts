@@ -15,6 +15,9 @@ export type ArgKind =
   | 'scalar'
   /** Any value, pointer or scalar, not dereferenced by the verifier (ARG_ANYTHING, e.g. probe_read's source). */
   | 'anything'
+  /** Not checked by the verifier, may be uninitialised (ARG_DONTCARE); the helper may still read it
+   *  (trace_printk's format arguments, as many as the format names). */
+  | 'dontcare'
   /** A map handle (CONST_PTR_TO_MAP). */
   | 'map'
   /** Pointer to key_size initialised bytes of the map argument (ARG_PTR_TO_MAP_KEY). */
@@ -82,6 +85,7 @@ export interface HelperProto {
 
 const scalar: HelperArg = { kind: 'scalar' };
 const anything: HelperArg = { kind: 'anything' };
+const dontcare: HelperArg = { kind: 'dontcare' };
 const map: HelperArg = { kind: 'map' };
 const ctx: HelperArg = { kind: 'ctx' };
 const btf: HelperArg = { kind: 'btf-ptr' };
@@ -101,7 +105,7 @@ export const HELPERS: readonly HelperProto[] = [
   h(3, 'map_delete_elem', [map, { kind: 'map-key' }], 'integer'),
   h(4, 'probe_read', [writeNext(1), sizeOrZero, anything], 'integer', { environment: true }),
   h(5, 'ktime_get_ns', [], 'integer', { environment: true }),
-  h(6, 'trace_printk', [readNext(1), size, anything, anything, anything], 'integer', { sideEffect: true }),
+  h(6, 'trace_printk', [readNext(1), size, dontcare, dontcare, dontcare], 'integer', { sideEffect: true }),
   h(7, 'get_prandom_u32', [], 'integer', { environment: true }),
   h(8, 'get_smp_processor_id', [], 'integer', { environment: true }),
   h(9, 'skb_store_bytes', [ctx, scalar, readNext(3), size, scalar], 'integer', { changesPacket: true }),

@@ -4,7 +4,7 @@
  * pointer, data_end → packet end), and whether direct packet access is allowed (the kernel's
  * *_is_valid_access and may_access_direct_pkt_data, reduced to the fields we model).
  */
-import { SK_BUFF_LAYOUT, XDP_MD_LAYOUT } from '../ebpf/contexts.js';
+import { PERF_EVENT_LAYOUT, PT_REGS_LAYOUT, SK_BUFF_LAYOUT, SOCK_OPS_LAYOUT, XDP_MD_LAYOUT, contextLayout } from '../ebpf/contexts.js';
 import { MAP_TYPES, attachFromSection, contextModelOf, type ContextModel, type MapDef, type ProgType } from '../ebpf/program.js';
 import { Kind } from './types.js';
 import { returnRangeOf, type Range } from './return-range.js';
@@ -66,7 +66,7 @@ export function progInfoOf(p: ProgramLike): ProgInfo {
   const info: ProgInfo = {
     model,
     progType: p.progType,
-    rawSize: p.maxPktSize ?? 64,
+    rawSize: p.maxPktSize ?? rawContextSize(p.progType, p.k2InputType),
     rawIsK2Packet: p.progType === undefined,
     packetAccess: packetAccessOf(model, p.progType),
     skbTc: p.progType === undefined || p.progType === 'sched_cls' || p.progType === 'sched_act',
@@ -86,6 +86,17 @@ export function progInfoOf(p: ProgramLike): ProgInfo {
     info.valueWritable[i] = READ_ONLY_VALUES.has(m.type) || (m.flags & BPF_F_RDONLY_PROG) !== 0 ? 0 : 1;
   });
   return info;
+}
+
+/**
+ * Bytes of a raw context: K2's default 64 without a kernel type; the kernel's struct for the types whose
+ * read rules ctxLoad states (pt_regs, bpf_perf_event_data, bpf_sock_ops, a tracepoint record, the
+ * raw_tp argument array) — the interpreter and the Z3 encoding give these types the same size
+ * (defaultInputSize). Other types keep 64 bytes: reads past them are refused, erring on the safe side.
+ */
+const SIZED_RAW_TYPES = new Set<ProgType>(['kprobe', 'perf_event', 'sock_ops', 'tracepoint', 'raw_tracepoint']);
+function rawContextSize(t: ProgType | undefined, k2InputType: number | undefined): number {
+  return t !== undefined && k2InputType === undefined && SIZED_RAW_TYPES.has(t) ? contextLayout(t).size : 64;
 }
 
 /** Sentinel result of ctxLoad/ctxStore: the access is not allowed. */
@@ -124,6 +135,8 @@ export function ctxLoad(info: ProgInfo, off: number, size: number): number {
       if (!info.rawIsK2Packet && off % size !== 0) return CTX_DENIED;
       // A tracepoint's first 8 bytes hold the kernel's pt_regs pointer: tp_prog_is_valid_access refuses them.
       if (info.progType === 'tracepoint' && off < 8) return CTX_DENIED;
+      if (info.progType === 'perf_event' && !info.rawIsK2Packet) return perfEventRead(off, size);
+      if (info.progType === 'sock_ops' && !info.rawIsK2Packet) return sockOpsRead(off, size);
       return Kind.Scalar;
     default:
       return CTX_DENIED;
@@ -140,6 +153,27 @@ export function ctxStoreAllowed(info: ProgInfo, off: number, size: number): bool
     default:
       return false; // xdp_md and 'none' have no writable context
   }
+}
+
+/** pe_prog_is_valid_access: the registers are read as whole u64s; sample_period and addr also narrower. */
+function perfEventRead(off: number, size: number): number {
+  if (off < PT_REGS_LAYOUT.size) return size === 8 ? Kind.Scalar : CTX_DENIED;
+  return off + size <= PERF_EVENT_LAYOUT.size ? Kind.Scalar : CTX_DENIED;
+}
+
+const SO = SOCK_OPS_LAYOUT.fields;
+const SOCK_OPS_U64 = new Set([SO.bytes_received!.offset, SO.bytes_acked!.offset, SO.skb_hwtstamp!.offset]);
+const SOCK_OPS_POINTERS_FROM = SO.sk!.offset, SOCK_OPS_POINTERS_END = SO.skb_data_end!.offset + 8;
+
+/**
+ * sock_ops_is_valid_access for reads: u32 fields as whole u32s (skb_tcp_flags also narrower), the u64
+ * counters as u64s. sk, skb_data and skb_data_end load pointers (socket, packet) we do not model: refused.
+ */
+function sockOpsRead(off: number, size: number): number {
+  if (off >= SOCK_OPS_POINTERS_FROM && off < SOCK_OPS_POINTERS_END) return CTX_DENIED;
+  if (SOCK_OPS_U64.has(off)) return size === 8 ? Kind.Scalar : CTX_DENIED;
+  if (off >= SO.skb_tcp_flags!.offset && off < SO.skb_tcp_flags!.offset + 4) return Kind.Scalar;
+  return size === 4 && !SOCK_OPS_U64.has(off - 4) ? Kind.Scalar : CTX_DENIED;
 }
 
 function skbAccess(info: ProgInfo, off: number, size: number, write: boolean): number {

@@ -104,6 +104,7 @@ export function checkCall(c: Core, ins: Insn, pc: number): Violation {
     switch (a.kind) {
       case 'scalar': v = numArg(c, r, pc, helper); break;
       case 'anything': v = readable(c, r, pc, helper); break;
+      case 'dontcare': break; // the kernel does not look at it either
       case 'size': break; // checked with its memory argument
       case 'map': { const x = mapArg(c, r, id, pc, helper); if (x < 0) return -x; m = x; break; }
       case 'map-key': v = m < 0 ? fail(c, Violation.HelperArgument, pc, `${helper}: key without a map`) : access(c, r, 0, c.info.keySize[m]!, Access.HelperRead, pc); break;

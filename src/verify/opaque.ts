@@ -56,7 +56,7 @@ export function opaqueCall(c: Ctx, id: number): void {
   proto.args.forEach((a, i) => {
     const reg = regs[i + 1]!;
     switch (a.kind) {
-      case 'scalar': case 'anything': case 'size': args.push(reg.v); break;
+      case 'scalar': case 'anything': case 'dontcare': case 'size': args.push(reg.v); break;
       case 'map': {
         const m = mapArg(env, reg);
         if (m === undefined) c.sink.fault(c.reach);
