@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { assemble } from '../src/ebpf/asm.js';
-import type { Program, ProgType } from '../src/ebpf/program.js';
+import type { MapDef, Program, ProgType } from '../src/ebpf/program.js';
 import { createSafetyChecker } from '../src/safety/checker.js';
 import { Violation } from '../src/ebpf/violations.js';
 import { resultCodes } from '../variants/errors/result-codes.js';
@@ -21,7 +21,7 @@ import { loadCorpus } from '../src/soundness/corpus.js';
 import { compareSafety } from '../src/soundness/safety-kernel.js';
 import { sharedAvailable, sharedDir } from './paths.js';
 
-interface Case { name: string; progType: ProgType; section?: string; maxPktSize?: number; accepted: string; rejected: string; kernel: RegExp }
+interface Case { name: string; progType: ProgType; section?: string; maxPktSize?: number; maps?: MapDef[]; accepted: string; rejected: string; kernel: RegExp }
 
 const CASES: Case[] = [
   { name: 'shifts by an immediate within the operand width', progType: 'xdp', accepted: 'r0 = 1\nr0 <<= 63\nr0 = 2\nw0 <<= 31\nr0 = 2\nexit', rejected: 'r0 = 1\nr0 <<= 64\nr0 = 2\nexit', kernel: /invalid shift 64/ },
@@ -56,11 +56,19 @@ const CASES: Case[] = [
   { name: 'sock_ops: u32 fields as u32s, past remote_port too', progType: 'sock_ops', section: 'sockops', accepted: 'r0 = *(u32 *)(r1 + 68)\nr0 = *(u64 *)(r1 + 176)\nr0 = 1\nexit', rejected: 'r0 = *(u64 *)(r1 + 64)\nr0 = 1\nexit', kernel: /invalid bpf_context access off=64 size=8/ },
   // trace_printk's arguments after the size are ARG_DONTCARE: libbpf-bootstrap's minimal passes one and leaves r4, r5 unset.
   { name: 'trace_printk: format arguments may be unset', progType: 'kprobe', section: 'kprobe/do_unlinkat', accepted: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 8\ncall 6\nr0 = 0\nexit', rejected: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 0\ncall 6\nr0 = 0\nexit', kernel: /zero-sized/ },
+  {
+    // A number bounded by an unsigned comparison may move a map-value pointer (bcc's execsnoop); the bound must hold.
+    name: 'a map-value pointer moved by a number an unsigned comparison bounds', progType: 'xdp',
+    maps: [{ name: 'values', type: 2, keySize: 4, valueSize: 64, maxEntries: 1, fd: 0, flags: 0 }],
+    accepted: 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nld_pseudo r1, 1, 0\ncall 1\nif r0 == 0 goto +5\nr2 = *(u32 *)(r0 + 0)\nif r2 > 56 goto +2\nr0 += r2\nr0 = *(u64 *)(r0 + 0)\nr0 = 2\nexit',
+    rejected: 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nld_pseudo r1, 1, 0\ncall 1\nif r0 == 0 goto +5\nr2 = *(u32 *)(r0 + 0)\nif r2 > 57 goto +2\nr0 += r2\nr0 = *(u64 *)(r0 + 0)\nr0 = 2\nexit',
+    kernel: /max value is outside of the allowed memory range/,
+  },
   { name: 'tp_btf: nothing past the last argument', progType: 'tracing', section: 'tp_btf/xdp_cpumap_enqueue', accepted: 'r0 = *(u64 *)(r1 + 24)\nr0 = 0\nexit', rejected: 'r0 = *(u64 *)(r1 + 32)\nr0 = 0\nexit', kernel: /invalid bpf_context access off=32/ },
 ];
 
 const program = (c: Case, text: string): Program => ({
-  name: 'case', source: 'test', insns: assemble(text), maps: [], progType: c.progType, license: 'GPL',
+  name: 'case', source: 'test', insns: assemble(text), maps: c.maps ?? [], progType: c.progType, license: 'GPL',
   ...(c.section ? { section: c.section } : {}), ...(c.maxPktSize ? { maxPktSize: c.maxPktSize } : {}),
 });
 const ours = (p: Program): Violation => createSafetyChecker(p, { state: bitset, errors: resultCodes(), allocation: 'pooled' }).check(p.insns);

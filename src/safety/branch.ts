@@ -8,7 +8,7 @@ import type { OpSpec } from '../ebpf/opcodes.js';
 import { Violation } from '../ebpf/violations.js';
 import type { Core } from './core.js';
 import {
-  AUX, KIND, Kind, MAX_PACKET_OFF, OFF, PKT_RANGE, SYM, addFact, highOf, lowOf, setReg, type Symbols, type TypeState,
+  AUX, KIND, Kind, MAX_PACKET_OFF, OFF, PKT_RANGE, SYM, addFact, highOf, lowOf, refineSymbol, setReg, type Symbols, type TypeState,
 } from './types.js';
 
 export function checkJcondOperands(c: Core, ins: Insn, spec: OpSpec, pc: number): Violation {
@@ -30,11 +30,14 @@ export function checkJcondOperands(c: Core, ins: Insn, spec: OpSpec, pc: number)
 }
 
 /** Applies what the edge (taken or fall-through) of this jump proves to `t`. */
-export function refineEdge(t: TypeState, syms: Symbols, ins: Insn, spec: OpSpec, taken: boolean): void {
+export function refineEdge(t: TypeState, syms: Symbols, ins: Insn, spec: OpSpec, taken: boolean, slot: number): void {
   if (spec.width !== 64) return;
   const cond = spec.cond;
   if (!spec.usesSrcReg) {
-    if (ins.imm !== 0 || (cond !== 'jeq' && cond !== 'jne') || t[KIND + ins.dst] !== Kind.MapValueOrNull) return;
+    if (ins.imm !== 0 || (cond !== 'jeq' && cond !== 'jne') || t[KIND + ins.dst] !== Kind.MapValueOrNull) {
+      boundScalar(t, syms, ins, cond, taken, slot);
+      return;
+    }
     const isNull = (cond === 'jeq') === taken;
     const id = t[SYM + ins.dst]!;
     for (let r = 0; r < 11; r++) {
@@ -60,6 +63,35 @@ export function refineEdge(t: TypeState, syms: Symbols, ins: Insn, spec: OpSpec,
   // The other edge says pkt' ≥ data_end: the kernel marks that register as past the end (mark_pkt_end)
   // and refuses any access through it, whatever was proved before; we stop treating it as a pointer.
   else if (cond === 'jgt' || cond === 'jge' || cond === 'jlt' || cond === 'jle') setReg(t, p, Kind.Mixed, 0, 0, 0);
+}
+
+/**
+ * An unsigned comparison of a number with a non-negative immediate bounds it from above on one edge
+ * (`if r2 > 7552 goto` → r2 ∈ [0, 7552] on the fall-through, as the kernel's reg_set_min_max): the
+ * register becomes a fresh symbol with the narrowed range, so a map-value or packet pointer may be moved
+ * by it (bcc's execsnoop indexes its 7,720-byte value so). Only that register: copies keep their
+ * (wider) range, which errs on the safe side. The symbol is this slot's and edge's (refineSymbol): without
+ * back edges each slot runs at most once per execution, so it names one number per run.
+ */
+function boundScalar(t: TypeState, syms: Symbols, ins: Insn, cond: string | undefined, taken: boolean, slot: number): void {
+  const d = ins.dst, k = t[KIND + d]! as Kind;
+  if ((k !== Kind.Scalar && k !== Kind.Const) || ins.imm < 0) return; // a negative imm is a huge unsigned bound
+  let hi: number;
+  if (cond === 'jgt' && !taken) hi = ins.imm;
+  else if (cond === 'jge' && !taken) hi = ins.imm - 1;
+  else if (cond === 'jlt' && taken) hi = ins.imm - 1;
+  else if (cond === 'jle' && taken) hi = ins.imm;
+  else return;
+  const sym = t[SYM + d]!, off = t[OFF + d]!;
+  if (k === Kind.Const && sym === 0) return; // already one known number
+  // As u64 the value is ≤ hi, so as a signed number it lies in [0, hi] too.
+  const lo = k === Kind.Const ? Math.max(0, lowOf(syms, sym, off)) : 0;
+  if (k === Kind.Const) hi = Math.min(hi, highOf(syms, sym, off));
+  if (hi < lo) return; // the edge cannot be taken: keeping the wider value is sound
+  const id = refineSymbol(syms, slot, d, taken);
+  syms.min[id] = lo;
+  syms.max[id] = hi;
+  setReg(t, d, Kind.Const, id, 0, 0);
 }
 
 /**

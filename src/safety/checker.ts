@@ -18,7 +18,7 @@ import { checkLddw, checkLdPacket } from './special-loads.js';
 import { checkReturn } from './return-range.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
 import { fitsFocus, sameReadability, sameTypes, type After, type Focus } from './focus.js';
-import { initTypes, mergeTypes, newTypeState, type Symbols, type TypeState } from './types.js';
+import { SYMBOLS_PER_SLOT, initTypes, mergeTypes, newTypeState, type Symbols, type TypeState } from './types.js';
 
 export type { ProgramLike } from './context.js';
 
@@ -223,7 +223,7 @@ class Checker implements Core, SafetyChecker {
     this.targets = new Int32Array(size);
     this.reached = new Int32Array(size);
     this.epoch = 0;
-    this.syms = { min: new Float64Array(size * 11 + 1), max: new Float64Array(size * 11 + 1) };
+    this.syms = { min: new Float64Array(size * SYMBOLS_PER_SLOT + 1), max: new Float64Array(size * SYMBOLS_PER_SLOT + 1) };
     const pendSt = new Array<SafetyState | undefined>(size).fill(undefined), pendT = new Array<TypeState | undefined>(size).fill(undefined);
     // Growing a pool keeps the states it has.
     if (this.pooled) for (let i = 0; i < this.pendSt.length; i++) { pendSt[i] = this.pendSt[i]; pendT[i] = this.pendT[i]; }
@@ -377,9 +377,9 @@ class Checker implements Core, SafetyChecker {
           if (v !== Violation.None) break;
           const edge = this.edge;
           edge.set(t);
-          refineEdge(edge, this.syms, ins, s, true);
+          refineEdge(edge, this.syms, ins, s, true, i);
           this.jumpTo(this.targets[i]!, edge);
-          refineEdge(t, this.syms, ins, s, false);
+          refineEdge(t, this.syms, ins, s, false, i);
           break;
         }
         default:

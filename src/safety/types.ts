@@ -66,6 +66,13 @@ export interface Symbols {
 }
 
 export const symbolId = (slot: number, r: number): number => slot * 11 + r + 1;
+/** Symbols per slot: 11 join symbols (symbolId), then 2 × 11 for the edges of a comparison (refineSymbol). */
+export const SYMBOLS_PER_SLOT = 33;
+/** "r on the taken (or fall-through) edge of the comparison at slot": ids after every join symbol of the check. */
+export function refineSymbol(syms: Symbols, slot: number, r: number, taken: boolean): number {
+  const joins = (syms.min.length - 1) / 3;
+  return joins + 1 + (slot * 11 + r) * 2 + (taken ? 1 : 0);
+}
 
 export function setReg(t: TypeState, r: number, kind: Kind, sym: number, off: number, aux: number): void {
   t[KIND + r] = kind;
