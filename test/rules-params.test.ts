@@ -68,6 +68,10 @@ test('rules: a rewrite true only for its immediate (*= 2 → <<= 1) is not gener
     assert.equal(generalityLabel(twice), 'registers');
     assert.equal(apply(impl, xdp('r3 = *(u32 *)(r1 + 12)\nr3 *= 3\nr3 *= 3\nr0 = r3\nexit'), [twice]).applied.length, 0);
     assert.equal(apply(impl, xdp('r3 = *(u32 *)(r1 + 12)\nr3 *= 2\nr3 *= 2\nr0 = r3\nexit'), [twice]).applied.length, 1);
+    // Two values: the 2 is kept, the 7 ((x & k) & k = x & k) becomes a parameter alone.
+    const mixed = learnOne(impl, 'r2 = *(u32 *)(r1 + 12)\nr3 = r2\nr2 *= 2\nr3 &= 7\nr2 *= 2\nr3 &= 7\nr0 = r2\nr0 += r3\nexit', 2, 5,
+      'r2 = *(u32 *)(r1 + 12)\nr3 = r2\nr2 <<= 2\nr3 &= 7\ngoto +0\ngoto +0\nr0 = r2\nr0 += r3\nexit');
+    assert.deepEqual(mixed.imms, [{ pattern: [1, 3], replacement: [1] }]);
   } finally { impl.dispose(); }
 });
 

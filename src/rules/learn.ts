@@ -146,19 +146,26 @@ const WIDEN_CAP_MS = 5_000;
 
 /**
  * A proved `registers` rule made more general where Z3 proves it so: its immediates as parameters
- * (all candidate values at once), then its stack offsets shiftable. Each step that does not prove
+ * (all candidate values at once, else each that proves), then its stack offsets shiftable. Each step that does not prove
  * (or meets the learning deadline) leaves the rule as it was: still useful, only less general.
  */
 export function widened(rule: Rule, ctx: Pick<LearnContext, 'impl' | 'rlimit' | 'deadlineAt'>): Rule {
   let out = rule;
-  const tryWith = (extra: Pick<Rule, 'imms'> | Pick<Rule, 'stackShift'>): void => {
+  const tryWith = (extra: Pick<Rule, 'imms'> | Pick<Rule, 'stackShift'>): boolean => {
     const deadline = Math.min(ctx.deadlineAt ?? Infinity, Date.now() + WIDEN_CAP_MS);
-    if (Date.now() >= deadline) return;
+    if (Date.now() >= deadline) return false;
     const cand = { ...out, ...extra };
-    if (proveGeneral(cand, ctx.impl, ctx.rlimit, deadline).ok) out = { ...cand, id: ruleId(cand) };
+    if (!proveGeneral(cand, ctx.impl, ctx.rlimit, deadline).ok) return false;
+    out = { ...cand, id: ruleId(cand) };
+    return true;
   };
-  const imms = immParamsOf(rule.pattern, rule.replacement);
-  if (imms.length > 0 && rule.pre.entry.length + imms.length <= MAX_ABSTRACT_REGS) tryWith({ imms });
+  const imms = immParamsOf(rule.pattern, rule.replacement).slice(0, MAX_ABSTRACT_REGS - rule.pre.entry.length);
+  // All values at once; when that fails, one value at a time, keeping each that still proves
+  // (`a = 0; … a = 1; …` may hold for any second value but not for any first one).
+  if (imms.length > 0 && !tryWith({ imms }) && imms.length > 1) {
+    const kept: typeof imms = [];
+    for (const p of imms) if (tryWith({ imms: [...kept, p] })) kept.push(p);
+  }
   const stackShift = shiftRangeOf(rule.pattern, rule.replacement);
   if (stackShift) tryWith({ stackShift });
   return out;
