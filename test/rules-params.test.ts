@@ -114,6 +114,9 @@ test('rules: a wrong general rule is refused by rules verify and its application
     s.add([good, wrong]);
     assert.deepEqual(s.all().find((r) => r.id === good.id)?.imms, good.imms);
     s.close();
+    const list = spawnSync(process.execPath, [join(repoRoot, 'bin', 'k2lab.js'), 'rules', 'list', '--rules', db], { encoding: 'utf8' });
+    assert.match(list.stdout, new RegExp(`${good.id} registers\\+imm len 2`));
+    assert.match(list.stdout, /immediates: k0 \(255 here\) at pattern 0,1, replacement 0/);
     const v = spawnSync(process.execPath, [join(repoRoot, 'bin', 'k2lab.js'), 'rules', 'verify', '--rules', db, '--json'], { encoding: 'utf8' });
     assert.equal(v.status, 1, v.stderr);
     const report = JSON.parse(v.stdout) as { proved: number; results: { id: string; ok: boolean; generality: string }[] };
