@@ -3,7 +3,8 @@
  * applies (proved) to another immediate; a rule true only for its immediate (`*= 2` → `<<= 1`) is
  * not generalised over it; a stack-store merge applies at another offset; a wrong hand-made general
  * rule is refused by `rules verify` and its application by the proof; parameters and shift survive
- * the database and JSON lines; application is deterministic for a database's content.
+ * the database and JSON lines; application is deterministic for a database's content; the
+ * parameter proof follows the K-forms' sign extension (32-bit zero-extends, 64-bit and st DW do not).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,8 +18,8 @@ import { applyRules } from '../src/rules/apply.js';
 import { bindAt } from '../src/rules/general.js';
 import { ruleOfLine, ruleToLine } from '../src/rules/jsonl.js';
 import { learnRules } from '../src/rules/learn.js';
-import { proveRule } from '../src/rules/prove.js';
-import { generalityLabel, ruleId, type Rule } from '../src/rules/rule.js';
+import { proveGeneral, proveRule } from '../src/rules/prove.js';
+import { abstractRegisters, generalityLabel, ruleId, shapeOf, type Rule } from '../src/rules/rule.js';
 import { snapshotOf } from '../src/rules/snapshot.js';
 import { RuleStore } from '../src/rules/store.js';
 import { createZ3Checker } from '../src/verify/checker.js';
@@ -136,5 +137,24 @@ test('rules: application with general rules is deterministic for a database cont
     assert.deepEqual(x.insns, y.insns);
     assert.deepEqual(x.applied, y.applied);
     assert.deepEqual(x.consulted, y.consulted);
+  } finally { impl.dispose(); }
+});
+
+test('rules: the general proof of a parameter follows K-forms sign extension (32-bit zero-extends, 64-bit and st DW sign-extend)', async () => {
+  const impl = await createZ3Impl(hasNative ? 'native-process' : 'reused-solver');
+  try {
+    const mk = (pattern: string, replacement: string, imms: Rule['imms']): Rule => {
+      const a = abstractRegisters(assemble(pattern), assemble(replacement));
+      const body = { generality: 'registers' as const, pattern: a.pattern, replacement: a.replacement, pre: { entry: ['any' as const], liveOut: 1 }, imms };
+      return { ...body, id: ruleId(body), shape: shapeOf(a.pattern), saved: 0, msToFind: 1, fires: 0, witness: { name: 't', maps: [], start: '', s: 0, e: 0 }, provenance: { ...provenance, learnedAt: '' } };
+    };
+    const both = [{ pattern: [0], replacement: [0, 1] }];
+    // r2 = k (sign-extended) stored as a u64 equals storing k itself (sign-extended too) ...
+    assert.equal(proveGeneral(mk('r2 = 5\n*(u64 *)(r10 - 8) = r2', 'r2 = 5\n*(u64 *)(r10 - 8) = 5', both), impl).ok, true);
+    // ... but w2 = k zero-extends: true for 5, false for negative k.
+    assert.equal(proveGeneral(mk('w2 = 5\n*(u64 *)(r10 - 8) = r2', 'w2 = 5\n*(u64 *)(r10 - 8) = 5', both), impl).ok, false);
+    assert.equal(proveGeneral(mk('r2 = 5\nr2 += 0', 'w2 = 5\nr2 += 0', [{ pattern: [0], replacement: [0] }]), impl).ok, false);
+    // A u32 store keeps the low half either way.
+    assert.equal(proveGeneral(mk('w2 = 5\n*(u32 *)(r10 - 8) = r2', 'w2 = 5\n*(u32 *)(r10 - 8) = 5', both), impl).ok, true);
   } finally { impl.dispose(); }
 });
