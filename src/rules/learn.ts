@@ -139,15 +139,17 @@ function learnOne(r: ProvedRewrite, s: number, e: number, ctx: LearnContext): Ru
 }
 
 /**
- * Most one widening step may take (a stack shift is proved at up to 64 shifts, 2–5 ms each on
- * small rules): a rule whose proofs are this slow stays less general rather than hold up learning.
+ * Most one widening step may take (a stack shift is proved at up to 64 shifts, 2.5–10 ms each on
+ * the rules measured, results/rules/general.md): a rule whose proofs are slower stays less general
+ * rather than hold up learning.
  */
 const WIDEN_CAP_MS = 5_000;
 
 /**
  * A proved `registers` rule made more general where Z3 proves it so: its immediates as parameters
- * (all candidate values at once, else each that proves), then its stack offsets shiftable. Each step that does not prove
- * (or meets the learning deadline) leaves the rule as it was: still useful, only less general.
+ * (all candidate values at once, else each that proves), then its stack offsets shiftable. Each
+ * step that does not prove (or meets the learning deadline) leaves the rule as it was: still
+ * useful, only less general.
  */
 export function widened(rule: Rule, ctx: Pick<LearnContext, 'impl' | 'rlimit' | 'deadlineAt'>): Rule {
   let out = rule;
