@@ -8,7 +8,7 @@ import { InputError } from '../ebpf/errors.js';
 import { createZ3Impl, nativeAvailable } from '../../variants/z3/index.js';
 import { ruleToLine } from '../rules/jsonl.js';
 import { proveRule } from '../rules/prove.js';
-import type { Rule } from '../rules/rule.js';
+import { generalityLabel, type Rule } from '../rules/rule.js';
 import { resolveRulesPath } from '../rules/store.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
 
@@ -28,7 +28,7 @@ export function ruleText(r: Rule, insns: Rule['pattern']): string[] {
 }
 
 function summary(r: Rule): string {
-  return `${r.id} ${r.generality} len ${r.pattern.length} saves ${r.saved} fires ${r.fires} from ${r.provenance.programName}${r.provenance.section ? `:${r.provenance.section}` : ''} ${r.provenance.learnedAt}`;
+  return `${r.id} ${generalityLabel(r)} len ${r.pattern.length} saves ${r.saved} fires ${r.fires} from ${r.provenance.programName}${r.provenance.section ? `:${r.provenance.section}` : ''} ${r.provenance.learnedAt}`;
 }
 
 export async function proverFor(a: RulesArgs): Promise<(r: Rule) => { ok: boolean; detail: string }> {
@@ -47,6 +47,8 @@ export async function runOnRules(a: RulesArgs, path: string, rules: Rule[]): Pro
       const before = ruleText(r, r.pattern), after = ruleText(r, r.replacement);
       const width = Math.max(...before.map((l) => l.length));
       before.forEach((l, i) => out.push(`    ${l.padEnd(width)}  =>  ${after[i]}`));
+      if (r.imms) out.push(`    immediates: ${r.imms.map((p, k) => `k${k} (${r.pattern[p.pattern[0]!]!.imm} here) at pattern ${p.pattern.join(',')}${p.replacement.length ? `, replacement ${p.replacement.join(',')}` : ''}`).join('; ')}`);
+      if (r.stackShift) out.push(`    stack offsets + d for d in [${r.stackShift.min}, ${r.stackShift.max}] step ${r.stackShift.stride}`);
       out.push(`    when: ${r.pre.entry.map((k, i) => (k === 'any' ? '' : `${r.generality === 'registers' ? 'a' : 'r'}${i} ${k}`)).filter(Boolean).join(', ') || 'any entry'}; live after: ${liveText(r)}`);
     }
     process.stdout.write(out.join('\n') + (out.length ? '\n' : `no rules in ${path}\n`));
@@ -64,7 +66,7 @@ export async function runOnRules(a: RulesArgs, path: string, rules: Rule[]): Pro
       const t0 = performance.now();
       const p = prove(r);
       if (!p.ok) failed++;
-      return { id: r.id, generality: r.generality, ok: p.ok, detail: p.detail, ms: Math.round(performance.now() - t0) };
+      return { id: r.id, generality: generalityLabel(r), ok: p.ok, detail: p.detail, ms: Math.round(performance.now() - t0) };
     });
     if (a.json) process.stdout.write(JSON.stringify({ database: path, rules: rules.length, proved: rules.length - failed, failed, results }, null, 2) + '\n');
     else process.stdout.write(results.map((r) => `${r.ok ? 'proved' : 'FAILED'} ${r.id} ${r.generality}: ${r.detail} (${r.ms} ms)`).join('\n') + `${results.length ? '\n' : ''}${rules.length - failed} of ${rules.length} rule(s) re-proved\n`);
@@ -86,7 +88,7 @@ function stats(rules: Rule[], path: string) {
   };
   return {
     database: path, bytes: statSync(path).size, rules: rules.length, shapes: new Set(rules.map((r) => r.shape)).size,
-    generality: by((r) => r.generality), lengths: by((r) => String(r.pattern.length)), programs: by((r) => r.provenance.programName),
+    generality: by((r) => generalityLabel(r)), lengths: by((r) => String(r.pattern.length)), programs: by((r) => r.provenance.programName),
     fires: rules.reduce((t, r) => t + r.fires, 0), firedRules: rules.filter((r) => r.fires > 0).length,
     perfSaved: rules.reduce((t, r) => t + r.saved, 0),
   };

@@ -3,7 +3,8 @@
  * shape has rules is looked up (one indexed query for all shapes), matches are tried slot by slot
  * (longest pattern first, then most saved, then rule id: deterministic for a database's content),
  * and a match is kept only when the rewritten program passes the safety check and the window
- * proof against the current program. A wrong rule costs a query, never correctness.
+ * proof against the current program. A wrong rule costs a query, never correctness. Registers,
+ * immediate parameters and the stack shift are bound by general.ts.
  */
 import { analyzeStates } from '../analysis/static-states.js';
 import { liveness } from '../analysis/liveness.js';
@@ -11,7 +12,8 @@ import type { Insn } from '../ebpf/insn.js';
 import { changesFrozen, type Program } from '../ebpf/program.js';
 import type { EquivalenceChecker } from '../search/equivalence.js';
 import { entryKindOf, exitSlots } from './learn.js';
-import { FRAME_POINTER, regOperands, shapeOf, type Rule } from './rule.js';
+import { bindAt, instantiateBinding } from './general.js';
+import { regOperands, shapeOf, type Rule } from './rule.js';
 /** Where rules come from: the database itself, or a snapshot taken of it (snapshot.ts). */
 export interface RuleSource {
   /** The pattern lengths present (to know which windows of a program to look up). */
@@ -33,36 +35,9 @@ export interface ApplyOutcome {
   ms: number;
 }
 
-/** The real register of each abstract id when `rule` matches `insns` at `slot`; undefined otherwise. */
+/** The real register of each abstract id when `rule` matches `insns` at `slot`; undefined otherwise (bindAt gives parameters and shift too). */
 export function matchAt(rule: Rule, insns: readonly Insn[], slot: number): number[] | undefined {
-  const n = rule.pattern.length;
-  if (slot + n > insns.length) return undefined;
-  if (rule.generality === 'concrete') {
-    for (let i = 0; i < n; i++) {
-      const p = rule.pattern[i]!, x = insns[slot + i]!;
-      if (p.op !== x.op || p.dst !== x.dst || p.src !== x.src || p.off !== x.off || p.imm !== x.imm) return undefined;
-    }
-    return [];
-  }
-  const regs: number[] = [];
-  const used = new Set<number>();
-  const bind = (id: number, real: number): boolean => {
-    if (id === FRAME_POINTER || real === FRAME_POINTER) return id === real;
-    if (regs[id] === undefined) {
-      if (used.has(real)) return false;
-      regs[id] = real; used.add(real);
-      return true;
-    }
-    return regs[id] === real;
-  };
-  for (let i = 0; i < n; i++) {
-    const p = rule.pattern[i]!, x = insns[slot + i]!;
-    if (p.op !== x.op || p.off !== x.off || p.imm !== x.imm) return undefined;
-    const o = regOperands(p);
-    if (o.dst ? !bind(p.dst, x.dst) : p.dst !== x.dst) return undefined;
-    if (o.src ? !bind(p.src, x.src) : p.src !== x.src) return undefined;
-  }
-  return regs;
+  return bindAt(rule, insns, slot)?.regs;
 }
 
 /** The rule's preconditions hold at `slot` of `insns` (entry kinds from the analysis, liveness at the exits). */
@@ -115,12 +90,9 @@ export function applyRules(program: Program, start: readonly Insn[], store: Rule
     for (const rule of candidates) {
       consulted.add(rule.id);
       if (rule.saved <= 0) continue;
-      const regs = matchAt(rule, cur, p);
-      if (!regs || !preconditionsHold(rule, regs, program, cur, p)) continue;
-      const replacement = rule.generality === 'registers' ? rule.replacement.map((x) => {
-        const o = regOperands(x);
-        return { ...x, dst: o.dst && x.dst !== FRAME_POINTER ? regs[x.dst]! : x.dst, src: o.src && x.src !== FRAME_POINTER ? regs[x.src]! : x.src };
-      }) : rule.replacement.map((x) => ({ ...x }));
+      const binding = bindAt(rule, cur, p);
+      if (!binding || !preconditionsHold(rule, binding.regs, program, cur, p)) continue;
+      const replacement = instantiateBinding(rule, binding);
       const cand = cur.slice();
       for (let i = 0; i < replacement.length; i++) cand[p + i] = replacement[i]!;
       const e = p + rule.pattern.length - 1;

@@ -1,7 +1,8 @@
 /**
- * rules — the rule database: window rewrites the search proved, generalised (registers abstracted
- * where the proof allows) and re-proved with Z3, stored in SQLite, matched by pattern shape and
- * applied (each application proved again) before and during later searches.
+ * rules — the rule database: window rewrites the search proved, generalised (registers, immediates
+ * and stack offsets abstracted where the proof allows) and re-proved with Z3, stored in SQLite,
+ * matched by pattern shape and applied (each application proved again) before and during later
+ * searches.
  * May import: ebpf, common, interp, analysis, safety, search, verify.
  */
 export { rulesBeforeSearch, rulesAfterSearch, type RulesReport, type RulesSession } from './run.js';

@@ -4,6 +4,7 @@
  */
 import { InputError } from '../ebpf/errors.js';
 import type { Insn } from '../ebpf/insn.js';
+import { generalFieldsProblem } from './general.js';
 import { ruleId, shapeOf, type Rule } from './rule.js';
 
 export function ruleToLine(r: Rule): string {
@@ -44,8 +45,14 @@ export function ruleOfLine(line: string, where: string): Rule {
     const p = o['provenance'] as Rule['provenance'];
     if (typeof p !== 'object' || p === null || typeof p.programDigest !== 'string' || typeof p.programName !== 'string' || typeof p.learnedAt !== 'string') throw new Error('provenance: expected {programDigest, programName, learnedAt}');
     for (const f of ['saved', 'msToFind', 'fires'] as const) if (typeof o[f] !== 'number') throw new Error(`${f}: expected a number`);
+    const general = {
+      ...(o['imms'] !== undefined ? { imms: o['imms'] as Rule['imms'] } : {}),
+      ...(o['stackShift'] !== undefined ? { stackShift: o['stackShift'] as Rule['stackShift'] } : {}),
+    };
+    const problem = generalFieldsProblem({ generality, pattern, replacement, ...general });
+    if (problem) throw new Error(problem);
     const rule: Rule = {
-      id: String(o['id']), shape: shapeOf(pattern), generality, pattern, replacement, pre, witness: w,
+      id: String(o['id']), shape: shapeOf(pattern), generality, pattern, replacement, pre, ...general, witness: w,
       saved: o['saved'] as number, msToFind: o['msToFind'] as number, fires: o['fires'] as number, provenance: p,
     };
     const id = ruleId(rule);

@@ -3,8 +3,9 @@
  * window's edges are trimmed, the preconditions are read from the start program (static analysis
  * at entry, liveness at every exit), registers are abstracted when the window is straight-line
  * scalar code, and the rule is proved again with Z3 before it is kept — on its witness, and for a
- * `registers` rule in general (prove.ts). What cannot be generalised is kept concrete; what does
- * not re-prove is dropped.
+ * `registers` rule in general (prove.ts), then widened over immediates and stack offsets where
+ * that proves too (general.ts). What cannot be generalised is kept concrete; what does not
+ * re-prove is dropped.
  */
 import { createHash } from 'node:crypto';
 import { analyzeStates, type AbsState } from '../analysis/static-states.js';
@@ -15,7 +16,8 @@ import type { Program } from '../ebpf/program.js';
 import { isNop } from '../ebpf/k2-isa.js';
 import type { ProvedRewrite } from '../search/mcmc.js';
 import type { Z3Impl } from '../verify/checker.js';
-import { MAX_ABSTRACT_REGS, proveRule } from './prove.js';
+import { immParamsOf, shiftRangeOf } from './general.js';
+import { MAX_ABSTRACT_REGS, proveGeneral, proveRule } from './prove.js';
 import { abstractRegisters, FRAME_POINTER, regOperands, ruleId, sameInsn, shapeOf, type EntryKind, type Provenance, type Rule } from './rule.js';
 
 /** Kinds of straight-line scalar code, whose meaning does not depend on which registers hold the values. */
@@ -126,7 +128,7 @@ function learnOne(r: ProvedRewrite, s: number, e: number, ctx: LearnContext): Ru
   for (const general of generalisations(pattern, replacement, states, liveReal)) {
     const rule: Rule = { ...base, ...general, id: ruleId(general), shape: shapeOf(general.pattern), witness: { ...base.witness, regs: general.regs } };
     delete (rule as Partial<typeof general>).regs;
-    if (proveRule(rule, ctx.impl, ctx.rlimit).ok) return rule;
+    if (proveRule(rule, ctx.impl, ctx.rlimit).ok) return widened(rule, ctx);
   }
   // Concrete: the instructions as they are; entry kinds of r0…r10 for the record, liveness enforced.
   const reads = new Set([...readsBeforeWrites(pattern), ...readsBeforeWrites(replacement)]);
@@ -134,6 +136,41 @@ function learnOne(r: ProvedRewrite, s: number, e: number, ctx: LearnContext): Ru
   const pre = { entry, liveOut: liveReal };
   const rule: Rule = { ...base, generality: 'concrete', pattern, replacement, pre, id: ruleId({ generality: 'concrete', pattern, replacement, pre }), shape: shapeOf(pattern) };
   return proveRule(rule, ctx.impl, ctx.rlimit).ok ? rule : undefined;
+}
+
+/**
+ * Most one widening step may take (a stack shift is proved at up to 64 shifts, 2.5–10 ms each on
+ * the rules measured, results/rules/general.md): a rule whose proofs are slower stays less general
+ * rather than hold up learning.
+ */
+const WIDEN_CAP_MS = 5_000;
+
+/**
+ * A proved `registers` rule made more general where Z3 proves it so: its immediates as parameters
+ * (all candidate values at once, else each that proves), then its stack offsets shiftable. Each
+ * step that does not prove (or meets the learning deadline) leaves the rule as it was: still
+ * useful, only less general.
+ */
+export function widened(rule: Rule, ctx: Pick<LearnContext, 'impl' | 'rlimit' | 'deadlineAt'>): Rule {
+  let out = rule;
+  const tryWith = (extra: Pick<Rule, 'imms'> | Pick<Rule, 'stackShift'>): boolean => {
+    const deadline = Math.min(ctx.deadlineAt ?? Infinity, Date.now() + WIDEN_CAP_MS);
+    if (Date.now() >= deadline) return false;
+    const cand = { ...out, ...extra };
+    if (!proveGeneral(cand, ctx.impl, ctx.rlimit, deadline).ok) return false;
+    out = { ...cand, id: ruleId(cand) };
+    return true;
+  };
+  const imms = immParamsOf(rule.pattern, rule.replacement).slice(0, MAX_ABSTRACT_REGS - rule.pre.entry.length);
+  // All values at once; when that fails, one value at a time, keeping each that still proves
+  // (`a = 0; … a = 1; …` may hold for any second value but not for any first one).
+  if (imms.length > 0 && !tryWith({ imms }) && imms.length > 1) {
+    const kept: typeof imms = [];
+    for (const p of imms) if (tryWith({ imms: [...kept, p] })) kept.push(p);
+  }
+  const stackShift = shiftRangeOf(rule.pattern, rule.replacement);
+  if (stackShift) tryWith({ stackShift });
+  return out;
 }
 
 /** A store to the stack at a fixed offset from r10 (the one memory access a `registers` rule may have: prove.ts observes it). */

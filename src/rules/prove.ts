@@ -7,12 +7,17 @@
  *   must be equal as a whole program, for each live register. Proved under two register assignments (one
  *   the reverse of the other), so the rule is shown to hold for any values meeting its
  *   preconditions and not to depend on which registers carry them.
+ *   Immediate parameters are symbolic too: each is a 32-bit packet value sign-extended into a spare
+ *   register, and its K-form slots become the X-form on that register (the same operation: K-forms
+ *   sign-extend their immediate; shifts are never parameters). A stack-shift rule is proved so at
+ *   every shift of its range.
  */
 import type { Insn } from '../ebpf/insn.js';
 import { decodeProgram } from '../ebpf/insn.js';
 import type { Program } from '../ebpf/program.js';
 import { createZ3Checker, type Z3Impl } from '../verify/checker.js';
 import { Alu, Cls, Jmp, Opcode, specOf, Src } from '../ebpf/opcodes.js';
+import { generalFieldsProblem, shiftInsns, shiftsOf } from './general.js';
 import { FRAME_POINTER, instantiate, type Rule } from './rule.js';
 
 /** Registers an abstract id can be given in the synthetic program (r6 holds the packet pointer, r7 its end). */
@@ -41,19 +46,28 @@ export function stackDwords(rule: Pick<Rule, 'pattern' | 'replacement'>): number
   return [...out].sort((a, b) => a - b);
 }
 
+/** Immediate parameters in a synthetic program: the register of each, and its slots in the body. */
+export interface SyntheticParams { regs: readonly number[]; slots: readonly (readonly number[])[] }
+
+/** A K-form slot as the X-form on register `r` (ALU: the source bit; `st`: `stx`). */
+function onRegister(x: Insn, r: number): Insn {
+  const op = (x.op & 0x07) === Cls.ST ? (x.op & ~0x07) | Cls.STX : x.op | Src.X;
+  return { ...x, op, src: r, imm: 0 };
+}
+
 /**
  * The synthetic program around `body` (pattern or replacement, abstract ids) with registers `regs`:
- * the stack dwords the rule touches and the scalars it reads come from the packet; it returns what
- * `observe` names in r0 (r0 = 2 when undefined).
+ * the stack dwords the rule touches, the scalars it reads and its parameters come from the packet;
+ * it returns what `observe` names in r0 (r0 = 2 when undefined).
  */
-export function syntheticProgram(body: readonly Insn[], rule: Pick<Rule, 'pre' | 'pattern' | 'replacement'>, regs: readonly number[], observe?: Observed): Insn[] {
+export function syntheticProgram(body: readonly Insn[], rule: Pick<Rule, 'pre' | 'pattern' | 'replacement'>, regs: readonly number[], observe?: Observed, params: SyntheticParams = { regs: [], slots: [] }): Insn[] {
   const k = rule.pre.entry.length;
   const dwords = stackDwords(rule);
   const out: Insn[] = [
     ins(0x61, 6, 1, XDP_DATA, 0), // r6 = data
     ins(0x61, 7, 1, XDP_DATA_END, 0), // r7 = data_end
     ins(0xbf, 8, 6, 0, 0), // r8 = r6
-    ins(0x07, 8, 0, 0, 8 * Math.max(k + dwords.length, 1)), // r8 += 8(k + dwords)
+    ins(0x07, 8, 0, 0, 8 * Math.max(k + dwords.length + params.regs.length, 1)), // r8 += 8(k + dwords + params)
   ];
   const tail: Insn[] = [];
   // Stack dwords first (through r0, which a register load may overwrite afterwards).
@@ -67,10 +81,14 @@ export function syntheticProgram(body: readonly Insn[], rule: Pick<Rule, 'pre' |
     } else if (kind === 'scalar') out.push(ins(0x79, r, 6, 8 * a, 0)); // r = *(u64 *)(r6 + 8a)
     if ((rule.pre.liveOut >> a) & 1) tail.push(ins(0x7b, 6, r, 8 * a, 0)); // *(u64 *)(r6 + 8a) = r
   }
+  // Each parameter: a 32-bit packet value, sign-extended to 64 bits as a K-form's immediate is.
+  params.regs.forEach((r, m) => out.push(ins(0x61, r, 6, 8 * (k + dwords.length + m), 0), ins(Cls.ALU64 | Alu.LSH | Src.K, r, 0, 0, 32), ins(Cls.ALU64 | Alu.ARSH | Src.K, r, 0, 0, 32)));
   const loads = out.splice(4);
+  const run = instantiate(body, regs);
+  params.slots.forEach((slots, m) => { for (const i of slots) run[i] = onRegister(run[i]!, params.regs[m]!); });
   const result = observe === undefined ? ins(0xb7, 0, 0, 0, 2)
     : 'reg' in observe ? ins(0xbf, 0, regs[observe.reg]!, 0, 0) : ins(0x79, 0, FRAME_POINTER, observe.stack, 0);
-  const code = [...loads, ...instantiate(body, regs), ...tail, result, ins(Opcode.EXIT, 0, 0, 0, 0)];
+  const code = [...loads, ...run, ...tail, result, ins(Opcode.EXIT, 0, 0, 0, 0)];
   // if r8 > r7 goto the exit with r0 = 0 (past the code)
   return [...out, ins(Cls.JMP | Jmp.JGT | Src.X, 8, 7, code.length, 0), ...code, ins(Cls.ALU64 | Alu.MOV | Src.K, 0, 0, 0, 0), ins(Opcode.EXIT, 0, 0, 0, 0)];
 }
@@ -79,29 +97,57 @@ function syntheticTarget(insns: Insn[]): Program {
   return { name: 'rule', source: 'rule', insns, maps: [], progType: 'xdp' };
 }
 
-/** The general proof of a `registers` rule (see the module comment). */
-export function proveGeneral(rule: Rule, impl: Z3Impl, rlimit?: number): ProofOutcome {
+/**
+ * The general proof of a `registers` rule (see the module comment), at every shift of its stack
+ * range (0 first, then the extremes); not proved when `deadlineAt` (epoch ms) passes first.
+ */
+export function proveGeneral(rule: Rule, impl: Z3Impl, rlimit?: number, deadlineAt?: number): ProofOutcome {
+  // The synthetic program checks no bounds: a shift range past the stack or a parameter on a shift must be refused here.
+  const problem = generalFieldsProblem(rule);
+  if (problem) return { ok: false, detail: problem };
+  const shifts = rule.stackShift ? shiftsOf(rule.stackShift) : [0];
+  for (const d of shifts) {
+    if (deadlineAt !== undefined && Date.now() >= deadlineAt) return { ok: false, detail: `deadline before shift ${d}` };
+    const at = d === 0 ? rule : { ...rule, pattern: shiftInsns(rule.pattern, d), replacement: shiftInsns(rule.replacement, d) };
+    const o = proveAtShift(at, impl, rlimit);
+    if (!o.ok) return rule.stackShift ? { ok: false, detail: `shift ${d}: ${o.detail}` } : o;
+  }
+  const params = rule.imms?.length ? ` with ${rule.imms.length} immediate parameter(s)` : '';
+  const shifted = rule.stackShift ? ` at ${shifts.length} stack shift(s)` : '';
+  return { ok: true, detail: `general${params}${shifted}: 2 register assignments × ${observationsOf(rule).length} observation(s)` };
+}
+
+/** One proof per live register and per stack dword the rule stores to (nothing observed: r0 = 2). */
+function observationsOf(rule: Rule): Observed[] {
   const k = rule.pre.entry.length;
-  if (k > MAX_ABSTRACT_REGS) return { ok: false, detail: `${k} registers: more than ${MAX_ABSTRACT_REGS}` };
+  const observed: Observed[] = [];
+  for (let a = 0; a < k; a++) if ((rule.pre.liveOut >> a) & 1) observed.push({ reg: a });
+  for (const d of stackDwords(rule)) observed.push({ stack: d });
+  if (observed.length === 0) observed.push(undefined);
+  return observed;
+}
+
+function proveAtShift(rule: Rule, impl: Z3Impl, rlimit?: number): ProofOutcome {
+  const k = rule.pre.entry.length;
+  const imms = rule.imms ?? [];
+  if (k + imms.length > MAX_ABSTRACT_REGS) return { ok: false, detail: `${k} registers and ${imms.length} parameters: more than ${MAX_ABSTRACT_REGS}` };
+  const paramRegs = ASSIGNABLE.slice(k, k + imms.length);
   const forward = ASSIGNABLE.slice(0, k);
   const assignments = [forward, [...forward].reverse()];
   // One proof per live register, returned in r0: the whole-program query compares r0 exactly (its
   // packet comparison missed a differing 64-bit store in our tests, so the proof does not rely on it).
   // Every stack dword the rule stores to is compared too (the rule holds whatever they held before).
-  const observed: Observed[] = [];
-  for (let a = 0; a < k; a++) if ((rule.pre.liveOut >> a) & 1) observed.push({ reg: a });
-  for (const d of stackDwords(rule)) observed.push({ stack: d });
-  if (observed.length === 0) observed.push(undefined);
+  const observed = observationsOf(rule);
   for (const regs of assignments) {
     for (const o of observed) {
-      const original = syntheticProgram(rule.pattern, rule, regs, o);
-      const candidate = syntheticProgram(rule.replacement, rule, regs, o);
+      const original = syntheticProgram(rule.pattern, rule, regs, o, { regs: paramRegs, slots: imms.map((p) => p.pattern) });
+      const candidate = syntheticProgram(rule.replacement, rule, regs, o, { regs: paramRegs, slots: imms.map((p) => p.replacement) });
       const checker = createZ3Checker(syntheticTarget(original), { impl, cache: false, ...(rlimit !== undefined ? { rlimit } : {}) });
       const r = checker.check(candidate, original);
       if (r.verdict !== 'equal') return { ok: false, detail: `registers ${regs.map((x) => `r${x}`).join(',')}${o === undefined ? '' : 'reg' in o ? `, a${o.reg} live` : `, stack ${o.stack}`}: ${r.verdict}${checker.last?.reason ? ` (${checker.last.reason})` : ''}` };
     }
   }
-  return { ok: true, detail: `general: 2 register assignments × ${observed.length} observation(s)` };
+  return { ok: true, detail: 'general' };
 }
 
 /** The witness program of a rule, and its start and rewritten instruction lists. */

@@ -3,7 +3,10 @@
  * NOPs where slots were freed), the preconditions it was proved under, the witness it was first
  * proved on and its provenance. A `registers` rule names registers by abstract id (0, 1, … in order
  * of first use; r10 stays r10) and matches any consistent renaming; a `concrete` rule matches its
- * instructions exactly. The shape (the lookup key) is a hash of the pattern's opcode sequence.
+ * instructions exactly. A `registers` rule may also be general over immediates (`imms`: parameters,
+ * each a set of slots whose immediate is one value) and over a uniform shift of its r10 offsets
+ * (`stackShift`); its instructions keep the witness's values. The shape (the lookup key) is a hash
+ * of the pattern's opcode sequence.
  */
 import { createHash } from 'node:crypto';
 import type { Insn } from '../ebpf/insn.js';
@@ -45,6 +48,12 @@ export interface Provenance {
   learnedAt: string;
 }
 
+/** One immediate parameter: the pattern and replacement slots whose immediate is that one value. */
+export interface ImmParam { pattern: number[]; replacement: number[] }
+
+/** The rule holds for every shift d of its r10 offsets with min <= d <= max and d a multiple of stride. */
+export interface StackShift { stride: number; min: number; max: number }
+
 export interface Rule {
   id: string;
   shape: string;
@@ -52,6 +61,10 @@ export interface Rule {
   pattern: Insn[];
   replacement: Insn[];
   pre: Preconditions;
+  /** `registers` rules only: immediate parameters (absent: every immediate as it is). */
+  imms?: ImmParam[];
+  /** `registers` rules only: the r10 offsets may shift (absent: they are fixed). */
+  stackShift?: StackShift;
   witness: Witness;
   /** Performance cost removed (instructions, K2's perf cost). */
   saved: number;
@@ -105,9 +118,19 @@ export function instantiate(insns: readonly Insn[], regs: readonly number[]): In
   });
 }
 
-export function ruleId(r: Pick<Rule, 'generality' | 'pattern' | 'replacement' | 'pre'>): string {
-  const key = JSON.stringify([r.generality, r.pattern.map(insnKey), r.replacement.map(insnKey), r.pre.entry, r.pre.liveOut]);
+export function ruleId(r: Pick<Rule, 'generality' | 'pattern' | 'replacement' | 'pre' | 'imms' | 'stackShift'>): string {
+  const base = [r.generality, r.pattern.map(insnKey), r.replacement.map(insnKey), r.pre.entry, r.pre.liveOut];
+  // Rules without parameters or shift keep the ids they had before either existed.
+  const imms = r.imms?.map((p) => [p.pattern, p.replacement]) ?? null;
+  const shift = r.stackShift ? [r.stackShift.stride, r.stackShift.min, r.stackShift.max] : null;
+  const general = imms !== null || shift !== null ? [imms, shift] : [];
+  const key = JSON.stringify([...base, ...general]);
   return createHash('sha256').update(key).digest('hex').slice(0, 24);
+}
+
+/** What `rules list/stats` call a rule's generality: `registers`, plus `+imm` and `+shift` when it has them. */
+export function generalityLabel(r: Pick<Rule, 'generality' | 'imms' | 'stackShift'>): string {
+  return `${r.generality}${r.imms?.length ? '+imm' : ''}${r.stackShift ? '+shift' : ''}`;
 }
 
 const insnKey = (x: Insn): number[] => [x.op, x.dst, x.src, x.off, x.imm];

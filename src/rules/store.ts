@@ -191,9 +191,10 @@ interface Row {
   program_digest: string; program_name: string; section: string | null; git_commit: string | null; learned_at: string; fires: number;
 }
 
-/** The parts of a rule kept as one JSON column (instructions, preconditions, witness). */
-function bodyOf(r: Rule): Pick<Rule, 'pattern' | 'replacement' | 'pre' | 'witness'> {
-  return { pattern: r.pattern, replacement: r.replacement, pre: r.pre, witness: r.witness };
+/** The parts of a rule kept as one JSON column (instructions, preconditions, witness, parameters, shift). */
+function bodyOf(r: Rule): Pick<Rule, 'pattern' | 'replacement' | 'pre' | 'witness' | 'imms' | 'stackShift'> {
+  // Parameters and shift only when present: rows written before they existed read the same.
+  return { pattern: r.pattern, replacement: r.replacement, pre: r.pre, witness: r.witness, ...(r.imms ? { imms: r.imms } : {}), ...(r.stackShift ? { stackShift: r.stackShift } : {}) };
 }
 
 function ruleOfRow(row: Row): Rule {
