@@ -21,7 +21,7 @@ for (const b of s.benchmarks) if (!only || only.includes(b.name)) console.log([b
   printf '%s\t%s\t%s\n' "$name" "$dir/$prog" "$iters"
 done | xargs -P "$jobs" -L 1 bash -c '
   name=$0 prog=$1 iters=$2
-  node bin/k2lab.js optimize "$prog" --params-from "'"$suite"'" --bench "$name" -n "$iters" --seed '"$seed"' \
+  node bin/k2lab.js optimize "$prog" --params-from "'"$suite"'" --bench "$name" -n "$iters" --seed '"$seed"' --rules none \
     --variants optimized --time-limit '"$limit"' --quiet --json "'"$out"'/runs/$name.json" -o "'"$out"'/programs/$name" > "'"$out"'/runs/$name.txt" 2>&1 \
     || echo "FAILED: $name (exit $?)" >> "'"$out"'/runs/$name.txt"
   echo "done $name"

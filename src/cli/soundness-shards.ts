@@ -25,20 +25,28 @@ export async function runShards(jobs: number, dirs: readonly string[], a: Sharde
   // The launcher (dist/src/cli/ → the repository's bin/), not the CLI module: cli/ sits below src/cli.ts.
   const cli = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'bin', 'k2lab.js');
   const dir = mkdtempSync(join(tmpdir(), 'k2lab-soundness-'));
+  let keep = false;
   try {
     const common = ['soundness', '--programs', ...dirs, '--mutants', String(a.mutants), '--seed', String(a.seed), '--inputs', String(a.inputs),
       '--kernel-inputs', String(a['kernel-inputs']), `--kernel-verdicts=${a['kernel-verdicts']}`,
       ...(a['time-limit'] !== undefined ? ['--time-limit', String(a['time-limit'])] : []),
       ...(a.rlimit !== undefined ? ['--rlimit', String(a.rlimit)] : []),
       ...(a['query-ms'] !== undefined ? ['--query-ms', String(a['query-ms'])] : [])];
+    const children: ReturnType<typeof spawn>[] = [];
     const runs = Array.from({ length: jobs }, (_, i) => new Promise<HarnessReport>((done, fail) => {
       const json = join(dir, `shard-${i}.json`);
       const child = spawn(process.execPath, [...process.execArgv, cli, ...common, '--shard', `${i}/${jobs}`, '--json', json], { stdio: ['ignore', 'ignore', 'inherit'] });
+      children.push(child);
       child.on('error', fail);
-      child.on('exit', (code) => {
+      child.on('exit', (code, signal) => {
         try {
-          // Exit 1 means the shard found a disagreement: its report says which.
-          if (code !== 0 && code !== 1) throw new Error(`soundness shard ${i}/${jobs} exited with ${code}`);
+          // Exit 1 means the shard found a disagreement: its report says which. Anything else (a crash,
+          // out of memory) stops the other shards too: a merged report needs every shard.
+          if (code !== 0 && code !== 1) {
+            for (const c of children) if (c !== child && c.exitCode === null) c.kill();
+            keep = true;
+            throw new Error(`soundness shard ${i}/${jobs} died (${signal ?? `exit ${code}`}); the shards' last checkpoints are in ${dir}`);
+          }
           const { command: _, ...r } = JSON.parse(readFileSync(json, 'utf8')) as HarnessReport & { command: string };
           done(r);
         } catch (e) { fail(e as Error); }
@@ -46,6 +54,6 @@ export async function runShards(jobs: number, dirs: readonly string[], a: Sharde
     }));
     return mergeReports(await Promise.all(runs));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -19,14 +19,21 @@ export interface OriginalOutputs { inputs: readonly RunInput[]; expected: readon
 const sizeOf = (e: ExpectedOutput): number =>
   64 + e.packet.length + (e.ctx?.length ?? 0) + e.maps.reduce((n, m) => n + m.bytes.length + m.entries.size * (m.valueSize + 64), 0);
 
-/** The original's output on each input (undefined where it fails); undefined when over `maxBytes`. */
+/** An input's own bytes (its map seeds are hex strings: a 7,720-byte value seeds 15 KB per input). */
+function inputBytes(input: RunInput): number {
+  let n = 64 + input.packet.length;
+  for (const entries of input.mapSeeds?.values() ?? []) for (const [k, v] of entries) n += 32 + k.length + v.length;
+  return n;
+}
+
+/** The original's output on each input (undefined where it fails); undefined when over `maxBytes` (outputs and inputs). */
 export function originalOutputs(p: Program, inputs: readonly RunInput[], maxBytes: number): OriginalOutputs | undefined {
   const s = new Session(toRunnable({ ...p, insns: p.insns.map((x) => ({ ...x })) }));
   const expected: (ExpectedOutput | undefined)[] = [];
   let bytes = 0;
   for (const input of inputs) {
     const e = s.run(input) ? captureOutput(s.machine) : undefined;
-    bytes += e ? sizeOf(e) : 16;
+    bytes += (e ? sizeOf(e) : 16) + inputBytes(input);
     if (bytes > maxBytes) return undefined;
     expected.push(e);
   }
