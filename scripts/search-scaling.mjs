@@ -38,7 +38,7 @@ const SAMPLE = [
   'facebookincubator+katran/healthchecking_ipip.o', 'facebookincubator+katran/healthchecking.o', 'xdp-project+xdp-tutorial/packet03_redirecting.o',
   'xdp-project+xdp-tools/xdpfilt_alw_ip.o', 'xdp-project+xdp-tools/xdpfilt_alw_all.o', 'xdp-project+xdp-tools/xdp_basic.o',
   'xdp-project+xdp-tools/xdp_trafficgen.o', 'xdp-project+xdp-tools/xdp_redirect_cpumap.o', 'iovisor+bcc/biolatency.o',
-  'xdp-project+xdp-tools/xdp_flowtable.o', 'iovisor+bcc/tcprtt.o',
+  'xdp-project+xdp-tools/xdp_flowtable.o', 'iovisor+bcc/tcprtt.o', 'iovisor+bcc/execsnoop.o',
 ].map((p) => `../shared/real-world/objs/${p}`);
 
 const variants = resolveVariants('optimized');
