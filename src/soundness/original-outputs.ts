@@ -13,8 +13,21 @@ import { Session, toRunnable } from '../interp/run.js';
 import { captureOutput, outputError, type ExpectedOutput } from '../search/output-error.js';
 import { seedsToJson, type MapSeeds } from '../kernel/seeds.js';
 import type { Disagreement } from './agree.js';
+import { mapWrites } from '../ebpf/map-writes.js';
 
-export interface OriginalOutputs { inputs: readonly RunInput[]; expected: readonly (ExpectedOutput | undefined)[]; bytes: number }
+export interface OriginalOutputs {
+  inputs: readonly RunInput[];
+  expected: readonly (ExpectedOutput | undefined)[];
+  bytes: number;
+  /** Maps the original cannot write (not captured: their contents after a run are the input's seeds). */
+  readOnly: ReadonlySet<number>;
+}
+
+/** Indexes of the program's maps it cannot write (none when the analysis is unsure). */
+export function readOnlyMaps(p: Program, insns: readonly Insn[]): Set<number> {
+  const w = mapWrites({ ...p, insns: insns as Insn[] });
+  return new Set(p.maps.map((_, i) => i).filter((i) => !w.written.has(i)));
+}
 
 const sizeOf = (e: ExpectedOutput): number =>
   64 + e.packet.length + (e.ctx?.length ?? 0) + e.maps.reduce((n, m) => n + m.bytes.length + m.entries.size * (m.valueSize + 64), 0);
@@ -30,18 +43,24 @@ function inputBytes(input: RunInput): number {
 export function originalOutputs(p: Program, inputs: readonly RunInput[], maxBytes: number): OriginalOutputs | undefined {
   const s = new Session(toRunnable({ ...p, insns: p.insns.map((x) => ({ ...x })) }));
   const expected: (ExpectedOutput | undefined)[] = [];
+  const readOnly = readOnlyMaps(p, p.insns);
   let bytes = 0;
   for (const input of inputs) {
-    const e = s.run(input) ? captureOutput(s.machine) : undefined;
+    const e = s.run(input) ? captureOutput(s.machine, readOnly) : undefined;
     bytes += (e ? sizeOf(e) : 16) + inputBytes(input);
     if (bytes > maxBytes) return undefined;
     expected.push(e);
   }
-  return { inputs, expected, bytes };
+  return { inputs, expected, bytes, readOnly };
 }
 
-/** The first input on which B's output differs from the original's kept one. */
-export function disagreementWithOriginal(p: Program, b: readonly Insn[], o: OriginalOutputs): Disagreement | undefined {
+/**
+ * The first input on which B's output differs from the original's kept one; 'not comparable' when B
+ * may write a map the original cannot (the kept outputs did not capture it: compare both runs afresh).
+ */
+export function disagreementWithOriginal(p: Program, b: readonly Insn[], o: OriginalOutputs): Disagreement | undefined | 'not comparable' {
+  const bReadOnly = readOnlyMaps(p, b);
+  for (const i of o.readOnly) if (!bReadOnly.has(i)) return 'not comparable';
   const sb = new Session(toRunnable({ ...p, insns: b.map((x) => ({ ...x })) }));
   for (let i = 0; i < o.inputs.length; i++) {
     const exp = o.expected[i], input = o.inputs[i]!;
