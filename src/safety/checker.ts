@@ -38,7 +38,8 @@ export interface SafetyChecker {
    * Window mode: the next candidates are `start` with slots [s, e] rewritten. The checker keeps
    * `start`'s analysis up to slot s and its per-slot encoding checks outside the window, and
    * re-checks only the window's encodings and the flow from s on — same verdict as a whole check.
-   * A candidate that differs elsewhere (or puts a 64-bit load in the window) is checked whole.
+   * A candidate that differs elsewhere, moves a 64-bit load in the window, or changes the second half
+   * of a load just before it (see fitsFocus) is checked whole.
    */
   focus(start: readonly Insn[], s: number, e: number): void;
   /** Back to whole checks only. */
@@ -117,8 +118,7 @@ class Checker implements Core, SafetyChecker {
   focus(start: readonly Insn[], s: number, e: number): void {
     this.focused = undefined;
     const n = start.length;
-    if (!(s > 0 && s <= e && e < n)) return;
-    for (let i = s - 1; i <= e; i++) if (start[i]!.op === LDDW_OPCODE) return;
+    if (!(s >= 0 && s <= e && e < n)) return;
     this.prepare(n);
     try {
       if (this.structure(start, n) !== Violation.None) return;

@@ -29,15 +29,22 @@ export interface Focus {
 }
 
 /**
- * Whether `insns` holds `f.start`'s instruction objects outside the window (candidates copy them)
- * and no 64-bit load inside it (which would change which slots are second halves).
+ * Whether `insns` holds `f.start`'s instruction objects outside the window (candidates copy them),
+ * 64-bit loads in the same window slots as `start` (so the same slots are second halves, pass 1's
+ * `half` flags hold), and — when the window starts at a load's second half — that half as in
+ * `start` (the saved state at s has the load's value).
  */
 export function fitsFocus(insns: readonly Insn[], f: Focus): boolean {
-  const start = f.start;
-  for (let i = 0; i < f.s; i++) if (insns[i] !== start[i]) return false;
-  for (let i = f.s; i <= f.e; i++) if (insns[i]!.op === LDDW_OPCODE) return false;
+  const start = f.start, s = f.s;
+  for (let i = 0; i < s; i++) if (insns[i] !== start[i]) return false;
+  for (let i = s; i <= f.e; i++) if ((insns[i]!.op === LDDW_OPCODE) !== (start[i]!.op === LDDW_OPCODE)) return false;
+  if (f.half[s] && !sameInsn(insns[s]!, start[s]!)) return false;
   for (let i = f.e + 1; i < f.n; i++) if (insns[i] !== start[i]) return false;
   return true;
+}
+
+function sameInsn(a: Insn, b: Insn): boolean {
+  return a.op === b.op && a.dst === b.dst && a.src === b.src && a.off === b.off && a.imm === b.imm;
 }
 
 /** Same readable registers and stack bytes (constant work: 11 + 512 flags, whatever the program's length). */

@@ -88,6 +88,9 @@ export class WindowTests {
     return w;
   }
 
+  /** Inputs given to addInputs on which P reaches the window (a test or not). */
+  reached = 0;
+
   /** Adds tests for the inputs on which P reaches the window; returns how many were added. */
   addInputs(inputs: readonly RunInput[]): number {
     const ses = this.session;
@@ -95,6 +98,7 @@ export class WindowTests {
     for (const input of inputs) {
       ses.code = this.prefixCode;
       if (!ses.run(input) || ses.machine.windowExit < 0) continue; // never reaches the window: cannot tell candidates apart
+      this.reached++;
       if (this.addEntry(ses.machine.snapshot(), ses.machine.windowExit)) added++;
     }
     return added;
