@@ -17,8 +17,9 @@ import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
 import { checkLddw, checkLdPacket } from './special-loads.js';
 import { checkReturn } from './return-range.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
-import { fitsFocus, sameReadability, sameTypes, type After, type Focus } from './focus.js';
-import { SYMBOLS_PER_SLOT, initTypes, mergeTypes, newTypeState, type Symbols, type TypeState } from './types.js';
+import { Trail, fitsFocus, type Focus } from './focus.js';
+import { liveRegisters } from './reg-liveness.js';
+import { SYMBOLS_PER_SLOT, initTypes, mergeTypes, newTypeState, symbolId, type Symbols, type TypeState } from './types.js';
 
 export type { ProgramLike } from './context.js';
 
@@ -65,6 +66,8 @@ const GROUP: Uint8Array = Uint8Array.from(OPS, (s) => GROUP_OF_KIND[s.kind]);
 /** Pseudo sources of LDDW we model: 0 a constant, 1 a map handle (fd), 2 a map value address (fd + offset). */
 /** `reached` is cleared only when the check counter gets here. */
 const EPOCH_LIMIT = 2 ** 30;
+/** flowFrom's `watchFrom` when no trail is recorded or followed. */
+const NEVER = 2 ** 31;
 
 class Checker implements Core, SafetyChecker {
   readonly info: ProgInfo;
@@ -89,10 +92,16 @@ class Checker implements Core, SafetyChecker {
   private capacity = 0;
   /** Window mode: `start`'s analysis at the window's first slot (see focus()). */
   private focused: Focus | undefined;
-  /** The per-slot encoding arrays hold `focused.start`'s outside the window (no whole check since). */
+  /** The per-slot encoding arrays hold `focused.start`'s outside the window, and the symbols its flow's before s (no whole check since). */
   private arraysFocused = false;
   /** Whether the flow was live where flowFrom() stopped early. */
   private liveAtStop = false;
+  /** From this slot on, flowFrom() records its state into `recording` (focus) or stops where it joins `trail` (checkWindow). */
+  private watchFrom = NEVER;
+  private recording: Trail | undefined;
+  private trail: Trail | undefined;
+  /** The largest jump target since the flow passed the focused window's first slot. */
+  private maxTarget = -1;
 
   constructor(info: ProgInfo, opts: SafetyCheckerOptions) {
     this.info = info;
@@ -109,6 +118,7 @@ class Checker implements Core, SafetyChecker {
     const f = this.focused;
     if (f !== undefined && n === f.n && insns.length === n && fitsFocus(insns, f)) return this.checkWindow(insns, f);
     this.arraysFocused = false;
+    this.watchFrom = NEVER;
     this.prepare(n);
     if (n === 0) return this.errors.fail(Violation.NoExit, 0, 'empty program');
     const v = this.structure(insns, n);
@@ -119,6 +129,7 @@ class Checker implements Core, SafetyChecker {
     this.focused = undefined;
     const n = start.length;
     if (!(s >= 0 && s <= e && e < n)) return;
+    this.watchFrom = NEVER;
     this.prepare(n);
     try {
       if (this.structure(start, n) !== Violation.None) return;
@@ -142,7 +153,7 @@ class Checker implements Core, SafetyChecker {
       symMin: Float64Array.from(this.syms.min), symMax: Float64Array.from(this.syms.max),
       specs: this.specs.slice(0, n), groups: this.groups.slice(0, n), targets: this.targets.slice(0, n), half: this.half.slice(0, n),
     };
-    if (e + 1 < n && !pending.some((p) => p.slot > s && p.slot <= e) && this.jumpFree(s, e)) f.after = this.afterWindow(start, f);
+    f.trail = this.recordTrail(start, f);
     this.focused = f;
     this.arraysFocused = true;
   }
@@ -151,35 +162,44 @@ class Checker implements Core, SafetyChecker {
     this.focused = undefined;
   }
 
-  /** No jump or exit among slots [s, e] of the last pass 1 (no flow leaves the window but to e + 1). */
-  private jumpFree(s: number, e: number): boolean {
-    for (let i = s; i <= e; i++) {
-      const g = this.groups[i]! as Group;
-      if (this.specs[i] !== undefined && (g === Group.Ja || g === Group.Jcond || g === Group.Exit)) return false;
-    }
-    return true;
-  }
-
-  /** `start`'s state at e + 1 (continuing focus()'s flow) when the rest of `start` is safe from there. */
-  private afterWindow(start: readonly Insn[], f: Focus): After | undefined {
+  /** `start`'s flow from s on (continuing focus()'s), recorded after the window; undefined when unsafe. */
+  private recordTrail(start: readonly Insn[], f: Focus): Trail | undefined {
+    const trail = new Trail(this.impl, f.e + 1, f.n, liveRegisters(start));
+    this.recording = trail;
+    this.watchFrom = trail.from;
+    this.maxTarget = -1;
     try {
-      if (this.flowFrom(start, f.n, f.s, f.live, f.e + 1) !== Violation.None) return undefined;
-      const st = this.impl.create(); st.copyFrom(this.st);
-      const a: After = { live: this.liveAtStop, st, t: Float64Array.from(this.t) };
-      return this.flowFrom(start, f.n, f.e + 1, a.live, f.n) === Violation.None ? a : undefined;
-    } catch (e) { if (e instanceof SafetyViolation) return undefined; throw e; }
+      if (this.flowFrom(start, f.n, f.s, f.live, f.n) !== Violation.None) return undefined;
+    } catch (e) {
+      if (e instanceof SafetyViolation) return undefined;
+      throw e;
+    } finally {
+      this.recording = undefined;
+      this.watchFrom = NEVER;
+    }
+    trail.finish(this.syms);
+    return trail;
   }
 
   /** A candidate that is `f.start` outside [s, e]: the window's encodings, then the flow from s. */
   private checkWindow(insns: readonly Insn[], f: Focus): Violation {
     const { s, e, n } = f;
     this.prepare(n);
+    const syms = this.syms;
     if (!this.arraysFocused) {
       for (let i = 0; i < n; i++) this.specs[i] = f.specs[i];
       this.groups.set(f.groups);
       this.targets.set(f.targets);
       this.half.set(f.half);
+      syms.min.set(f.symMin);
+      syms.max.set(f.symMax);
       this.arraysFocused = this.pooled;
+    } else {
+      // Flows from s write only symbols of slots ≥ s, and read only those they wrote — but the join
+      // symbols of the pending slots, written before s: those are put back (not all n · 33).
+      for (const p of f.pending) {
+        for (let id = symbolId(p.slot, 0), end = id + 11; id < end; id++) { syms.min[id] = f.symMin[id]!; syms.max[id] = f.symMax[id]!; }
+      }
     }
     // Outside the window every slot passed pass 1 in `start`, so the first failure is the window's.
     for (let i = s; i <= e; i++) {
@@ -189,16 +209,11 @@ class Checker implements Core, SafetyChecker {
     this.st.copyFrom(f.st);
     this.t.set(f.t);
     for (const p of f.pending) this.setPending(p.slot, p.st, p.t);
-    this.syms.min.set(f.symMin);
-    this.syms.max.set(f.symMax);
-    const a = f.after;
-    if (a === undefined || !this.jumpFree(s, e)) return this.flowFrom(insns, n, s, f.live, n);
-    // No jump leaves or enters either window: at e + 1 both flows have the same pending states and symbols,
-    // so the same state there means `start`'s (safe) flow from there on: window work only.
-    const v = this.flowFrom(insns, n, s, f.live, e + 1);
-    if (v !== Violation.None) return v;
-    if (this.liveAtStop === a.live && sameReadability(this.st, a.st) && sameTypes(this.t, a.t)) return Violation.None;
-    return this.flowFrom(insns, n, e + 1, this.liveAtStop, n);
+    // Where the flow joins `start`'s (safe) flow after the window, the rest is `start`'s: it stops there.
+    this.maxTarget = -1;
+    this.trail = f.trail;
+    this.watchFrom = f.trail !== undefined ? f.trail.from : NEVER;
+    return this.flowFrom(insns, n, s, f.live, n);
   }
 
   /** Per-check states and arrays: allocated afresh (`fresh`) or grown and reused (`pooled`); a new epoch. */
@@ -329,6 +344,11 @@ class Checker implements Core, SafetyChecker {
           live = true;
         }
       }
+      if (i >= this.watchFrom) {
+        const rec = this.recording;
+        if (rec !== undefined) rec.record(i, live, st, t, this.maxTarget);
+        else if (this.trail!.joins(i, live, st, t, this.syms, this.maxTarget)) return Violation.None;
+      }
       const s = specs[i];
       if (s === undefined) continue; // NOP or LDDW second half
       // The kernel rejects code no path reaches ("unreachable insn"): never let it into an output.
@@ -368,7 +388,7 @@ class Checker implements Core, SafetyChecker {
         case Group.Ja: {
           const target = this.targets[i]!;
           if (target === i + 1) break; // `ja +0`, K2's other NOP: the state just flows on
-          this.jumpTo(target, t);
+          this.jumpTo(i, target, t);
           live = false;
           break;
         }
@@ -378,7 +398,7 @@ class Checker implements Core, SafetyChecker {
           const edge = this.edge;
           edge.set(t);
           refineEdge(edge, this.syms, ins, s, true, i);
-          this.jumpTo(this.targets[i]!, edge);
+          this.jumpTo(i, this.targets[i]!, edge);
           refineEdge(t, this.syms, ins, s, false, i);
           break;
         }
@@ -397,7 +417,14 @@ class Checker implements Core, SafetyChecker {
   }
 
   /** Merges the current state (with types `tt`) into the pending in-state of `target`. */
-  private jumpTo(target: number, tt: TypeState): void {
+  private jumpTo(i: number, target: number, tt: TypeState): void {
+    // After the window, a jump that brings `start`'s state along leaves `start`'s pending state at
+    // its target as it was: only the others (and the window's) keep the flow from joining before it.
+    if (i < this.watchFrom) { if (target > this.maxTarget) this.maxTarget = target; } else {
+      const rec = this.recording;
+      if (rec !== undefined) rec.recordJump(i, this.st, tt);
+      else if (target > this.maxTarget && !this.trail!.sameJump(i, target, this.st, tt, this.syms)) this.maxTarget = target;
+    }
     if (this.reached[target] !== this.epoch) {
       this.setPending(target, this.st, tt);
     } else {
