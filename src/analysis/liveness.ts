@@ -211,14 +211,17 @@ export function liveness(insns: readonly Insn[], maps: readonly MapDef[]): Liven
   const stack = Array.from({ length: n }, () => new Uint8Array(STACK_FRAME_BYTES));
   const io = { regs: 0, stack: new Uint8Array(STACK_FRAME_BYTES) };
   const fallback: RegVals = new Array<Val>(REGS).fill(U);
-  // Forward jumps only in practice: one reverse sweep; repeat while anything changes (backward jumps).
+  // Forward jumps only in practice: one reverse sweep (exact then: every successor is final when
+  // read); with a backward jump, repeat while anything changes.
   for (let changed = true; changed;) {
     changed = false;
+    let backward = false;
     for (let i = n - 1; i >= 0; i--) {
       if (second[i]) continue;
       io.regs = 0; io.stack.fill(0);
       for (const t of successors(insns, i, specs[i])) {
         if (t < 0 || t >= n) continue;
+        if (t <= i) backward = true;
         io.regs |= regs[t]!;
         const st = stack[t]!;
         for (let j = 0; j < STACK_FRAME_BYTES; j++) io.stack[j]! |= st[j]!;
@@ -227,6 +230,7 @@ export function liveness(insns: readonly Insn[], maps: readonly MapDef[]): Liven
       if (io.regs !== regs[i] || !equalBytes(io.stack, stack[i]!)) { regs[i] = io.regs; stack[i]!.set(io.stack); changed = true; }
     }
     for (let i = 0; i < n; i++) if (second[i] && i + 1 < n) { regs[i] = regs[i + 1]!; stack[i]!.set(stack[i + 1]!); }
+    if (!backward) break;
   }
   return { regs, stack };
 }

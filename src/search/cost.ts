@@ -93,9 +93,12 @@ export class Evaluator {
     this.exitPenalty = progArrays.length > 0 ? progArrays[progArrays.length - 1]!.maxEntries : 0;
   }
 
+  /** Runs the original program for addTest (a session resets its machine per run: one serves every test). */
+  private originalSession: Session | undefined;
+
   /** Adds a test whose expected output is the original program's (counterexamples use this too). */
   addTest(input: RunInput): void {
-    const s = new Session(this.base);
+    const s = (this.originalSession ??= new Session(this.base));
     if (!s.run(input)) throw new Error(`the original program fails on a test input: ${s.error?.message}`);
     this.tests.push({ input, expected: captureOutput(s.machine) });
   }
