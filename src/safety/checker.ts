@@ -4,14 +4,15 @@
  * order); pass 2 walks the slots once, carrying the state along fall-through edges and merging it
  * into a pending in-state at each jump target — no path enumeration.
  */
-import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
+import type { Insn } from '../ebpf/insn.js';
 import { isNop } from '../ebpf/k2-isa.js';
-import { CallKind, OPS, PSEUDO, Pseudo, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
+import type { OpSpec } from '../ebpf/opcodes.js';
 import { SafetyViolation, Violation, type ErrorStrategy } from '../ebpf/violations.js';
 import { checkAlu } from './alu.js';
 import { checkJcondOperands, refineEdge } from './branch.js';
 import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';
 import type { Core } from './core.js';
+import { Group, checkSlot, markHalves, type SlotTables } from './encoding.js';
 import { checkCall } from './helper-args.js';
 import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
 import { checkLddw, checkLdPacket } from './special-loads.js';
@@ -51,25 +52,12 @@ export function createSafetyChecker(prog: ProgramLike, opts: SafetyCheckerOption
   return new Checker(progInfoOf(prog), opts);
 }
 
-const MAX_REG = 10;
-const RESERVED_CHECKED = ['dst', 'src', 'off', 'imm'] as const;
-
-/** Instruction groups as small integers, per opcode-table row, so the hot loops switch on numbers. */
-const enum Group { Alu, Load, Store, Atomic, Lddw, LdPacket, Call, Exit, Ja, Jcond, Unsupported }
-const GROUP_OF_KIND: Record<OpKind, Group> = {
-  alu: Group.Alu, neg: Group.Alu, movsx: Group.Alu, endian: Group.Alu, bswap: Group.Alu,
-  ldx: Group.Load, ldxs: Group.Load, st: Group.Store, stx: Group.Store, atomic: Group.Atomic,
-  lddw: Group.Lddw, ldabs: Group.LdPacket, ldind: Group.LdPacket, call: Group.Call, callx: Group.Unsupported,
-  exit: Group.Exit, ja: Group.Ja, ja32: Group.Ja, jcond: Group.Jcond,
-};
-const GROUP: Uint8Array = Uint8Array.from(OPS, (s) => GROUP_OF_KIND[s.kind]);
-/** Pseudo sources of LDDW we model: 0 a constant, 1 a map handle (fd), 2 a map value address (fd + offset). */
 /** `reached` is cleared only when the check counter gets here. */
 const EPOCH_LIMIT = 2 ** 30;
 /** flowFrom's `watchFrom` when no trail is recorded or followed. */
 const NEVER = 2 ** 31;
 
-class Checker implements Core, SafetyChecker {
+class Checker implements Core, SafetyChecker, SlotTables {
   readonly info: ProgInfo;
   readonly errors: ErrorStrategy;
   private readonly impl: SafetyStateImpl;
@@ -80,10 +68,10 @@ class Checker implements Core, SafetyChecker {
   /** Scratch for a jump's taken edge. */
   private edge: TypeState;
   // Per slot: row (undefined for NOPs and LDDW second halves), second-half flag, pending in-state.
-  private specs: (OpSpec | undefined)[] = [];
-  private groups = new Uint8Array(0);
-  private targets = new Int32Array(0);
-  private half = new Uint8Array(0);
+  specs: (OpSpec | undefined)[] = [];
+  groups = new Uint8Array(0);
+  targets = new Int32Array(0);
+  half = new Uint8Array(0);
   /** reached[i] === epoch: some jump into slot i was seen in this check (no reset between checks). */
   private reached = new Int32Array(0);
   private epoch = 0;
@@ -203,7 +191,7 @@ class Checker implements Core, SafetyChecker {
     }
     // Outside the window every slot passed pass 1 in `start`, so the first failure is the window's.
     for (let i = s; i <= e; i++) {
-      const v = this.checkSlot(insns, i, n);
+      const v = checkSlot(this, this.info, this.errors, insns, i, n);
       if (v !== Violation.None) return v;
     }
     this.st.copyFrom(f.st);
@@ -250,68 +238,11 @@ class Checker implements Core, SafetyChecker {
 
   /** Pass 1: known rows, registers, r10 read-only, LDDW shape and map fds, jump targets. */
   private structure(insns: readonly Insn[], n: number): Violation {
-    const half = this.half, fail = this.errors;
-    let prevLddw = false;
+    if (!markHalves(insns, n, this.half)) return this.errors.fail(Violation.InvalidInstruction, n - 1, '64-bit immediate load is missing its second half');
     for (let i = 0; i < n; i++) {
-      const h: boolean = prevLddw;
-      half[i] = h ? 1 : 0;
-      prevLddw = !h && insns[i]!.op === LDDW_OPCODE;
-    }
-    if (prevLddw) return fail.fail(Violation.InvalidInstruction, n - 1, '64-bit immediate load is missing its second half');
-    for (let i = 0; i < n; i++) {
-      const v = this.checkSlot(insns, i, n);
+      const v = checkSlot(this, this.info, this.errors, insns, i, n);
       if (v !== Violation.None) return v;
     }
-    return Violation.None;
-  }
-
-  /** Pass 1 for one slot (its `half` flag already set): records its row, group and jump target. */
-  private checkSlot(insns: readonly Insn[], i: number, n: number): Violation {
-    const half = this.half, specs = this.specs, groups = this.groups, targets = this.targets, fail = this.errors;
-    const ins = insns[i]!;
-    specs[i] = undefined;
-    if (half[i]) {
-      if (ins.op !== 0 || ins.dst !== 0 || ins.src !== 0 || ins.off !== 0) return fail.fail(Violation.InvalidInstruction, i, 'malformed second half of a 64-bit immediate load');
-      return Violation.None;
-    }
-    if (ins.op === 0) return Violation.None; // K2's NOP
-    const s = specOf(ins.op, ins.src, ins.off, ins.imm);
-    if (!s) return fail.fail(Violation.InvalidInstruction, i, `unknown instruction (opcode 0x${ins.op.toString(16)})`);
-    // The kernel rejects any field the instruction does not use that is not zero ("uses reserved fields").
-    for (const f of RESERVED_CHECKED) {
-      if (ins[f] !== 0 && !s.fields.includes(f) && s.match?.field !== f) return fail.fail(Violation.InvalidInstruction, i, `${s.name} uses reserved fields (${f} = ${ins[f]})`);
-    }
-    const g = GROUP[s.id]! as Group;
-    if (ins.dst > MAX_REG || (ins.src > MAX_REG && g !== Group.Lddw && g !== Group.Call)) return fail.fail(Violation.InvalidInstruction, i, 'register number above r10');
-    if ((s.writesDst && ins.dst === 10) || (g === Group.Atomic && s.fetch && s.atomic !== 'cmpxchg' && ins.src === 10)) {
-      return fail.fail(Violation.ReadOnlyR10, i, 'r10 is read-only');
-    }
-    switch (g) {
-      case Group.Jcond: case Group.Ja: {
-        const target = i + 1 + (s.kind === 'ja32' ? ins.imm : ins.off);
-        if (target <= i) return fail.fail(Violation.BackEdge, i, `backward jump to ${target}`);
-        if (target >= n) return fail.fail(Violation.JumpTarget, i, `jump to ${target}, past the end (${n} slots)`);
-        if (half[target]) return fail.fail(Violation.JumpTarget, i, `jump into the second half of a 64-bit load (${target})`);
-        targets[i] = target;
-        break;
-      }
-      case Group.Call:
-        if (ins.src !== CallKind.HELPER) return fail.fail(Violation.InvalidInstruction, i, 'BPF-to-BPF and kfunc calls are not supported');
-        break;
-      case Group.Unsupported:
-        return fail.fail(Violation.InvalidInstruction, i, `${s.name} is not supported`);
-      case Group.Lddw:
-        if (ins.src > PSEUDO.MAP_VALUE) return fail.fail(Violation.InvalidInstruction, i, `64-bit load with pseudo source ${ins.src} is not supported`);
-        if (ins.src !== Pseudo.NONE && !this.info.fdIndex.has(ins.imm)) return fail.fail(Violation.InvalidInstruction, i, `no map with fd ${ins.imm}`);
-        break;
-      case Group.LdPacket:
-        if (this.info.model !== 'skb' && this.info.model !== 'raw') return fail.fail(Violation.InvalidInstruction, i, 'LD_ABS/LD_IND need a socket-buffer or raw context');
-        break;
-      default:
-        break;
-    }
-    specs[i] = s;
-    groups[i] = g;
     return Violation.None;
   }
 
