@@ -18,7 +18,7 @@ import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
 import { checkLddw, checkLdPacket } from './special-loads.js';
 import { checkReturn } from './return-range.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
-import { Trail, fitsFocus, type Focus } from './focus.js';
+import { Trail, TrailStore, fitsFocus, type Focus } from './focus.js';
 import { liveRegisters } from './reg-liveness.js';
 import { SYMBOLS_PER_SLOT, initTypes, mergeTypes, newTypeState, symbolId, type Symbols, type TypeState } from './types.js';
 
@@ -88,6 +88,7 @@ class Checker implements Core, SafetyChecker, SlotTables {
   private watchFrom = NEVER;
   private recording: Trail | undefined;
   private trail: Trail | undefined;
+  private trailStore: TrailStore | undefined;
   /** The largest jump target since the flow passed the focused window's first slot. */
   private maxTarget = -1;
 
@@ -152,7 +153,7 @@ class Checker implements Core, SafetyChecker, SlotTables {
 
   /** `start`'s flow from s on (continuing focus()'s), recorded after the window; undefined when unsafe. */
   private recordTrail(start: readonly Insn[], f: Focus): Trail | undefined {
-    const trail = new Trail(this.impl, f.e + 1, f.n, liveRegisters(start));
+    const trail = new Trail(this.trailStore ??= new TrailStore(this.impl), f.e + 1, f.n, liveRegisters(start));
     this.recording = trail;
     this.watchFrom = trail.from;
     this.maxTarget = -1;

@@ -16,36 +16,52 @@ const NOT_RECORDED = 2;
  * `start`'s flow at the top of each slot j in [from, n) (after the join there): whether it is live,
  * its state, and the largest jump target of the slots [s, j) it ran; and its symbols after the flow.
  */
+/**
+ * The storage of a checker's trails, per slot, kept from one focus to the next (a trail of a
+ * 2,000-slot program is thousands of states: allocated once, not per window switch).
+ */
+export class TrailStore {
+  readonly st: SafetyState[] = [];
+  readonly jumpSt: SafetyState[] = [];
+  t = new Float64Array(0);
+  jumpT = new Float64Array(0);
+
+  constructor(readonly impl: SafetyStateImpl) {}
+
+  fit(n: number): void {
+    if (this.t.length >= n * TYPE_WORDS) return;
+    this.t = new Float64Array(n * TYPE_WORDS);
+    this.jumpT = new Float64Array(n * TYPE_WORDS);
+  }
+}
+
 export class Trail {
   readonly live: Uint8Array;
-  readonly st: SafetyState[] = [];
-  readonly t: Float64Array;
   readonly maxTarget: Int32Array;
-  /** The state each jump after the window took to its target (readability, and the edge's types). */
-  readonly jumpSt: SafetyState[] = [];
-  readonly jumpT: Float64Array;
+  /** Whether `start`'s flow jumped from the slot (the store holds the state it took: readability, the edge's types). */
+  readonly jumped: Uint8Array;
   symMin = new Float64Array(0);
   symMax = new Float64Array(0);
 
   /** `regs[j]`: the registers the checker may still look at from slot j on (liveRegisters); the others may differ. */
-  constructor(private readonly impl: SafetyStateImpl, readonly from: number, n: number, private readonly regs: Uint16Array) {
+  constructor(private readonly store: TrailStore, readonly from: number, n: number, private readonly regs: Uint16Array) {
     const k = Math.max(0, n - from);
+    store.fit(n);
     this.live = new Uint8Array(k).fill(NOT_RECORDED); // second halves (the flow skips them)
-    this.t = new Float64Array(k * TYPE_WORDS);
     this.maxTarget = new Int32Array(k);
-    this.jumpT = new Float64Array(k * TYPE_WORDS);
+    this.jumped = new Uint8Array(k);
   }
 
   recordJump(i: number, st: SafetyState, t: TypeState): void {
-    const k = i - this.from;
-    (this.jumpSt[k] ?? (this.jumpSt[k] = this.impl.create())).copyFrom(st);
-    this.jumpT.set(t, k * TYPE_WORDS);
+    const sj = this.store.jumpSt;
+    (sj[i] ?? (sj[i] = this.store.impl.create())).copyFrom(st);
+    this.store.jumpT.set(t, i * TYPE_WORDS);
+    this.jumped[i - this.from] = 1;
   }
 
   /** Whether the jump at slot i (after the window) takes the state `start`'s flow took there (but in registers dead at `target`). */
   sameJump(i: number, target: number, st: SafetyState, t: TypeState, syms: Symbols): boolean {
-    const k = i - this.from;
-    return this.jumpSt[k] !== undefined && this.same(st, t, syms, this.jumpSt[k]!, this.jumpT, k * TYPE_WORDS, this.regs[target]!);
+    return this.jumped[i - this.from] === 1 && this.same(st, t, syms, this.store.jumpSt[i]!, this.store.jumpT, i * TYPE_WORDS, this.regs[target]!);
   }
 
   record(j: number, live: boolean, st: SafetyState, t: TypeState, maxTarget: number): void {
@@ -53,9 +69,9 @@ export class Trail {
     this.live[k] = live ? 1 : 0;
     this.maxTarget[k] = maxTarget;
     if (!live) return;
-    const copy = this.st[k] ?? (this.st[k] = this.impl.create());
-    copy.copyFrom(st);
-    this.t.set(t, k * TYPE_WORDS);
+    const ss = this.store.st;
+    (ss[j] ?? (ss[j] = this.store.impl.create())).copyFrom(st);
+    this.store.t.set(t, j * TYPE_WORDS);
   }
 
   finish(syms: Symbols): void {
@@ -73,7 +89,7 @@ export class Trail {
     const k = j - this.from;
     const l = this.live[k]!;
     if (maxTarget > j || this.maxTarget[k]! > j || l === NOT_RECORDED || (l === 1) !== live) return false;
-    return !live || this.same(st, t, syms, this.st[k]!, this.t, k * TYPE_WORDS, this.regs[j]!);
+    return !live || this.same(st, t, syms, this.store.st[j]!, this.store.t, j * TYPE_WORDS, this.regs[j]!);
   }
 
   /**
