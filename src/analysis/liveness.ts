@@ -19,6 +19,7 @@ import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
 import { helperArgCount, helperProto } from '../ebpf/helpers.js';
 
 const REGS = 11;
+const WORDS = STACK_FRAME_BYTES / 4;
 const ALL_REGS = (1 << REGS) - 1;
 const ARG_REGS = 0b111110; // r1–r5
 /** Registers r1…rN a helper call reads: the prototype's arguments (helper table); unknown helpers r1–r5. */
@@ -208,30 +209,38 @@ export function liveness(insns: readonly Insn[], maps: readonly MapDef[]): Liven
   const vals = valueClasses(insns, specs);
   const byFd = new Map(maps.map((m) => [m.fd, m]));
   const regs = new Uint16Array(n);
-  const stack = Array.from({ length: n }, () => new Uint8Array(STACK_FRAME_BYTES));
-  const io = { regs: 0, stack: new Uint8Array(STACK_FRAME_BYTES) };
+  // One buffer for every slot's stack bytes, also seen as 32-bit words: unions and comparisons a word at a time.
+  const buf = new ArrayBuffer((n + 1) * STACK_FRAME_BYTES);
+  const stack = Array.from({ length: n }, (_, i) => new Uint8Array(buf, i * STACK_FRAME_BYTES, STACK_FRAME_BYTES));
+  const words = Array.from({ length: n }, (_, i) => new Uint32Array(buf, i * STACK_FRAME_BYTES, WORDS));
+  const io = { regs: 0, stack: new Uint8Array(buf, n * STACK_FRAME_BYTES, STACK_FRAME_BYTES) };
+  const ioWords = new Uint32Array(buf, n * STACK_FRAME_BYTES, WORDS);
   const fallback: RegVals = new Array<Val>(REGS).fill(U);
-  // Forward jumps only in practice: one reverse sweep; repeat while anything changes (backward jumps).
+  // Forward jumps only in practice: one reverse sweep (exact then: every successor is final when
+  // read); with a backward jump, repeat while anything changes.
   for (let changed = true; changed;) {
     changed = false;
+    let backward = false;
     for (let i = n - 1; i >= 0; i--) {
       if (second[i]) continue;
       io.regs = 0; io.stack.fill(0);
       for (const t of successors(insns, i, specs[i])) {
         if (t < 0 || t >= n) continue;
+        if (t <= i) backward = true;
         io.regs |= regs[t]!;
-        const st = stack[t]!;
-        for (let j = 0; j < STACK_FRAME_BYTES; j++) io.stack[j]! |= st[j]!;
+        const w = words[t]!;
+        for (let j = 0; j < WORDS; j++) ioWords[j]! |= w[j]!;
       }
       backwardStep(insns[i]!, specs[i], vals[i] ?? fallback, byFd, io);
-      if (io.regs !== regs[i] || !equalBytes(io.stack, stack[i]!)) { regs[i] = io.regs; stack[i]!.set(io.stack); changed = true; }
+      if (io.regs !== regs[i] || !equalWords(ioWords, words[i]!)) { regs[i] = io.regs; words[i]!.set(ioWords); changed = true; }
     }
     for (let i = 0; i < n; i++) if (second[i] && i + 1 < n) { regs[i] = regs[i + 1]!; stack[i]!.set(stack[i + 1]!); }
+    if (!backward) break;
   }
   return { regs, stack };
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+function equalWords(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }

@@ -4,21 +4,23 @@
  * order); pass 2 walks the slots once, carrying the state along fall-through edges and merging it
  * into a pending in-state at each jump target — no path enumeration.
  */
-import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
+import type { Insn } from '../ebpf/insn.js';
 import { isNop } from '../ebpf/k2-isa.js';
-import { CallKind, OPS, PSEUDO, Pseudo, specOf, type OpKind, type OpSpec } from '../ebpf/opcodes.js';
+import type { OpSpec } from '../ebpf/opcodes.js';
 import { SafetyViolation, Violation, type ErrorStrategy } from '../ebpf/violations.js';
 import { checkAlu } from './alu.js';
 import { checkJcondOperands, refineEdge } from './branch.js';
 import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';
 import type { Core } from './core.js';
+import { Group, checkSlot, markHalves, type SlotTables } from './encoding.js';
 import { checkCall } from './helper-args.js';
 import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
 import { checkLddw, checkLdPacket } from './special-loads.js';
 import { checkReturn } from './return-range.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
-import { fitsFocus, sameReadability, sameTypes, type After, type Focus } from './focus.js';
-import { SYMBOLS_PER_SLOT, initTypes, mergeTypes, newTypeState, type Symbols, type TypeState } from './types.js';
+import { Trail, TrailStore, fitsFocus, type Focus } from './focus.js';
+import { liveRegisters } from './reg-liveness.js';
+import { SYMBOLS_PER_SLOT, initTypes, mergeTypes, newTypeState, symbolId, type Symbols, type TypeState } from './types.js';
 
 export type { ProgramLike } from './context.js';
 
@@ -38,7 +40,8 @@ export interface SafetyChecker {
    * Window mode: the next candidates are `start` with slots [s, e] rewritten. The checker keeps
    * `start`'s analysis up to slot s and its per-slot encoding checks outside the window, and
    * re-checks only the window's encodings and the flow from s on — same verdict as a whole check.
-   * A candidate that differs elsewhere (or puts a 64-bit load in the window) is checked whole.
+   * A candidate that differs elsewhere, moves a 64-bit load in the window, or changes the second half
+   * of a load just before it (see fitsFocus) is checked whole.
    */
   focus(start: readonly Insn[], s: number, e: number): void;
   /** Back to whole checks only. */
@@ -49,23 +52,12 @@ export function createSafetyChecker(prog: ProgramLike, opts: SafetyCheckerOption
   return new Checker(progInfoOf(prog), opts);
 }
 
-const MAX_REG = 10;
-const RESERVED_CHECKED = ['dst', 'src', 'off', 'imm'] as const;
-
-/** Instruction groups as small integers, per opcode-table row, so the hot loops switch on numbers. */
-const enum Group { Alu, Load, Store, Atomic, Lddw, LdPacket, Call, Exit, Ja, Jcond, Unsupported }
-const GROUP_OF_KIND: Record<OpKind, Group> = {
-  alu: Group.Alu, neg: Group.Alu, movsx: Group.Alu, endian: Group.Alu, bswap: Group.Alu,
-  ldx: Group.Load, ldxs: Group.Load, st: Group.Store, stx: Group.Store, atomic: Group.Atomic,
-  lddw: Group.Lddw, ldabs: Group.LdPacket, ldind: Group.LdPacket, call: Group.Call, callx: Group.Unsupported,
-  exit: Group.Exit, ja: Group.Ja, ja32: Group.Ja, jcond: Group.Jcond,
-};
-const GROUP: Uint8Array = Uint8Array.from(OPS, (s) => GROUP_OF_KIND[s.kind]);
-/** Pseudo sources of LDDW we model: 0 a constant, 1 a map handle (fd), 2 a map value address (fd + offset). */
 /** `reached` is cleared only when the check counter gets here. */
 const EPOCH_LIMIT = 2 ** 30;
+/** flowFrom's `watchFrom` when no trail is recorded or followed. */
+const NEVER = 2 ** 31;
 
-class Checker implements Core, SafetyChecker {
+class Checker implements Core, SafetyChecker, SlotTables {
   readonly info: ProgInfo;
   readonly errors: ErrorStrategy;
   private readonly impl: SafetyStateImpl;
@@ -76,10 +68,10 @@ class Checker implements Core, SafetyChecker {
   /** Scratch for a jump's taken edge. */
   private edge: TypeState;
   // Per slot: row (undefined for NOPs and LDDW second halves), second-half flag, pending in-state.
-  private specs: (OpSpec | undefined)[] = [];
-  private groups = new Uint8Array(0);
-  private targets = new Int32Array(0);
-  private half = new Uint8Array(0);
+  specs: (OpSpec | undefined)[] = [];
+  groups = new Uint8Array(0);
+  targets = new Int32Array(0);
+  half = new Uint8Array(0);
   /** reached[i] === epoch: some jump into slot i was seen in this check (no reset between checks). */
   private reached = new Int32Array(0);
   private epoch = 0;
@@ -88,10 +80,17 @@ class Checker implements Core, SafetyChecker {
   private capacity = 0;
   /** Window mode: `start`'s analysis at the window's first slot (see focus()). */
   private focused: Focus | undefined;
-  /** The per-slot encoding arrays hold `focused.start`'s outside the window (no whole check since). */
+  /** The per-slot encoding arrays hold `focused.start`'s outside the window, and the symbols its flow's before s (no whole check since). */
   private arraysFocused = false;
   /** Whether the flow was live where flowFrom() stopped early. */
   private liveAtStop = false;
+  /** From this slot on, flowFrom() records its state into `recording` (focus) or stops where it joins `trail` (checkWindow). */
+  private watchFrom = NEVER;
+  private recording: Trail | undefined;
+  private trail: Trail | undefined;
+  private trailStore: TrailStore | undefined;
+  /** The largest jump target since the flow passed the focused window's first slot. */
+  private maxTarget = -1;
 
   constructor(info: ProgInfo, opts: SafetyCheckerOptions) {
     this.info = info;
@@ -108,6 +107,7 @@ class Checker implements Core, SafetyChecker {
     const f = this.focused;
     if (f !== undefined && n === f.n && insns.length === n && fitsFocus(insns, f)) return this.checkWindow(insns, f);
     this.arraysFocused = false;
+    this.watchFrom = NEVER;
     this.prepare(n);
     if (n === 0) return this.errors.fail(Violation.NoExit, 0, 'empty program');
     const v = this.structure(insns, n);
@@ -117,8 +117,8 @@ class Checker implements Core, SafetyChecker {
   focus(start: readonly Insn[], s: number, e: number): void {
     this.focused = undefined;
     const n = start.length;
-    if (!(s > 0 && s <= e && e < n)) return;
-    for (let i = s - 1; i <= e; i++) if (start[i]!.op === LDDW_OPCODE) return;
+    if (!(s >= 0 && s <= e && e < n)) return;
+    this.watchFrom = NEVER;
     this.prepare(n);
     try {
       if (this.structure(start, n) !== Violation.None) return;
@@ -142,7 +142,7 @@ class Checker implements Core, SafetyChecker {
       symMin: Float64Array.from(this.syms.min), symMax: Float64Array.from(this.syms.max),
       specs: this.specs.slice(0, n), groups: this.groups.slice(0, n), targets: this.targets.slice(0, n), half: this.half.slice(0, n),
     };
-    if (e + 1 < n && !pending.some((p) => p.slot > s && p.slot <= e) && this.jumpFree(s, e)) f.after = this.afterWindow(start, f);
+    f.trail = this.recordTrail(start, f);
     this.focused = f;
     this.arraysFocused = true;
   }
@@ -151,54 +151,58 @@ class Checker implements Core, SafetyChecker {
     this.focused = undefined;
   }
 
-  /** No jump or exit among slots [s, e] of the last pass 1 (no flow leaves the window but to e + 1). */
-  private jumpFree(s: number, e: number): boolean {
-    for (let i = s; i <= e; i++) {
-      const g = this.groups[i]! as Group;
-      if (this.specs[i] !== undefined && (g === Group.Ja || g === Group.Jcond || g === Group.Exit)) return false;
-    }
-    return true;
-  }
-
-  /** `start`'s state at e + 1 (continuing focus()'s flow) when the rest of `start` is safe from there. */
-  private afterWindow(start: readonly Insn[], f: Focus): After | undefined {
+  /** `start`'s flow from s on (continuing focus()'s), recorded after the window; undefined when unsafe. */
+  private recordTrail(start: readonly Insn[], f: Focus): Trail | undefined {
+    const trail = new Trail(this.trailStore ??= new TrailStore(this.impl), f.e + 1, f.n, liveRegisters(start));
+    this.recording = trail;
+    this.watchFrom = trail.from;
+    this.maxTarget = -1;
     try {
-      if (this.flowFrom(start, f.n, f.s, f.live, f.e + 1) !== Violation.None) return undefined;
-      const st = this.impl.create(); st.copyFrom(this.st);
-      const a: After = { live: this.liveAtStop, st, t: Float64Array.from(this.t) };
-      return this.flowFrom(start, f.n, f.e + 1, a.live, f.n) === Violation.None ? a : undefined;
-    } catch (e) { if (e instanceof SafetyViolation) return undefined; throw e; }
+      if (this.flowFrom(start, f.n, f.s, f.live, f.n) !== Violation.None) return undefined;
+    } catch (e) {
+      if (e instanceof SafetyViolation) return undefined;
+      throw e;
+    } finally {
+      this.recording = undefined;
+      this.watchFrom = NEVER;
+    }
+    trail.finish(this.syms);
+    return trail;
   }
 
   /** A candidate that is `f.start` outside [s, e]: the window's encodings, then the flow from s. */
   private checkWindow(insns: readonly Insn[], f: Focus): Violation {
     const { s, e, n } = f;
     this.prepare(n);
+    const syms = this.syms;
     if (!this.arraysFocused) {
       for (let i = 0; i < n; i++) this.specs[i] = f.specs[i];
       this.groups.set(f.groups);
       this.targets.set(f.targets);
       this.half.set(f.half);
+      syms.min.set(f.symMin);
+      syms.max.set(f.symMax);
       this.arraysFocused = this.pooled;
+    } else {
+      // Flows from s write only symbols of slots ≥ s, and read only those they wrote — but the join
+      // symbols of the pending slots, written before s: those are put back (not all n · 33).
+      for (const p of f.pending) {
+        for (let id = symbolId(p.slot, 0), end = id + 11; id < end; id++) { syms.min[id] = f.symMin[id]!; syms.max[id] = f.symMax[id]!; }
+      }
     }
     // Outside the window every slot passed pass 1 in `start`, so the first failure is the window's.
     for (let i = s; i <= e; i++) {
-      const v = this.checkSlot(insns, i, n);
+      const v = checkSlot(this, this.info, this.errors, insns, i, n);
       if (v !== Violation.None) return v;
     }
     this.st.copyFrom(f.st);
     this.t.set(f.t);
     for (const p of f.pending) this.setPending(p.slot, p.st, p.t);
-    this.syms.min.set(f.symMin);
-    this.syms.max.set(f.symMax);
-    const a = f.after;
-    if (a === undefined || !this.jumpFree(s, e)) return this.flowFrom(insns, n, s, f.live, n);
-    // No jump leaves or enters either window: at e + 1 both flows have the same pending states and symbols,
-    // so the same state there means `start`'s (safe) flow from there on: window work only.
-    const v = this.flowFrom(insns, n, s, f.live, e + 1);
-    if (v !== Violation.None) return v;
-    if (this.liveAtStop === a.live && sameReadability(this.st, a.st) && sameTypes(this.t, a.t)) return Violation.None;
-    return this.flowFrom(insns, n, e + 1, this.liveAtStop, n);
+    // Where the flow joins `start`'s (safe) flow after the window, the rest is `start`'s: it stops there.
+    this.maxTarget = -1;
+    this.trail = f.trail;
+    this.watchFrom = f.trail !== undefined ? f.trail.from : NEVER;
+    return this.flowFrom(insns, n, s, f.live, n);
   }
 
   /** Per-check states and arrays: allocated afresh (`fresh`) or grown and reused (`pooled`); a new epoch. */
@@ -235,68 +239,11 @@ class Checker implements Core, SafetyChecker {
 
   /** Pass 1: known rows, registers, r10 read-only, LDDW shape and map fds, jump targets. */
   private structure(insns: readonly Insn[], n: number): Violation {
-    const half = this.half, fail = this.errors;
-    let prevLddw = false;
+    if (!markHalves(insns, n, this.half)) return this.errors.fail(Violation.InvalidInstruction, n - 1, '64-bit immediate load is missing its second half');
     for (let i = 0; i < n; i++) {
-      const h: boolean = prevLddw;
-      half[i] = h ? 1 : 0;
-      prevLddw = !h && insns[i]!.op === LDDW_OPCODE;
-    }
-    if (prevLddw) return fail.fail(Violation.InvalidInstruction, n - 1, '64-bit immediate load is missing its second half');
-    for (let i = 0; i < n; i++) {
-      const v = this.checkSlot(insns, i, n);
+      const v = checkSlot(this, this.info, this.errors, insns, i, n);
       if (v !== Violation.None) return v;
     }
-    return Violation.None;
-  }
-
-  /** Pass 1 for one slot (its `half` flag already set): records its row, group and jump target. */
-  private checkSlot(insns: readonly Insn[], i: number, n: number): Violation {
-    const half = this.half, specs = this.specs, groups = this.groups, targets = this.targets, fail = this.errors;
-    const ins = insns[i]!;
-    specs[i] = undefined;
-    if (half[i]) {
-      if (ins.op !== 0 || ins.dst !== 0 || ins.src !== 0 || ins.off !== 0) return fail.fail(Violation.InvalidInstruction, i, 'malformed second half of a 64-bit immediate load');
-      return Violation.None;
-    }
-    if (ins.op === 0) return Violation.None; // K2's NOP
-    const s = specOf(ins.op, ins.src, ins.off, ins.imm);
-    if (!s) return fail.fail(Violation.InvalidInstruction, i, `unknown instruction (opcode 0x${ins.op.toString(16)})`);
-    // The kernel rejects any field the instruction does not use that is not zero ("uses reserved fields").
-    for (const f of RESERVED_CHECKED) {
-      if (ins[f] !== 0 && !s.fields.includes(f) && s.match?.field !== f) return fail.fail(Violation.InvalidInstruction, i, `${s.name} uses reserved fields (${f} = ${ins[f]})`);
-    }
-    const g = GROUP[s.id]! as Group;
-    if (ins.dst > MAX_REG || (ins.src > MAX_REG && g !== Group.Lddw && g !== Group.Call)) return fail.fail(Violation.InvalidInstruction, i, 'register number above r10');
-    if ((s.writesDst && ins.dst === 10) || (g === Group.Atomic && s.fetch && s.atomic !== 'cmpxchg' && ins.src === 10)) {
-      return fail.fail(Violation.ReadOnlyR10, i, 'r10 is read-only');
-    }
-    switch (g) {
-      case Group.Jcond: case Group.Ja: {
-        const target = i + 1 + (s.kind === 'ja32' ? ins.imm : ins.off);
-        if (target <= i) return fail.fail(Violation.BackEdge, i, `backward jump to ${target}`);
-        if (target >= n) return fail.fail(Violation.JumpTarget, i, `jump to ${target}, past the end (${n} slots)`);
-        if (half[target]) return fail.fail(Violation.JumpTarget, i, `jump into the second half of a 64-bit load (${target})`);
-        targets[i] = target;
-        break;
-      }
-      case Group.Call:
-        if (ins.src !== CallKind.HELPER) return fail.fail(Violation.InvalidInstruction, i, 'BPF-to-BPF and kfunc calls are not supported');
-        break;
-      case Group.Unsupported:
-        return fail.fail(Violation.InvalidInstruction, i, `${s.name} is not supported`);
-      case Group.Lddw:
-        if (ins.src > PSEUDO.MAP_VALUE) return fail.fail(Violation.InvalidInstruction, i, `64-bit load with pseudo source ${ins.src} is not supported`);
-        if (ins.src !== Pseudo.NONE && !this.info.fdIndex.has(ins.imm)) return fail.fail(Violation.InvalidInstruction, i, `no map with fd ${ins.imm}`);
-        break;
-      case Group.LdPacket:
-        if (this.info.model !== 'skb' && this.info.model !== 'raw') return fail.fail(Violation.InvalidInstruction, i, 'LD_ABS/LD_IND need a socket-buffer or raw context');
-        break;
-      default:
-        break;
-    }
-    specs[i] = s;
-    groups[i] = g;
     return Violation.None;
   }
 
@@ -328,6 +275,11 @@ class Checker implements Core, SafetyChecker {
           t.set(this.pendT[i]!);
           live = true;
         }
+      }
+      if (i >= this.watchFrom) {
+        const rec = this.recording;
+        if (rec !== undefined) rec.record(i, live, st, t, this.maxTarget);
+        else if (this.trail!.joins(i, live, st, t, this.syms, this.maxTarget)) return Violation.None;
       }
       const s = specs[i];
       if (s === undefined) continue; // NOP or LDDW second half
@@ -368,7 +320,7 @@ class Checker implements Core, SafetyChecker {
         case Group.Ja: {
           const target = this.targets[i]!;
           if (target === i + 1) break; // `ja +0`, K2's other NOP: the state just flows on
-          this.jumpTo(target, t);
+          this.jumpTo(i, target, t);
           live = false;
           break;
         }
@@ -378,7 +330,7 @@ class Checker implements Core, SafetyChecker {
           const edge = this.edge;
           edge.set(t);
           refineEdge(edge, this.syms, ins, s, true, i);
-          this.jumpTo(this.targets[i]!, edge);
+          this.jumpTo(i, this.targets[i]!, edge);
           refineEdge(t, this.syms, ins, s, false, i);
           break;
         }
@@ -397,7 +349,14 @@ class Checker implements Core, SafetyChecker {
   }
 
   /** Merges the current state (with types `tt`) into the pending in-state of `target`. */
-  private jumpTo(target: number, tt: TypeState): void {
+  private jumpTo(i: number, target: number, tt: TypeState): void {
+    // After the window, a jump that brings `start`'s state along leaves `start`'s pending state at
+    // its target as it was: only the others (and the window's) keep the flow from joining before it.
+    if (i < this.watchFrom) { if (target > this.maxTarget) this.maxTarget = target; } else {
+      const rec = this.recording;
+      if (rec !== undefined) rec.recordJump(i, this.st, tt);
+      else if (target > this.maxTarget && !this.trail!.sameJump(i, target, this.st, tt, this.syms)) this.maxTarget = target;
+    }
     if (this.reached[target] !== this.epoch) {
       this.setPending(target, this.st, tt);
     } else {

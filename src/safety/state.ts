@@ -17,6 +17,8 @@ export interface SafetyState {
   copyFrom(other: SafetyState): void;
   /** Keeps only what is readable in both (the state at a join of two paths). */
   meet(other: SafetyState): void;
+  /** The same flags as `other` (same implementation) for the registers in `regs` (bit r) and every stack byte. */
+  sameAs(other: SafetyState, regs: number): boolean;
 }
 
 export interface SafetyStateImpl {

@@ -20,6 +20,7 @@ import type { K2Params } from './params.js';
 import type { Rng } from '../common/rng.js';
 import type { VariantSet } from './variants.js';
 import { WindowTests, windowError } from './window-evaluation.js';
+import { UnreachedWindow } from './unreached-window.js';
 import { Opcode } from '../ebpf/opcodes.js';
 
 export const ERROR_COST_MAX = 100000;
@@ -72,6 +73,8 @@ export class Evaluator {
   private readonly exitPenalty: number;
   /** Window mode: tests of the current window (undefined: whole-program tests). */
   window: WindowTests | undefined;
+  /** Window mode on whole-program tests, none of which reaches the window (see UnreachedWindow). */
+  private unreached: UnreachedWindow | undefined;
   // The last test run's tallies (fields, so the hot path returns no objects).
   private passed = 0;
   private sum = 0;
@@ -90,9 +93,12 @@ export class Evaluator {
     this.exitPenalty = progArrays.length > 0 ? progArrays[progArrays.length - 1]!.maxEntries : 0;
   }
 
+  /** Runs the original program for addTest (a session resets its machine per run: one serves every test). */
+  private originalSession: Session | undefined;
+
   /** Adds a test whose expected output is the original program's (counterexamples use this too). */
   addTest(input: RunInput): void {
-    const s = new Session(this.base);
+    const s = (this.originalSession ??= new Session(this.base));
     if (!s.run(input)) throw new Error(`the original program fails on a test input: ${s.error?.message}`);
     this.tests.push({ input, expected: captureOutput(s.machine) });
   }
@@ -106,6 +112,7 @@ export class Evaluator {
     this.safety.focus?.(start, s, e);
     const w = new WindowTests(this.program, this.base, start, s, e);
     w.addInputs(this.tests.map((t) => t.input));
+    const wholeReach = w.reached;
     for (let b = 0; b < WINDOW_TOPUP_BATCHES && w.tests.length < K2_TEST_COUNT; b++) {
       for (const input of generateInputs(this.program, rng)) {
         if (w.tests.length >= K2_TEST_COUNT) break;
@@ -125,12 +132,14 @@ export class Evaluator {
     // No input reaches the window (e.g. only behind a map hit): a window prover can still fill the
     // tests with counterexamples; otherwise whole-program tests, which are as blind there, as before.
     this.window = w.tests.length > 0 || this.checker.windows ? w : undefined;
+    this.unreached = this.window === undefined && wholeReach === 0 ? new UnreachedWindow(start, s, e, this.tests.length) : undefined;
     return w.tests.length;
   }
 
   clearWindow(): void {
     this.safety.unfocus?.();
     this.window = undefined;
+    this.unreached = undefined;
   }
 
   perfCost(insns: readonly Insn[], from = 0, to = insns.length - 1): number {
@@ -193,6 +202,15 @@ export class Evaluator {
 
   /** Whole-program tests; false on an execution error (reported through the errors variant). */
   private runTests(insns: readonly Insn[]): boolean {
+    const u = this.unreached;
+    if (u === undefined || !u.covers(insns, this.tests.length)) return this.runAllTests(insns);
+    if (u.passed >= 0) { this.passed = u.passed; this.sum = u.sum; return true; }
+    if (!this.runAllTests(insns)) return false;
+    u.passed = this.passed; u.sum = this.sum;
+    return true;
+  }
+
+  private runAllTests(insns: readonly Insn[]): boolean {
     const popcount = this.params.st_ex === 1;
     const code = this.variants.dispatch.prepare(insns, this.pooledCode);
     let session = this.pooledSession;

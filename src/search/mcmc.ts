@@ -147,6 +147,10 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     topK.offer(best.insns, 0, best.perf, 0, 0);
   }
   let cur: Insn[] = best.insns.slice();
+  // The candidate's array, reused: the last rejected candidate (or the previous current program), equal
+  // to `cur` but in slots s…e + 1 (a proposal's reach), which each iteration copies back — so a
+  // candidate costs window work, not an n-slot copy. Undefined when `cur` was replaced otherwise.
+  let spare: Insn[] | undefined;
   let curParts: CostParts = { error: 0, perf: originalPerf };
   let wE = params.w_e, wP = params.w_p;
   let moves = { pInstOperand: params.p_inst_operand, pInst: params.p_inst, pInstAsNop: params.p_inst_as_nop };
@@ -186,7 +190,8 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
         best = { insns: rewritten.map((x) => ({ ...x })), perf: evaluator.perfCost(rewritten), verified: true, iteration: i, ms: performance.now() - start };
         cur = best.insns.map((x) => ({ ...x }));
       }
-      windowStart = cur;
+      windowStart = cur.slice(); // `cur`'s array is reused as a candidate later
+      spare = undefined;
       windowStartMs = performance.now() - start;
       offerCur = true;
       curParts = { error: 0, perf: best.perf };
@@ -203,6 +208,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
       restarts++;
       if (params.st_start_prog !== 0) {
         cur = cur.slice();
+        spare = undefined;
         offerCur = true;
         if (params.st_start_prog === 1) resampleContiguous(cur, 0, len, ctx, prop);
         else { const k = sampleInt(prop, Math.min(2, e - s + 1), e - s + 1); resampleContiguous(cur, sampleInt(prop, s, e - k + 1), k, ctx, prop); }
@@ -212,7 +218,9 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
       }
     }
     const move = chooseMove(mh.float(), moves);
-    const cand = cur.slice();
+    let cand: Insn[];
+    if (spare === undefined) cand = cur.slice();
+    else { cand = spare; for (let k = s, hi = Math.min(e + 1, len - 1); k <= hi; k++) cand[k] = cur[k]!; }
     propose(move, cand, s, e, ctx, prop);
     for (const f of frozen) cand[f] = cur[f]!; // an object's relocated slots stay (no extra random draws)
     const u = mh.float();
@@ -223,7 +231,7 @@ export function runSearch(program: Program, params: K2Params, opts: SearchOption
     const delta = (wE * candParts.error + wP * candParts.perf) - (wE * curParts.error + wP * curParts.perf);
     const accept = u < acceptProbability(delta);
     digest.iteration(cand, cur, candParts.error, candParts.perf, accept, s, e);
-    if (accept) { cur = cand; curParts = candParts; acceptances++; offerCur = true; }
+    if (accept) { spare = cur; cur = cand; curParts = candParts; acceptances++; offerCur = true; } else spare = cand;
     if (curParts.error === 0 && curParts.perf < best.perf) {
       const ms = performance.now() - start;
       best = { insns: cur.map((x) => ({ ...x })), perf: curParts.perf, verified: opts.checker.proves && curParts.verdict === 'equal', iteration: i, ms };

@@ -18,13 +18,18 @@ export class TopK {
 
   offer(insns: readonly Insn[], error: number, perf: number, iteration: number, ms: number): void {
     if (error !== 0) return;
-    if (this.items.some((r) => r.perf === perf && sameSlots(r.insns, insns))) return;
-    const copy = (): Ranked => ({ insns: insns.map((x) => ({ ...x })), perf, iteration, ms });
-    if (this.items.length < this.k) { this.items.push(copy()); return; }
+    // A full list takes only a newcomer that beats its worst: decided before the duplicate scan
+    // (n slots per item), which most offers then skip.
+    const full = this.items.length >= this.k;
     let worst = 0;
-    for (let i = 1; i < this.items.length; i++) if (this.items[i]!.perf > this.items[worst]!.perf) worst = i;
-    // Copy only a program that gets in (most offers lose against a full list).
-    if (perf < this.items[worst]!.perf) this.items[worst] = copy();
+    if (full) {
+      for (let i = 1; i < this.items.length; i++) if (this.items[i]!.perf > this.items[worst]!.perf) worst = i;
+      if (!(perf < this.items[worst]!.perf)) return;
+    }
+    if (this.items.some((r) => r.perf === perf && sameSlots(r.insns, insns))) return;
+    // Copy only a program that gets in.
+    const copy: Ranked = { insns: insns.map((x) => ({ ...x })), perf, iteration, ms };
+    if (full) this.items[worst] = copy; else this.items.push(copy);
   }
 
   /** Sorted by perf ascending (K2's output order). */

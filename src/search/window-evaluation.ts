@@ -52,7 +52,7 @@ export class WindowTests {
   private readonly session: Session;
 
   constructor(private readonly program: Program, readonly base: Runnable, readonly start: readonly Insn[], readonly s: number, readonly e: number) {
-    this.lv = liveness(start, program.maps);
+    this.lv = livenessOf(start, program);
     const second = secondHalfMask(start);
     const n = start.length;
     // An LDDW at e reads its second slot (e+1); a window starting at an LDDW's second slot keeps it in the prefix.
@@ -88,6 +88,9 @@ export class WindowTests {
     return w;
   }
 
+  /** Inputs given to addInputs on which P reaches the window (a test or not). */
+  reached = 0;
+
   /** Adds tests for the inputs on which P reaches the window; returns how many were added. */
   addInputs(inputs: readonly RunInput[]): number {
     const ses = this.session;
@@ -95,6 +98,7 @@ export class WindowTests {
     for (const input of inputs) {
       ses.code = this.prefixCode;
       if (!ses.run(input) || ses.machine.windowExit < 0) continue; // never reaches the window: cannot tell candidates apart
+      this.reached++;
       if (this.addEntry(ses.machine.snapshot(), ses.machine.windowExit)) added++;
     }
     return added;
@@ -125,6 +129,26 @@ export class WindowTests {
     });
     return true;
   }
+}
+
+/** The last start program's liveness: window switches mostly start from the same program (the best). */
+let lastLiveness: { insns: Insn[]; program: Program; lv: Liveness } | undefined;
+
+function livenessOf(start: readonly Insn[], program: Program): Liveness {
+  const m = lastLiveness;
+  if (m !== undefined && m.program === program && sameCode(m.insns, start)) return m.lv;
+  const lv = liveness(start, program.maps);
+  lastLiveness = { insns: start.map((x) => ({ ...x })), program, lv };
+  return lv;
+}
+
+function sameCode(a: readonly Insn[], b: readonly Insn[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (x.op !== y.op || x.dst !== y.dst || x.src !== y.src || x.off !== y.off || x.imm !== y.imm) return false;
+  }
+  return true;
 }
 
 /** Writes a window counterexample's values over the machine's current state. */

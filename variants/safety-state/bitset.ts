@@ -66,6 +66,15 @@ class BitsetState implements SafetyState {
     const w = this.words;
     for (let i = 0; i < WORDS; i++) w[i] = w[i]! & src[i]!;
   }
+
+  sameAs(other: SafetyState, regs: number): boolean {
+    const src = (other as BitsetState).words;
+    const w = this.words;
+    const m = regs | ~0x7ff; // word 0: registers in bits 0–10, then stack bytes
+    if (((w[0]! ^ src[0]!) & m) !== 0) return false;
+    for (let i = 1; i < WORDS; i++) if (w[i] !== src[i]) return false;
+    return true;
+  }
 }
 
 export const bitset: SafetyStateImpl = {

@@ -43,6 +43,14 @@ class Uint8ArrayState implements SafetyState {
     const f = this.flags;
     for (let i = 0; i < WORDS; i++) f[i] = f[i]! & src[i]!;
   }
+
+  sameAs(other: SafetyState, regs: number): boolean {
+    const src = (other as Uint8ArrayState).flags;
+    const f = this.flags;
+    for (let r = 0; r < NUM_REGS; r++) if ((regs & (1 << r)) !== 0 && f[r] !== src[r]) return false;
+    for (let i = NUM_REGS; i < WORDS; i++) if (f[i] !== src[i]) return false;
+    return true;
+  }
 }
 
 export const uint8Array: SafetyStateImpl = {
