@@ -11,26 +11,19 @@ import { join } from 'node:path';
 import type { Insn } from '../src/ebpf/insn.js';
 import { autoWindows } from '../src/analysis/windows.js';
 import { loadCorpus } from '../src/soundness/corpus.js';
-import { createSafetyChecker, type AllocationMode, type SafetyChecker } from '../src/safety/checker.js';
-import { SafetyViolation, Violation } from '../src/ebpf/violations.js';
+import { createSafetyChecker, type AllocationMode } from '../src/safety/checker.js';
+import { Violation } from '../src/ebpf/violations.js';
 import { buildPools, chooseMove, propose, type ProposalContext } from '../src/search/proposals.js';
 import { Rng } from '../src/common/rng.js';
 import { exceptions } from '../variants/errors/exceptions.js';
 import { resultCodes } from '../variants/errors/result-codes.js';
 import { bitset } from '../variants/safety-state/bitset.js';
 import { booleanArray } from '../variants/safety-state/boolean-array.js';
+import { verdictOf } from './safety-util.js';
 import { sharedDir } from './paths.js';
 
 const object = join(sharedDir, 'real-world', 'objs', 'iovisor+bcc', 'execsnoop.o');
 
-function run(c: SafetyChecker, insns: readonly Insn[]): Violation {
-  try {
-    return c.check(insns);
-  } catch (e) {
-    if (e instanceof SafetyViolation) return e.violation;
-    throw e;
-  }
-}
 
 test('safety focus: bcc\'s execsnoop (2,176 insns), focused verdicts equal whole ones', { skip: existsSync(object) ? false : `${object} not found (third-party data lives outside the repo)` }, () => {
   const p = loadCorpus([object]).programs.find((x) => x.name.endsWith('sys_enter_execve'))!;
@@ -39,7 +32,7 @@ test('safety focus: bcc\'s execsnoop (2,176 insns), focused verdicts equal whole
   for (const { state, errors, allocation } of combos) {
     const whole = createSafetyChecker(p, { state, errors: errors(), allocation });
     const focused = createSafetyChecker(p, { state, errors: errors(), allocation });
-    assert.equal(run(whole, p.insns), Violation.None);
+    assert.equal(verdictOf(whole, p.insns), Violation.None);
     const rng = new Rng(41);
     const w = autoWindows(p);
     for (let k = 0; k < w.s.length; k += 20) {
@@ -50,7 +43,7 @@ test('safety focus: bcc\'s execsnoop (2,176 insns), focused verdicts equal whole
       for (let i = 0; i < 100; i++) {
         const cand = cur.slice();
         propose(chooseMove(rng.float(), { pInstOperand: 0.3, pInst: 0.3, pInstAsNop: 0.2 }), cand, s, e, ctx, rng);
-        const a = run(focused, cand), b = run(whole, cand);
+        const a = verdictOf(focused, cand), b = verdictOf(whole, cand);
         assert.equal(a, b, `window [${s},${e}] step ${i} (${state.name}, ${allocation}): focused ${a}, whole ${b}`);
         compared++;
         if (b === Violation.None) { safe++; if (rng.float() < 0.5) cur = cand; }

@@ -12,29 +12,15 @@ import { LDDW_OPCODE, type Insn } from '../src/ebpf/insn.js';
 import { assemble } from '../src/ebpf/asm.js';
 import { loadProgram } from '../src/ebpf/load.js';
 import { MAP_TYPES, type Program } from '../src/ebpf/program.js';
-import { createSafetyChecker, type AllocationMode, type ProgramLike, type SafetyChecker } from '../src/safety/checker.js';
-import { SafetyViolation, Violation } from '../src/ebpf/violations.js';
+import { createSafetyChecker, type ProgramLike } from '../src/safety/checker.js';
+import { Violation } from '../src/ebpf/violations.js';
 import { buildPools, chooseMove, propose, type ProposalContext } from '../src/search/proposals.js';
 import { Rng } from '../src/common/rng.js';
 import { sampleInt } from '../src/search/sampling.js';
-import { exceptions } from '../variants/errors/exceptions.js';
-import { resultCodes } from '../variants/errors/result-codes.js';
-import { bitset } from '../variants/safety-state/bitset.js';
-import { booleanArray } from '../variants/safety-state/boolean-array.js';
-import { uint8Array } from '../variants/safety-state/uint8array.js';
+import { SAFETY_COMBOS, verdictOf } from './safety-util.js';
 import { repoRoot, sharedAvailable, sharedDir } from './paths.js';
 
-const COMBOS = [booleanArray, uint8Array, bitset].flatMap((state) =>
-  [exceptions, resultCodes].flatMap((errors) => (['fresh', 'pooled'] as AllocationMode[]).map((allocation) => ({ state, errors, allocation }))));
 
-function run(c: SafetyChecker, insns: readonly Insn[]): Violation {
-  try {
-    return c.check(insns);
-  } catch (e) {
-    if (e instanceof SafetyViolation) return e.violation;
-    throw e;
-  }
-}
 
 /** Windows [s, e] around the program's first LDDWs: holding the load, ending at it, starting at its second half; and one at 0. */
 function lddwWindows(p: Program, max: number): [number, number][] {
@@ -61,7 +47,7 @@ function compare(p: Program, steps: number, seed: number): { compared: number; u
   const rng = new Rng(seed);
   const len = p.insns.length, mapFds = p.maps.map((m) => m.fd);
   let compared = 0, unsafe = 0, safe = 0;
-  for (const { state, errors, allocation } of COMBOS) {
+  for (const { state, errors, allocation } of SAFETY_COMBOS) {
     const focused = createSafetyChecker(p, { state, errors: errors(), allocation });
     const whole = createSafetyChecker(p, { state, errors: errors(), allocation });
     for (const [s, e] of lddwWindows(p, 12)) {
@@ -72,7 +58,7 @@ function compare(p: Program, steps: number, seed: number): { compared: number; u
         const cand = cur.slice();
         propose(chooseMove(rng.float(), { pInstOperand: 0.25, pInst: 0.25, pInstAsNop: 0.25 }), cand, s, e, ctx, rng);
         if (i % 11 === 10) oddRewrite(cand, s, e, rng);
-        const a = run(focused, cand), b = run(whole, cand);
+        const a = verdictOf(focused, cand), b = verdictOf(whole, cand);
         assert.equal(a, b, `${p.name} window [${s},${e}] step ${i} (${state.name}, ${errors().name ?? ''}, ${allocation}): focused ${a}, whole ${b}`);
         compared++;
         if (b === Violation.None) { safe++; if (i % 11 !== 10) cur = cand; } else unsafe++;
@@ -112,16 +98,16 @@ test('safety focus: windows with 64-bit loads agree with whole checks (K2 progra
 test('safety focus: a window starting at a second half sees the candidate\'s half (map value offset 8 safe, 12 not)', () => {
   const prog: ProgramLike = { maps: [{ name: 'm4', type: MAP_TYPES.array, keySize: 4, valueSize: 16, maxEntries: 16, fd: 4, flags: 0 }], progType: 'xdp' };
   const start: Insn[] = [{ op: LDDW_OPCODE, dst: 2, src: 2, off: 0, imm: 4 }, { op: 0, dst: 0, src: 0, off: 0, imm: 8 }, ...assemble('r0 = *(u64 *)(r2 + 0)\nr0 = 0\nexit')];
-  for (const { state, errors, allocation } of COMBOS) {
+  for (const { state, errors, allocation } of SAFETY_COMBOS) {
     const focused = createSafetyChecker(prog, { state, errors: errors(), allocation });
     const whole = createSafetyChecker(prog, { state, errors: errors(), allocation });
     for (const [s, e] of [[1, 1], [1, 2], [0, 1], [0, 2]] as const) {
       focused.focus(start, s, e);
-      assert.equal(run(focused, start), Violation.None);
+      assert.equal(verdictOf(focused, start), Violation.None);
       const cand = start.slice();
       cand[1] = { ...start[1]!, imm: 12 };
-      assert.notEqual(run(whole, cand), Violation.None);
-      assert.equal(run(focused, cand), run(whole, cand), `window [${s},${e}] (${state.name}, ${allocation})`);
+      assert.notEqual(verdictOf(whole, cand), Violation.None);
+      assert.equal(verdictOf(focused, cand), verdictOf(whole, cand), `window [${s},${e}] (${state.name}, ${allocation})`);
     }
   }
 });

@@ -11,29 +11,15 @@ import type { Insn } from '../src/ebpf/insn.js';
 import { loadProgram } from '../src/ebpf/load.js';
 import type { Program } from '../src/ebpf/program.js';
 import { autoWindows } from '../src/analysis/windows.js';
-import { createSafetyChecker, type AllocationMode, type SafetyChecker } from '../src/safety/checker.js';
-import { SafetyViolation, Violation } from '../src/ebpf/violations.js';
+import { createSafetyChecker, type SafetyChecker } from '../src/safety/checker.js';
+import { Violation } from '../src/ebpf/violations.js';
 import { buildPools, chooseMove, propose, type ProposalContext } from '../src/search/proposals.js';
 import { Rng } from '../src/common/rng.js';
 import { sampleInt } from '../src/search/sampling.js';
-import { exceptions } from '../variants/errors/exceptions.js';
-import { resultCodes } from '../variants/errors/result-codes.js';
-import { bitset } from '../variants/safety-state/bitset.js';
-import { booleanArray } from '../variants/safety-state/boolean-array.js';
-import { uint8Array } from '../variants/safety-state/uint8array.js';
+import { SAFETY_COMBOS, verdictOf } from './safety-util.js';
 import { repoRoot, sharedAvailable, sharedDir } from './paths.js';
 
-const COMBOS = [booleanArray, uint8Array, bitset].flatMap((state) =>
-  [exceptions, resultCodes].flatMap((errors) => (['fresh', 'pooled'] as AllocationMode[]).map((allocation) => ({ state, errors, allocation }))));
 
-function run(c: SafetyChecker, insns: readonly Insn[]): Violation {
-  try {
-    return c.check(insns);
-  } catch (e) {
-    if (e instanceof SafetyViolation) return e.violation;
-    throw e;
-  }
-}
 
 /** Random walks in each automatic window (and a few random ones): returns how many candidates were compared. */
 function compare(p: Program, steps: number, seed: number): { compared: number; unsafe: number; focusedSafe: number } {
@@ -44,7 +30,7 @@ function compare(p: Program, steps: number, seed: number): { compared: number; u
   for (let k = 0; k < 3; k++) { const s = sampleInt(rng, 1, len - 2); windows.push([s, sampleInt(rng, s, Math.min(len - 1, s + 6))]); }
   const mapFds = p.maps.map((m) => m.fd);
   let compared = 0, unsafe = 0, focusedSafe = 0;
-  for (const { state, errors, allocation } of COMBOS) {
+  for (const { state, errors, allocation } of SAFETY_COMBOS) {
     const focused = createSafetyChecker(p, { state, errors: errors(), allocation });
     const whole = createSafetyChecker(p, { state, errors: errors(), allocation });
     for (const [s, e] of windows) {
@@ -56,16 +42,16 @@ function compare(p: Program, steps: number, seed: number): { compared: number; u
         propose(chooseMove(rng.float(), { pInstOperand: 0.25, pInst: 0.25, pInstAsNop: 0.25 }), cand, s, e, ctx, rng);
         // Now and then a candidate that differs outside the window too: checked whole.
         if (i % 37 === 36) { const j = sampleInt(rng, 0, len - 1); cand[j] = { ...cand[j]!, off: cand[j]!.off + 1 }; }
-        const a = run(focused, cand), b = run(whole, cand);
+        const a = verdictOf(focused, cand), b = verdictOf(whole, cand);
         assert.equal(a, b, `${p.name} window [${s},${e}] step ${i} (${state.name}, ${allocation}): focused ${a}, whole ${b}`);
         compared++;
         if (b === Violation.None) { focusedSafe++; if (i % 37 !== 36) cur = cand; } else unsafe++;
       }
       // A whole check of another program in between must not disturb the focus.
-      run(focused, p.insns);
+      verdictOf(focused, p.insns);
     }
     focused.unfocus();
-    assert.equal(run(focused, p.insns), Violation.None);
+    assert.equal(verdictOf(focused, p.insns), Violation.None);
   }
   return { compared, unsafe, focusedSafe };
 }

@@ -11,33 +11,24 @@ import { assemble } from '../src/ebpf/asm.js';
 import type { Insn } from '../src/ebpf/insn.js';
 import { loadProgram } from '../src/ebpf/load.js';
 import { MAP_TYPES, type MapDef } from '../src/ebpf/program.js';
-import { createSafetyChecker, type AllocationMode, type ProgramLike, type SafetyChecker } from '../src/safety/checker.js';
+import { createSafetyChecker, type ProgramLike } from '../src/safety/checker.js';
 import { SafetyViolation, Violation, type ErrorStrategy } from '../src/ebpf/violations.js';
 import { exceptions } from '../variants/errors/exceptions.js';
 import { resultCodes } from '../variants/errors/result-codes.js';
 import { bitset } from '../variants/safety-state/bitset.js';
 import { booleanArray } from '../variants/safety-state/boolean-array.js';
 import { uint8Array } from '../variants/safety-state/uint8array.js';
+import { SAFETY_COMBOS, verdictOf } from './safety-util.js';
 import { repoRoot, sharedAvailable, sharedDir } from './paths.js';
 
-const COMBOS = [booleanArray, uint8Array, bitset].flatMap((state) =>
-  [exceptions, resultCodes].flatMap((errors) => (['fresh', 'pooled'] as AllocationMode[]).map((allocation) => ({ state, errors, allocation }))));
 
-function run(c: SafetyChecker, insns: readonly Insn[], n?: number): Violation {
-  try {
-    return c.check(insns, n);
-  } catch (e) {
-    if (e instanceof SafetyViolation) return e.violation;
-    throw e;
-  }
-}
 
 /** The verdict of all 12 implementation combinations (asserted equal), each checked twice (state reuse). */
 function verdict(prog: ProgramLike, insns: readonly Insn[]): Violation {
-  const results = COMBOS.map(({ state, errors, allocation }) => {
+  const results = SAFETY_COMBOS.map(({ state, errors, allocation }) => {
     const c = createSafetyChecker(prog, { state, errors: errors(), allocation });
-    const first = run(c, insns);
-    assert.equal(run(c, insns), first, 'a second check of the same program agrees');
+    const first = verdictOf(c, insns);
+    assert.equal(verdictOf(c, insns), first, 'a second check of the same program agrees');
     return first;
   });
   assert.ok(results.every((r) => r === results[0]), `implementations disagree: ${results.join(', ')}`);
@@ -235,19 +226,19 @@ for (const c of CASES) {
 
 test('safety: a pooled checker reused across many candidates agrees with fresh checkers', () => {
   const xdpCases = CASES.filter((c) => c.prog === XDP).flatMap((c) => [...c.safe, ...c.unsafe].map(insnsOf));
-  for (const { state, errors, allocation } of COMBOS) {
+  for (const { state, errors, allocation } of SAFETY_COMBOS) {
     const c = createSafetyChecker(XDP, { state, errors: errors(), allocation });
-    for (const insns of [...xdpCases, ...xdpCases.slice().reverse()]) assert.equal(run(c, insns), verdict(XDP, insns));
+    for (const insns of [...xdpCases, ...xdpCases.slice().reverse()]) assert.equal(verdictOf(c, insns), verdict(XDP, insns));
   }
 });
 
 test('safety: check(insns, n) looks at the first n slots only', () => {
   const insns = [...asm('r0 = 0\nexit'), { op: 0xff, dst: 0, src: 0, off: 0, imm: 0 }];
-  for (const { state, errors, allocation } of COMBOS) {
+  for (const { state, errors, allocation } of SAFETY_COMBOS) {
     const c = createSafetyChecker(XDP, { state, errors: errors(), allocation });
-    assert.equal(run(c, insns, 2), Violation.None);
-    assert.equal(run(c, insns), Violation.InvalidInstruction);
-    assert.equal(run(c, insns, 1), Violation.NoExit);
+    assert.equal(verdictOf(c, insns, 2), Violation.None);
+    assert.equal(verdictOf(c, insns), Violation.InvalidInstruction);
+    assert.equal(verdictOf(c, insns, 1), Violation.NoExit);
   }
 });
 
