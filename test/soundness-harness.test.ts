@@ -11,6 +11,9 @@ import type { Program } from '../src/ebpf/program.js';
 import { loadCorpus } from '../src/soundness/corpus.js';
 import { mutate, mutateOnce, MUTATION_KINDS } from '../src/soundness/mutate.js';
 import { runHarness } from '../src/soundness/harness.js';
+import { kernelVerdict } from '../src/soundness/agree.js';
+import { kernelUnavailableReason } from '../src/kernel/index.js';
+import { assemble } from '../src/ebpf/asm.js';
 import { mergeReports, shardOf } from '../src/soundness/merge.js';
 import { Rng } from '../src/common/rng.js';
 import type { Z3Checker } from '../src/verify/checker.js';
@@ -73,4 +76,19 @@ test('--jobs sharding: program i goes to shard i mod N, the mutants are split, a
   assert.equal(merged.programs, 2);
   assert.equal(merged.verdicts.equal, parts[0]!.verdicts.equal + parts[1]!.verdicts.equal);
   assert.equal(merged.disagreements, 0);
+});
+
+test('harness: no verifier verdicts are compared for an original the kernel refuses (a GPL-only helper without a GPL licence)', { skip: kernelUnavailableReason() }, async () => {
+  // The kernel refuses trace_printk (gpl_only) for a non-GPL program; our checker does not model licences, so every
+  // mutant it accepts would count as "safety accepted, kernel rejected" though nothing about the code differs.
+  const p: Program = {
+    name: 'printk-mit', source: 'test', maps: [], progType: 'xdp', license: 'MIT',
+    insns: assemble('r1 = 0\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 8\ncall 6\nr0 = 2\nexit'),
+  };
+  assert.ok('accepted' in kernelVerdict(p) && !(kernelVerdict(p) as { accepted: boolean }).accepted, 'the kernel refuses the original');
+  const r = await runHarness([p], [], { mutants: 40, seed: 3, inputs: 100, kernelInputs: 0, kernelVerdicts: true, checkerFor: (q) => fastChecker(q, true) });
+  assert.equal(r.programs, 1);
+  assert.equal(r.kernelVerdictsCompared, 0);
+  assert.deepEqual(r.safetyAcceptedKernelRejected, []);
+  assert.ok(Object.keys(r.kernelSkipped).some((k) => /the kernel rejects the original/.test(k)), JSON.stringify(r.kernelSkipped));
 });

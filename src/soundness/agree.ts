@@ -82,3 +82,10 @@ export function kernelVerdict(p: Program): KernelVerdict | { error: string } {
   kernel.close(l);
   return { accepted: true };
 }
+
+/** Why the verifier cannot judge mutants of `p` (it cannot load or rejects the original), or undefined when it can. */
+export function kernelRefusesOriginal(p: Program): string | undefined {
+  const kv = kernelVerdict(p);
+  if ('error' in kv) return `the kernel cannot judge it: ${kv.error}`;
+  return kv.accepted ? undefined : `the kernel rejects the original: ${kv.reason}`;
+}

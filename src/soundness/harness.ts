@@ -16,7 +16,7 @@ import { Rng } from '../common/rng.js';
 import type { Z3Checker } from '../verify/checker.js';
 import { bitset } from '../../variants/safety-state/bitset.js';
 import { resultCodes } from '../../variants/errors/result-codes.js';
-import { agreementInputs, interpreterDisagreement, kernelRefusal, kernelVerdict, type Disagreement } from './agree.js';
+import { agreementInputs, interpreterDisagreement, kernelRefusal, kernelRefusesOriginal, kernelVerdict, type Disagreement } from './agree.js';
 import { createKernelComparer } from './kernel-compare.js';
 import { disagreementWithOriginal, originalOutputs, type OriginalOutputs } from './original-outputs.js';
 
@@ -119,15 +119,9 @@ export async function runHarness(programs: readonly Program[], skipped: { name: 
     if (self.verdict !== 'equal') { rep.skipped.push({ name: p.name, reason: `the encoder cannot prove it equal to itself: ${checker.last?.reason ?? self.verdict}` }); checker.dispose(); continue; }
     // The verifier judges mutants only of an original it accepts: fentry/lsm programs this kernel refuses
     // outright (EPERM, no log) would count every mutant we accept as a difference (seed-4 run: 119).
-    let kernelJudges = kernelOn;
-    if (kernelOn) {
-      const kv = kernelVerdict(p);
-      if (!('accepted' in kv) || !kv.accepted) {
-        kernelJudges = false;
-        const why = `the kernel does not accept the original: ${'error' in kv ? kv.error : kv.reason}`.slice(0, 160);
-        rep.kernelSkipped[why] = (rep.kernelSkipped[why] ?? 0) + 1;
-      }
-    }
+    const refused = kernelOn ? kernelRefusesOriginal(p) : undefined;
+    if (refused) { const why = refused.slice(0, 160); rep.kernelSkipped[why] = (rep.kernelSkipped[why] ?? 0) + 1; }
+    const kernelJudges = kernelOn && refused === undefined;
     usable.push({ p, checker, tests, kernelJudges });
   }
   rep.programs = usable.length;

@@ -12,7 +12,7 @@ import { Violation } from '../ebpf/violations.js';
 import { Rng } from '../common/rng.js';
 import { bitset } from '../../variants/safety-state/bitset.js';
 import { resultCodes } from '../../variants/errors/result-codes.js';
-import { kernelVerdict } from './agree.js';
+import { kernelRefusesOriginal, kernelVerdict } from './agree.js';
 import { mutate, UNSAFE_KINDS, type Mutant } from './mutate.js';
 
 export type Outcome = 'bothAccept' | 'bothReject' | 'weRejectKernelAccepts' | 'weAcceptKernelRejects';
@@ -76,9 +76,8 @@ export function compareSafety(programs: readonly Program[], skipped: { name: str
   const rep: SafetyComparison = { programs: 0, skipped: [...skipped], mutants: 0, duplicates: 0, total: zero(), byProgram: {}, byKind: {}, holes: [], erringSafe: {}, kernelErrors: {}, ms: 0 };
   const usable: Program[] = [];
   for (const p of programs) {
-    const kv = kernelVerdict(p);
-    if ('error' in kv) { rep.skipped.push({ name: p.name, reason: `the kernel cannot judge it: ${kv.error}` }); continue; }
-    if (!kv.accepted) { rep.skipped.push({ name: p.name, reason: `the kernel rejects the original: ${kv.reason}` }); continue; }
+    const refused = kernelRefusesOriginal(p);
+    if (refused) { rep.skipped.push({ name: p.name, reason: refused }); continue; }
     const why = ours(p);
     if (why) { rep.skipped.push({ name: p.name, reason: `our safety checker rejects the original (errs safe on the whole program): ${why}` }); continue; }
     usable.push(p);
