@@ -59,6 +59,20 @@ export function encodeProgram(insns: readonly Insn[]): Uint8Array {
 /** Same opcode and operands. */
 export const sameInsn = (a: Insn, b: Insn): boolean => a.op === b.op && a.dst === b.dst && a.src === b.src && a.off === b.off && a.imm === b.imm;
 
+/**
+ * Whether `insns` is `start` outside slots [s, e] (the same instruction objects: window candidates share
+ * them), with 64-bit loads in the same window slots and, when slot s is a load's second half, that half
+ * unchanged: every run then reaches the window, and leaves it, as `start`'s does.
+ */
+export function keepsStartOutside(insns: readonly Insn[], start: readonly Insn[], s: number, e: number): boolean {
+  const n = start.length;
+  if (insns.length !== n) return false;
+  for (let i = 0; i < s; i++) if (insns[i] !== start[i]) return false;
+  for (let i = e + 1; i < n; i++) if (insns[i] !== start[i]) return false;
+  for (let i = s; i <= e; i++) if ((insns[i]!.op === LDDW_OPCODE) !== (start[i]!.op === LDDW_OPCODE)) return false;
+  return !(s > 0 && start[s - 1]!.op === LDDW_OPCODE) || sameInsn(insns[s]!, start[s]!);
+}
+
 /** The second slot of a 64-bit immediate load as the kernel wants it. */
 export function lddwSecondHalf(high: number): Insn {
   return { op: 0, dst: 0, src: 0, off: 0, imm: high | 0 };

@@ -5,7 +5,7 @@
  * which is safe. That makes a candidate cost the slots until its flow joins `start`'s again (a
  * changed register is usually overwritten, or clobbered by a helper call, within a few slots).
  */
-import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
+import { keepsStartOutside, type Insn } from '../ebpf/insn.js';
 import type { OpSpec } from '../ebpf/opcodes.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
 import { AUX, FACT_RANGE, FACT_SYM, KIND, NFACTS, OFF, PKT_RANGE, SYM, TYPE_WORDS, type Symbols, type TypeState } from './types.js';
@@ -137,14 +137,5 @@ export interface Focus {
  * `start` (the saved state at s has the load's value).
  */
 export function fitsFocus(insns: readonly Insn[], f: Focus): boolean {
-  const start = f.start, s = f.s;
-  for (let i = 0; i < s; i++) if (insns[i] !== start[i]) return false;
-  for (let i = s; i <= f.e; i++) if ((insns[i]!.op === LDDW_OPCODE) !== (start[i]!.op === LDDW_OPCODE)) return false;
-  if (f.half[s] && !sameInsn(insns[s]!, start[s]!)) return false;
-  for (let i = f.e + 1; i < f.n; i++) if (insns[i] !== start[i]) return false;
-  return true;
-}
-
-function sameInsn(a: Insn, b: Insn): boolean {
-  return a.op === b.op && a.dst === b.dst && a.src === b.src && a.off === b.off && a.imm === b.imm;
+  return keepsStartOutside(insns, f.start, f.s, f.e);
 }

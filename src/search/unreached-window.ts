@@ -5,7 +5,7 @@
  * same for all of them, and one run of the tests stands for all (window work per candidate, not a
  * run of the whole program per test). Valid while the test list is the one it was made with.
  */
-import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
+import { keepsStartOutside, type Insn } from '../ebpf/insn.js';
 
 export class UnreachedWindow {
   /** The tests' tallies once one candidate has run them (passed < 0: not yet). */
@@ -20,15 +20,6 @@ export class UnreachedWindow {
    * second half at s (its load at s − 1 runs before the window) as in `start`.
    */
   covers(insns: readonly Insn[], testCount: number): boolean {
-    const start = this.start, s = this.s, e = this.e, n = start.length;
-    if (testCount !== this.testCount || insns.length !== n) return false;
-    for (let i = 0; i < s; i++) if (insns[i] !== start[i]) return false;
-    for (let i = e + 1; i < n; i++) if (insns[i] !== start[i]) return false;
-    for (let i = s; i <= e; i++) if ((insns[i]!.op === LDDW_OPCODE) !== (start[i]!.op === LDDW_OPCODE)) return false;
-    if (s > 0 && start[s - 1]!.op === LDDW_OPCODE) {
-      const a = insns[s]!, b = start[s]!;
-      if (a.op !== b.op || a.dst !== b.dst || a.src !== b.src || a.off !== b.off || a.imm !== b.imm) return false;
-    }
-    return true;
+    return testCount === this.testCount && keepsStartOutside(insns, this.start, this.s, this.e);
   }
 }
