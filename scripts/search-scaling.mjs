@@ -13,6 +13,7 @@ const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args
 const iterations = Number(opt('--iterations', '20000'));
 const windows = opt('--windows', 'scheduled');
 const only = new RegExp(opt('--only', '.'));
+const warmup = Number(opt('--warmup', '0'));
 // tests-only: no prover, so candidates per CPU second of this process measure our per-candidate cost alone.
 const testsOnlyRun = args.includes('--tests-only');
 if (!out) { process.stderr.write('usage: search-scaling.mjs OUT.csv [--iterations N] [--windows scheduled|k2] [--only REGEX] [--dist DIR]\n'); process.exit(2); }
@@ -57,6 +58,8 @@ for (const prog of loadCorpus(SAMPLE).programs) {
   const len = realInsnCount(prog.insns);
   const checker = testsOnlyRun ? testsOnly : await createChecker(prog, z3choice);
   let r;
+  // Each program's code paths warm (JIT) before its measured run, so the order of the sample does not favour the later ones.
+  if (warmup > 0 && testsOnlyRun) runSearch(prog, { ...PARAMS, n: warmup }, { seed: 2, variants, checker, windows, portfolio: windows === 'scheduled' });
   const cpu0 = process.cpuUsage();
   try { r = runSearch(prog, PARAMS, { seed: 1, variants, checker, windows, portfolio: windows === 'scheduled' }); } finally { checker.dispose?.(); }
   const cpu = process.cpuUsage(cpu0), cpuMs = (cpu.user + cpu.system) / 1000;

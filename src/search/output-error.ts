@@ -127,6 +127,9 @@ export function outputError(m: Machine, exp: ExpectedOutput, popcount: boolean, 
 /** Arena size from which one memcmp beats the byte loop (the search's maps are mostly a few dozen bytes). */
 const SAME_BYTES_MIN = 4096;
 
+/** Value size from which a hash entry is first compared with one memcmp. */
+const SAME_VALUE_MIN = 256;
+
 function sameBytes(arena: Uint8Array, exp: Uint8Array, hi: number): boolean {
   if (hi > arena.length) return false;
   const n = Math.min(exp.length, hi);
@@ -162,6 +165,8 @@ function mapError(s: MapState, exp: MapImage, popcount: boolean): number {
     const ev = exp.entries.get(k);
     if (!ev) { onlyOne++; continue; }
     const o = slot * vs;
+    // Large values (bcc's 7,720-byte event records): one memcmp, the byte loop only when they differ.
+    if (vs >= SAME_VALUE_MIN && Buffer.compare(Buffer.from(arena.buffer, arena.byteOffset + o, vs), Buffer.from(ev.buffer, ev.byteOffset, vs)) === 0) continue;
     for (let j = 0; j < vs; j++) {
       const a = arena[o + j]!, b = ev[j]!;
       if (a !== b) err += byteTerm(popcount, a, b);
