@@ -64,6 +64,29 @@ const CASES: Case[] = [
     rejected: 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nld_pseudo r1, 1, 0\ncall 1\nif r0 == 0 goto +5\nr2 = *(u32 *)(r0 + 0)\nif r2 > 57 goto +2\nr0 += r2\nr0 = *(u64 *)(r0 + 0)\nr0 = 2\nexit',
     kernel: /max value is outside of the allowed memory range/,
   },
+  // Bounded loops (src/safety/unroll.ts): the counter decides the exit in each unrolled copy; a loop that
+  // never ends, or whose late iterations step out of bounds, is refused as by the kernel.
+  { name: 'a loop with a known counter', progType: 'xdp', accepted: 'r0 = 0\nr1 = 0\nr0 += r1\nr1 += 1\nif r1 < 8 goto -3\nr0 = 2\nexit', rejected: 'r0 = 0\nr1 = 0\nr0 += r1\nr1 += 0\nif r1 < 8 goto -3\nr0 = 2\nexit', kernel: /infinite loop detected|old state/ },
+  {
+    name: 'a loop whose stores walk down the stack', progType: 'xdp',
+    accepted: 'r1 = 0\nr2 = r10\nr2 += -8\nr3 = 0\n*(u64 *)(r2 + 0) = r3\nr2 += -8\nr1 += 1\nif r1 < 8 goto -5\nr0 = 2\nexit',
+    rejected: 'r1 = 0\nr2 = r10\nr2 += -8\nr3 = 0\n*(u64 *)(r2 + 0) = r3\nr2 += -8\nr1 += 1\nif r1 < 65 goto -5\nr0 = 2\nexit',
+    kernel: /invalid write to stack|stack/,
+  },
+  {
+    // x & 60 lies in [0, 60] (an IPv4 header length): a packet pointer moved by it, then checked against data_end.
+    name: 'a packet pointer moved by a masked byte', progType: 'xdp',
+    accepted: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +7\nr5 = *(u8 *)(r2 + 0)\nr5 &= 60\nr2 += r5\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nr0 = 2\nexit',
+    rejected: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +7\nr5 = *(u8 *)(r2 + 0)\nr5 &= 60\nr2 += r5\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u64 *)(r2 + 0)\nr0 = 2\nexit',
+    kernel: /outside of the packet|invalid access to packet/,
+  },
+  {
+    // A loaded byte shifted left stays bounded (an IPv6 extension header's length); too far a shift does not.
+    name: 'a packet pointer moved by a shifted byte', progType: 'xdp',
+    accepted: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +7\nr5 = *(u8 *)(r2 + 0)\nr5 <<= 3\nr2 += r5\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nr0 = 2\nexit',
+    rejected: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +7\nr5 = *(u8 *)(r2 + 0)\nr5 <<= 10\nr2 += r5\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nr0 = 2\nexit',
+    kernel: /pkt pointer|out of bounds|outside of the packet|invalid access to packet/,
+  },
   { name: 'tp_btf: nothing past the last argument', progType: 'tracing', section: 'tp_btf/xdp_cpumap_enqueue', accepted: 'r0 = *(u64 *)(r1 + 24)\nr0 = 0\nexit', rejected: 'r0 = *(u64 *)(r1 + 32)\nr0 = 0\nexit', kernel: /invalid bpf_context access off=32/ },
 ];
 

@@ -104,8 +104,9 @@ const CASES: Case[] = [
     safe: ['r0 = 0\nif r0 == 0 goto +1\nr0 = 1\nexit'], unsafe: ['r0 = 0\nif r0 == 0 goto +3\nr0 = 1\nexit', 'r0 = 0\ngoto +2\nexit'] },
   { name: 'no jump into the second half of a 64-bit load', prog: XDP, code: Violation.JumpTarget,
     safe: ['r0 = 0\nif r1 == 0 goto +2\nr0 = 5 ll\nexit'], unsafe: ['goto +1\nr0 = 5 ll\nr0 = 0\nexit'] },
-  { name: 'no back edges', prog: XDP, code: Violation.BackEdge,
-    safe: ['r0 = 0\nif r0 == 0 goto +0\nexit'], unsafe: ['r0 = 0\nif r0 == 0 goto -2\nexit', 'r0 = 0\ngoto -1\nexit'] },
+  // Loops are checked unrolled (src/safety/unroll.ts, test/safety-loops.test.ts): one we cannot bound is refused.
+  { name: 'no loop without a proven bound', prog: XDP, code: Violation.BackEdge,
+    safe: ['r0 = 0\nif r0 == 0 goto +0\nexit', 'r0 = 0\nr0 += 1\nif r0 != 5 goto -2\nexit'], unsafe: ['r0 = 0\nif r0 == 0 goto -2\nexit', 'r0 = 0\nr0 += 1\nif r0 != 0 goto -2\nexit'] },
   { name: 'every path reaches exit', prog: XDP, code: Violation.NoExit,
     safe: ['r0 = 0\nif r1 == 0 goto +1\nexit\nr0 = 1\nexit'], unsafe: ['r0 = 0', 'r0 = 0\nif r1 == 0 goto +1\nexit\nr0 = 1', 'r6 = r1\nr1 = r6\nld_pseudo r2, 1, 2\nr3 = 0\ncall 12'] },
   { name: 'registers are written before they are read (on every path)', prog: XDP, code: Violation.UnreadableRegister,
@@ -304,10 +305,12 @@ const isStackStore = (i: Insn): boolean => ((i.op & 7) === 2 || (i.op & 7) === 3
 const isPktCompare = (i: Insn): boolean => [0x2d, 0x3d, 0xad, 0xbd].includes(i.op);
 
 /** Targeted mutations: each returns the mutated program, or undefined where it does not apply. */
-const MUTATIONS: { name: string; code: Violation; only?: string[]; mutate: (p: Insn[]) => Insn[] | undefined }[] = [
+const MUTATIONS: { name: string; code: Violation; anyViolation?: true; only?: string[]; mutate: (p: Insn[]) => Insn[] | undefined }[] = [
   { name: 'read an uninitialised register', code: Violation.UnreadableRegister, mutate: (p) => [{ op: 0xbf, dst: 0, src: 8, off: 0, imm: 0 }, ...p.slice(1)] },
   { name: 'delete the final exit', code: Violation.NoExit, mutate: (p) => [...p.slice(0, -1), NOP] },
-  { name: 'turn the first conditional jump backwards', code: Violation.BackEdge, mutate: (p) => {
+  // A jump to itself loops while its condition holds and may leave its old target unreachable (the kernel's
+  // check_cfg says so first); which rule refuses it first depends on the program.
+  { name: 'turn the first conditional jump backwards', code: Violation.BackEdge, anyViolation: true, mutate: (p) => {
     const i = p.findIndex((x) => (x.op & 7) === 5 && ![0x00, 0x80, 0x90].includes(x.op & 0xf0));
     return i < 0 ? undefined : p.map((x, j) => (j === i ? { ...x, off: -1 } : x));
   } },
@@ -331,7 +334,8 @@ test('safety: targeted mutations make every K2 suite program unsafe', { skip: no
       const mutated = m.mutate(p.insns);
       if (!mutated) continue;
       applied++;
-      assert.equal(verdict(p, mutated), m.code, `${name}: ${m.name}`);
+      const v = verdict(p, mutated);
+      assert.ok(v === m.code || (m.anyViolation && v !== Violation.None), `${name}: ${m.name}: violation ${v}`);
     }
     assert.ok(applied >= 3, `${name}: only ${applied} mutations applied`);
   }

@@ -10,7 +10,7 @@ import { encodeProgram, type Insn } from '../ebpf/insn.js';
 import { realInsnCount } from '../ebpf/k2-isa.js';
 import { changesFrozen, type Program } from '../ebpf/program.js';
 import { InputError } from '../ebpf/errors.js';
-import type { EquivalenceChecker } from '../search/equivalence.js';
+import { windowQuery, type EquivalenceChecker } from '../search/equivalence.js';
 import { PassContext } from './context.js';
 import { reachableSlots, sameInsn } from './insns.js';
 import { isNop, NOP } from '../ebpf/k2-isa.js';
@@ -58,6 +58,8 @@ export interface PassesOptions {
   checker: EquivalenceChecker;
   /** Safety check of a whole candidate program. */
   safe: (insns: readonly Insn[]) => boolean;
+  /** After `safe` passed a program with loops: the loop copies its check proved enough (for the window proof). */
+  loopCopies?: () => number | undefined;
   /** Epoch ms after which no new proof starts. */
   deadlineAt?: number;
   maxRounds?: number;
@@ -92,7 +94,7 @@ export function runPasses(program: Program, opts: PassesOptions): PassesOutcome 
         const w = dropUnreachable(cand, p.s, p.e);
         if (changesFrozen(program, cur, cand)) { refused.add(key); continue; } // the object's loader owns those slots
         proofs++;
-        if (!opts.safe(cand) || opts.checker.check(cand, program.insns, { start: cur, s: w.s, e: w.e }).verdict !== 'equal') {
+        if (!opts.safe(cand) || opts.checker.check(cand, program.insns, windowQuery(cur, w.s, w.e, opts.loopCopies?.())).verdict !== 'equal') {
           credit.rejected++;
           refused.add(key);
           continue;

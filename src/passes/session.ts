@@ -27,7 +27,7 @@ export function passesWithZ3(program: Program, r: PassesRequest): PassesOutcome 
     try { return safety.check(insns) === 0; } catch { return false; }
   };
   try {
-    return runPasses(program, { passes: r.passes, checker, safe, ...(r.deadlineAt !== undefined ? { deadlineAt: r.deadlineAt } : {}) });
+    return runPasses(program, { passes: r.passes, checker, safe, loopCopies: () => safety.loopCopies, ...(r.deadlineAt !== undefined ? { deadlineAt: r.deadlineAt } : {}) });
   } finally {
     checker.dispose();
   }

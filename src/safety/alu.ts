@@ -8,7 +8,7 @@ import type { Insn } from '../ebpf/insn.js';
 import type { OpSpec } from '../ebpf/opcodes.js';
 import { Violation } from '../ebpf/violations.js';
 import type { Core } from './core.js';
-import { AUX, CONST_LIMIT, KIND, Kind, MAX_PACKET_OFF, OFF, PTR_OFF_LIMIT, SYM, highOf, isScalarKind, lowOf, setReg } from './types.js';
+import { AUX, CONST_LIMIT, KIND, Kind, MAX_PACKET_OFF, OFF, PTR_OFF_LIMIT, SYM, highOf, isScalarKind, isSlotNumber, lowOf, refineSymbol, setReg } from './types.js';
 
 /** Pointers that may be moved by arithmetic (not pkt_end, map handles, unchecked lookups, Mixed). */
 const movable = (k: Kind): boolean => k === Kind.Ctx || k === Kind.Stack || k === Kind.Pkt || k === Kind.MapValue;
@@ -52,6 +52,19 @@ export function checkAlu(c: Core, ins: Insn, spec: OpSpec, pc: number): Violatio
   // 32-bit add of an immediate to a known number stays known (mov32 + add32 pairs); the rest is unknown.
   if (op === 'add' && spec.width === 32 && !usesSrc && kd === Kind.Const && t[SYM + d] === 0) {
     setReg(t, d, Kind.Const, 0, (t[OFF + d]! + ins.imm) >>> 0, 0);
+  } else if ((op === 'lsh' || op === 'rsh') && shiftBounds(c, ins, spec, pc)) {
+    // bounded (shiftBounds set d)
+  } else if (op === 'and' && !usesSrc && ins.imm >= 0) {
+    // x & k with k ≥ 0 lies in [0, k] (as u64 and as s64, for either width): the kernel bounds it so,
+    // and packet parsers move pointers by it (`(iph->ihl & 0xf) * 4`).
+    if (kd === Kind.Const && t[SYM + d] === 0 && Number.isInteger(t[OFF + d]!)) {
+      setReg(t, d, Kind.Const, 0, Number(BigInt(t[OFF + d]!) & BigInt(ins.imm)), 0);
+    } else {
+      const id = refineSymbol(c.syms, pc, d, true); // a slot's own symbol: ALU slots make no comparison
+      c.syms.min[id] = 0;
+      c.syms.max[id] = ins.imm;
+      setReg(t, d, Kind.Const, id, 0, 0);
+    }
   } else {
     setReg(t, d, Kind.Scalar, 0, 0, 0);
   }
@@ -99,7 +112,22 @@ function addSub64(c: Core, ins: Insn, sub: boolean, pc: number): Violation {
     if (Math.abs(off) > PTR_OFF_LIMIT) return ptrFail(c, pc, `pointer offset ${off} out of range`);
     setReg(t, d, kp, psym, off, t[AUX + p]!);
   } else if (!sub && kn === Kind.Const && psym === 0 && varOffsetOk(c, kp, nsym, noff + t[OFF + p]!)) {
-    setReg(t, d, kp, nsym, noff + t[OFF + p]!, t[AUX + p]!);
+    if (kp === Kind.Pkt && isSlotNumber(c.syms, nsym)) {
+      // pkt + a ranged number: a pointer of its own (the kernel gives it a fresh id), so a bounds check
+      // on one such pointer says nothing about another made from the same number.
+      const id = refineSymbol(c.syms, pc, d, true);
+      c.syms.min[id] = lowOf(c.syms, nsym, noff + t[OFF + p]!);
+      c.syms.max[id] = highOf(c.syms, nsym, noff + t[OFF + p]!);
+      setReg(t, d, kp, id, 0, t[AUX + p]!);
+    } else setReg(t, d, kp, nsym, noff + t[OFF + p]!, t[AUX + p]!);
+  } else if (!sub && kn === Kind.Const && psym !== 0 && nsym !== 0 && varOffsetOk(c, kp, -1, 0, sumRange(c, p, n))) {
+    // Both the pointer and the number vary (a header behind a variable-length one): the sum is a
+    // fresh number of this slot with the summed range (relations to the two are given up).
+    const [lo, hi] = sumRange(c, p, n);
+    const id = refineSymbol(c.syms, pc, d, true);
+    c.syms.min[id] = lo;
+    c.syms.max[id] = hi;
+    setReg(t, d, kp, id, 0, t[AUX + p]!);
   } else if (kn !== Kind.Const || lowOf(c.syms, nsym, noff) < -PTR_OFF_LIMIT || highOf(c.syms, nsym, noff) > PTR_OFF_LIMIT) {
     // The kernel refuses pointer math with a number it cannot bound ("math between … pointer and register with unbounded min value").
     return ptrFail(c, pc, `r${p} ${sub ? '-' : '+'} r${n}: a pointer moved by a number we cannot bound`);
@@ -109,9 +137,15 @@ function addSub64(c: Core, ins: Insn, sub: boolean, pc: number): Violation {
   return Violation.None;
 }
 
+/** The range of register p's offset plus register n's value. */
+function sumRange(c: Core, p: number, n: number): [number, number] {
+  const t = c.t;
+  return [lowOf(c.syms, t[SYM + p]!, t[OFF + p]!) + lowOf(c.syms, t[SYM + n]!, t[OFF + n]!), highOf(c.syms, t[SYM + p]!, t[OFF + p]!) + highOf(c.syms, t[SYM + n]!, t[OFF + n]!)];
+}
+
 /** Packet and map-value pointers may take a bounded symbolic offset (checked again at each access). */
-function varOffsetOk(c: Core, k: Kind, sym: number, off: number): boolean {
-  const lo = lowOf(c.syms, sym, off), hi = highOf(c.syms, sym, off);
+function varOffsetOk(c: Core, k: Kind, sym: number, off: number, range?: [number, number]): boolean {
+  const lo = range ? range[0] : lowOf(c.syms, sym, off), hi = range ? range[1] : highOf(c.syms, sym, off);
   if (k === Kind.Pkt) return lo >= 0 && hi <= MAX_PACKET_OFF;
   return k === Kind.MapValue && lo >= -PTR_OFF_LIMIT && hi <= PTR_OFF_LIMIT;
 }
@@ -132,4 +166,28 @@ function scalarAddSub(c: Core, d: number, s: number, sub: boolean): void {
   else sym = -1;
   if (sym < 0 || Math.abs(off) > CONST_LIMIT) setReg(t, d, Kind.Scalar, 0, 0, 0);
   else setReg(t, d, Kind.Const, sym, off, 0);
+}
+
+/** d ← the range of a non-negative number shifted by a known amount (or a bounded one), when it stays exact; false: not known. */
+function shiftBounds(c: Core, ins: Insn, spec: OpSpec, pc: number): boolean {
+  const t = c.t, d = ins.dst;
+  if (t[KIND + d] !== Kind.Const) return false;
+  const lo = lowOf(c.syms, t[SYM + d]!, t[OFF + d]!), hi = highOf(c.syms, t[SYM + d]!, t[OFF + d]!);
+  let a: number, b: number;
+  if (spec.usesSrcReg) {
+    if (t[KIND + ins.src] !== Kind.Const) return false;
+    a = lowOf(c.syms, t[SYM + ins.src]!, t[OFF + ins.src]!);
+    b = highOf(c.syms, t[SYM + ins.src]!, t[OFF + ins.src]!);
+  } else a = b = ins.imm;
+  // A 32-bit shift works on the low half: exact here only when the number already fits it (and a left shift stays in it).
+  const limit = spec.width === 32 ? 2 ** 32 - 1 : CONST_LIMIT;
+  if (!(lo >= 0 && hi <= limit && a >= 0 && b < spec.width && Number.isInteger(lo) && Number.isInteger(hi))) return false;
+  let nlo: number, nhi: number;
+  if (spec.alu === 'lsh') { nlo = lo * 2 ** a; nhi = hi * 2 ** b; if (nhi > limit) return false; } else { nlo = Math.floor(lo / 2 ** b); nhi = Math.floor(hi / 2 ** a); }
+  if (nlo === nhi) { setReg(t, d, Kind.Const, 0, nlo, 0); return true; }
+  const id = refineSymbol(c.syms, pc, d, true);
+  c.syms.min[id] = nlo;
+  c.syms.max[id] = nhi;
+  setReg(t, d, Kind.Const, id, 0, 0);
+  return true;
 }

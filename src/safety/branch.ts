@@ -8,7 +8,7 @@ import type { OpSpec } from '../ebpf/opcodes.js';
 import { Violation } from '../ebpf/violations.js';
 import type { Core } from './core.js';
 import {
-  AUX, KIND, Kind, MAX_PACKET_OFF, OFF, PKT_RANGE, SYM, addFact, highOf, lowOf, refineSymbol, setReg, type Symbols, type TypeState,
+  AUX, KIND, Kind, MAX_PACKET_OFF, OFF, PKT_RANGE, SYM, addFact, highOf, isSlotNumber, lowOf, refineSymbol, setReg, type Symbols, type TypeState,
 } from './types.js';
 
 export function checkJcondOperands(c: Core, ins: Insn, spec: OpSpec, pc: number): Violation {
@@ -104,6 +104,43 @@ function markRange(t: TypeState, syms: Symbols, p: number): void {
   // (find_good_pkt_pointers: umax + off > 0xffff); the soundness harness found xdp1 with r4 = pkt + n + 65535.
   if (highOf(syms, sym, off) > MAX_PACKET_OFF) return;
   if (sym !== 0 && off > 0 && off <= MAX_PACKET_OFF) addFact(t, sym, off);
+  if (isSlotNumber(syms, sym)) return; // a pointer of its own: its check proves nothing for fixed offsets
   const fixed = lowOf(syms, sym, off);
   if (fixed > t[PKT_RANGE]! && fixed <= MAX_PACKET_OFF) t[PKT_RANGE] = fixed;
+}
+
+/**
+ * A comparison of two known numbers (a constant register with an immediate or another constant
+ * register), decided as the machine would: 1 taken, 0 not taken, −1 not known. Constants are exact
+ * signed 64-bit values (types.ts CONST_LIMIT); the kernel prunes such edges the same way
+ * (is_branch_taken), which is what lets a loop's counter end it (unroll.ts).
+ */
+export function decideConst(t: TypeState, ins: Insn, spec: OpSpec): number {
+  const d = ins.dst;
+  if (t[KIND + d] !== Kind.Const || t[SYM + d] !== 0) return -1;
+  let b: number;
+  if (spec.usesSrcReg) {
+    if (t[KIND + ins.src] !== Kind.Const || t[SYM + ins.src] !== 0) return -1;
+    b = t[OFF + ins.src]!;
+  } else b = ins.imm; // sign-extended to 64 bits, as the machine does
+  if (!Number.isInteger(t[OFF + d]!) || !Number.isInteger(b)) return -1;
+  const w = spec.width === 32 ? 32 : 64;
+  const ua = BigInt.asUintN(w, BigInt(t[OFF + d]!)), ub = BigInt.asUintN(w, BigInt(b));
+  const sa = BigInt.asIntN(w, ua), sb = BigInt.asIntN(w, ub);
+  let r: boolean;
+  switch (spec.cond) {
+    case 'jeq': r = ua === ub; break;
+    case 'jne': r = ua !== ub; break;
+    case 'jset': r = (ua & ub) !== 0n; break;
+    case 'jgt': r = ua > ub; break;
+    case 'jge': r = ua >= ub; break;
+    case 'jlt': r = ua < ub; break;
+    case 'jle': r = ua <= ub; break;
+    case 'jsgt': r = sa > sb; break;
+    case 'jsge': r = sa >= sb; break;
+    case 'jslt': r = sa < sb; break;
+    case 'jsle': r = sa <= sb; break;
+    default: return -1;
+  }
+  return r ? 1 : 0;
 }

@@ -9,10 +9,10 @@ import { isNop } from '../ebpf/k2-isa.js';
 import type { OpSpec } from '../ebpf/opcodes.js';
 import { SafetyViolation, Violation, type ErrorStrategy } from '../ebpf/violations.js';
 import { checkAlu } from './alu.js';
-import { checkJcondOperands, refineEdge } from './branch.js';
+import { checkJcondOperands, decideConst, refineEdge } from './branch.js';
 import { progInfoOf, type ProgInfo, type ProgramLike } from './context.js';
 import type { Core } from './core.js';
-import { Group, checkSlot, markHalves, type SlotTables } from './encoding.js';
+import { Group, checkSlot, firstBackEdge, markHalves, reachable, type SlotTables } from './encoding.js';
 import { checkCall } from './helper-args.js';
 import { checkAtomic, checkLoad, checkStore, scalarOperand } from './memory.js';
 import { checkLddw, checkLdPacket } from './special-loads.js';
@@ -20,6 +20,7 @@ import { checkReturn } from './return-range.js';
 import type { SafetyState, SafetyStateImpl } from './state.js';
 import { Trail, TrailStore, fitsFocus, type Focus } from './focus.js';
 import { liveRegisters } from './reg-liveness.js';
+import { MAX_UNROLLED_SLOTS, unrollLoops } from './unroll.js';
 import { SYMBOLS_PER_SLOT, initTypes, mergeTypes, newTypeState, symbolId, type Symbols, type TypeState } from './types.js';
 
 export type { ProgramLike } from './context.js';
@@ -46,6 +47,11 @@ export interface SafetyChecker {
   focus(start: readonly Insn[], s: number, e: number): void;
   /** Back to whole checks only. */
   unfocus(): void;
+  /**
+   * When the last check() passed a program with loops: the copies of each loop it unrolled (unroll.ts) —
+   * no execution takes a back edge that often. Undefined otherwise.
+   */
+  readonly loopCopies: number | undefined;
 }
 
 export function createSafetyChecker(prog: ProgramLike, opts: SafetyCheckerOptions): SafetyChecker {
@@ -56,10 +62,12 @@ export function createSafetyChecker(prog: ProgramLike, opts: SafetyCheckerOption
 const EPOCH_LIMIT = 2 ** 30;
 /** flowFrom's `watchFrom` when no trail is recorded or followed. */
 const NEVER = 2 ** 31;
+/** Loop copies tried first, the factor between tries and the most (unroll.ts); the unrolled program's size cap. */
+const FIRST_COPIES = 2, COPIES_FACTOR = 4, MAX_COPIES = 512;
 
 class Checker implements Core, SafetyChecker, SlotTables {
   readonly info: ProgInfo;
-  readonly errors: ErrorStrategy;
+  errors: ErrorStrategy;
   private readonly impl: SafetyStateImpl;
   private readonly pooled: boolean;
   st: SafetyState;
@@ -72,6 +80,15 @@ class Checker implements Core, SafetyChecker, SlotTables {
   groups = new Uint8Array(0);
   targets = new Int32Array(0);
   half = new Uint8Array(0);
+  loopsAllowed = true;
+  backEdges = 0;
+  /** Checking an unrolled program (unroll.ts): its trap slot, and which slots' originals the control-flow graph reaches. */
+  private trapFrom = NEVER;
+  private cfgReached: Uint8Array | undefined;
+  /** The checker of unrolled copies (created at the first program with a loop), and the copies that last sufficed. */
+  private unrolledChecker: Checker | undefined;
+  private copiesToTry = FIRST_COPIES;
+  loopCopies: number | undefined;
   /** reached[i] === epoch: some jump into slot i was seen in this check (no reset between checks). */
   private reached = new Int32Array(0);
   private epoch = 0;
@@ -108,10 +125,47 @@ class Checker implements Core, SafetyChecker, SlotTables {
     if (f !== undefined && n === f.n && insns.length === n && fitsFocus(insns, f)) return this.checkWindow(insns, f);
     this.arraysFocused = false;
     this.watchFrom = NEVER;
+    this.loopCopies = undefined;
     this.prepare(n);
     if (n === 0) return this.errors.fail(Violation.NoExit, 0, 'empty program');
     const v = this.structure(insns, n);
-    return v !== Violation.None ? v : this.flow(insns, n);
+    if (v !== Violation.None) return v;
+    return this.backEdges > 0 ? this.checkUnrolled(insns, n) : this.flow(insns, n);
+  }
+
+  /**
+   * A program with loops: its unrolled copy (unroll.ts), checked with constant comparisons decided;
+   * more copies while the trap (a back edge taken once more) is reachable. Violations name original slots.
+   */
+  private checkUnrolled(insns: readonly Insn[], n: number): Violation {
+    const cfg = reachable(this, n);
+    const outer = this.errors;
+    let orig: Int32Array = new Int32Array(0);
+    const mapped: ErrorStrategy = {
+      name: outer.name,
+      fail: (v, pc, detail) => outer.fail(v, orig[pc] !== undefined && orig[pc]! >= 0 ? orig[pc]! : pc, detail),
+      lastDetail: () => outer.lastDetail(),
+    };
+    const inner = (this.unrolledChecker ??= new Checker(this.info, { state: this.impl, errors: mapped, allocation: this.pooled ? 'pooled' : 'fresh' }));
+    inner.errors = mapped;
+    inner.loopsAllowed = false;
+    for (let copies = this.copiesToTry; ; copies *= COPIES_FACTOR) {
+      const u = unrollLoops(insns, n, copies, MAX_UNROLLED_SLOTS);
+      if (typeof u === 'string') return outer.fail(Violation.BackEdge, firstBackEdge(this, n), u);
+      orig = u.orig;
+      inner.trapFrom = u.trap;
+      inner.cfgReached = Uint8Array.from(u.orig, (o) => (o < 0 ? 1 : cfg[o]!));
+      let v: Violation;
+      try {
+        v = inner.check(u.insns);
+      } catch (e) {
+        if (!(e instanceof SafetyViolation) || e.violation !== Violation.BackEdge || copies * COPIES_FACTOR > MAX_COPIES) throw e;
+        continue;
+      }
+      if (v === Violation.BackEdge && copies * COPIES_FACTOR <= MAX_COPIES) continue;
+      if (v === Violation.None) this.copiesToTry = this.loopCopies = copies;
+      return v;
+    }
   }
 
   focus(start: readonly Insn[], s: number, e: number): void {
@@ -121,7 +175,8 @@ class Checker implements Core, SafetyChecker, SlotTables {
     this.watchFrom = NEVER;
     this.prepare(n);
     try {
-      if (this.structure(start, n) !== Violation.None) return;
+      // Programs with loops are checked whole, unrolled (checkUnrolled): no focused checks.
+      if (this.structure(start, n) !== Violation.None || this.backEdges > 0) return;
       this.initFlow();
       if (this.flowFrom(start, n, 0, true, s) !== Violation.None) return;
     } catch (e) {
@@ -239,6 +294,7 @@ class Checker implements Core, SafetyChecker, SlotTables {
 
   /** Pass 1: known rows, registers, r10 read-only, LDDW shape and map fds, jump targets. */
   private structure(insns: readonly Insn[], n: number): Violation {
+    this.backEdges = 0;
     if (!markHalves(insns, n, this.half)) return this.errors.fail(Violation.InvalidInstruction, n - 1, '64-bit immediate load is missing its second half');
     for (let i = 0; i < n; i++) {
       const v = checkSlot(this, this.info, this.errors, insns, i, n);
@@ -283,9 +339,11 @@ class Checker implements Core, SafetyChecker, SlotTables {
       }
       const s = specs[i];
       if (s === undefined) continue; // NOP or LDDW second half
+      if (i >= this.trapFrom && live) return this.errors.fail(Violation.BackEdge, i, 'a loop is not proven to end (its back edge may be taken once more than unrolled)');
       // The kernel rejects code no path reaches ("unreachable insn"): never let it into an output.
       // An unreachable `ja +0` NOP is fine: compaction leaves it out (the gate checks what is written).
-      if (!live && isNop(insns[i]!)) continue;
+      // In an unrolled program, code the graph reaches but a decided comparison skips is dead, not unreachable.
+      if (!live && (isNop(insns[i]!) || this.cfgReached?.[i] === 1)) continue;
       if (!live) return this.errors.fail(Violation.Unreachable, i, 'unreachable instruction');
       const ins = insns[i]!;
       let v: Violation = Violation.None;
@@ -327,6 +385,12 @@ class Checker implements Core, SafetyChecker, SlotTables {
         case Group.Jcond: {
           v = checkJcondOperands(this, ins, s, i);
           if (v !== Violation.None) break;
+          if (this.cfgReached !== undefined) {
+            // Unrolled loops: a comparison of known numbers follows one edge (as the kernel does).
+            const taken = decideConst(t, ins, s);
+            if (taken === 1) { this.jumpTo(i, this.targets[i]!, t); live = false; break; }
+            if (taken === 0) break;
+          }
           const edge = this.edge;
           edge.set(t);
           refineEdge(edge, this.syms, ins, s, true, i);

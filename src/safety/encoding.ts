@@ -28,6 +28,9 @@ export interface SlotTables {
   groups: Uint8Array;
   targets: Int32Array;
   half: Uint8Array;
+  /** Whether backward jumps pass pass 1 (the checker then checks an unrolled copy: unroll.ts); counted in `backEdges`. */
+  loopsAllowed: boolean;
+  backEdges: number;
 }
 
 /** Sets `half[i]` for LDDW second halves in [0, n); false when the last slot is a load's first half. */
@@ -65,9 +68,11 @@ export function checkSlot(p: SlotTables, info: ProgInfo, fail: ErrorStrategy, in
   switch (g) {
     case Group.Jcond: case Group.Ja: {
       const target = i + 1 + (s.kind === 'ja32' ? ins.imm : ins.off);
-      if (target <= i) return fail.fail(Violation.BackEdge, i, `backward jump to ${target}`);
+      if (target <= i && !p.loopsAllowed) return fail.fail(Violation.BackEdge, i, `backward jump to ${target}`);
+      if (target < 0) return fail.fail(Violation.JumpTarget, i, `jump to ${target}, before the start`);
       if (target >= n) return fail.fail(Violation.JumpTarget, i, `jump to ${target}, past the end (${n} slots)`);
       if (half[target]) return fail.fail(Violation.JumpTarget, i, `jump into the second half of a 64-bit load (${target})`);
+      if (target <= i) p.backEdges++;
       targets[i] = target;
       break;
     }
@@ -89,4 +94,31 @@ export function checkSlot(p: SlotTables, info: ProgInfo, fail: ErrorStrategy, in
   specs[i] = s;
   groups[i] = g;
   return Violation.None;
+}
+
+/** Slots the control-flow graph reaches from slot 0 (both edges of every comparison), from pass 1's tables. */
+export function reachable(p: SlotTables, n: number): Uint8Array {
+  const { groups, specs, targets, half } = p;
+  const seen = new Uint8Array(n);
+  const work = [0];
+  while (work.length > 0) {
+    const i = work.pop()!;
+    if (i >= n || seen[i]) continue;
+    seen[i] = 1;
+    if (specs[i] === undefined) { if (!half[i]) work.push(i + 1); continue; } // K2's NOP falls through
+    switch (groups[i]! as Group) {
+      case Group.Exit: break;
+      case Group.Ja: work.push(targets[i]!); break;
+      case Group.Jcond: work.push(i + 1, targets[i]!); break;
+      case Group.Lddw: if (i + 1 < n) seen[i + 1] = 1; work.push(i + 2); break;
+      default: work.push(i + 1);
+    }
+  }
+  return seen;
+}
+
+/** The first slot that jumps backward (pass 1 done). */
+export function firstBackEdge(p: SlotTables, n: number): number {
+  for (let i = 0; i < n; i++) if ((p.groups[i] === Group.Ja || p.groups[i] === Group.Jcond) && p.specs[i] !== undefined && p.targets[i]! <= i) return i;
+  return 0;
 }

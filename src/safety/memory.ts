@@ -9,7 +9,7 @@ import { Violation } from '../ebpf/violations.js';
 import { CTX_DENIED, PacketAccess, ctxLoad, ctxStoreAllowed } from './context.js';
 import type { Core } from './core.js';
 import { STACK_FRAME_BYTES } from '../ebpf/abi.js';
-import { AUX, KIND, Kind, OFF, PKT_RANGE, SYM, factFor, highOf, isScalarKind, lowOf, setReg } from './types.js';
+import { AUX, KIND, Kind, OFF, PKT_RANGE, SYM, factFor, highOf, isScalarKind, isSlotNumber, lowOf, refineSymbol, setReg } from './types.js';
 
 export const enum Access {
   Read = 0,
@@ -72,7 +72,8 @@ export function access(c: Core, r: number, off: number, size: number, mode: Acce
       const lo = lowOf(c.syms, sym, rel);
       const need = rel + size;
       const range = t[PKT_RANGE]!;
-      const ok = sym === 0 ? need <= range : need <= factFor(t, sym) || highOf(c.syms, sym, need) <= range;
+      // The range proven for fixed offsets covers a join symbol (a constant on each path), not a ranged number.
+      const ok = sym === 0 ? need <= range : need <= factFor(t, sym) || (!isSlotNumber(c.syms, sym) && highOf(c.syms, sym, need) <= range);
       if (lo < 0 || !ok) return c.errors.fail(Violation.PacketBounds, pc, `packet access at offset ${rel} (${size} bytes) is not proven in bounds (checked range ${range})`);
       return Violation.None;
     }
@@ -98,7 +99,13 @@ export function checkLoad(c: Core, ins: Insn, spec: OpSpec, pc: number): Violati
   if (v !== Violation.None) return v;
   if (loaded !== Kind.Scalar && spec.kind === 'ldxs') return c.errors.fail(Violation.ContextAccess, pc, 'sign-extending load of a pointer field');
   c.st.setRegReadable(ins.dst, true);
-  setReg(c.t, ins.dst, loaded, 0, 0, 0);
+  if (loaded === Kind.Scalar && spec.kind === 'ldx' && spec.size < 8) {
+    // A narrow load zero-extends: [0, 2^(8·size) − 1], a number of this slot (the kernel bounds it so too).
+    const id = refineSymbol(c.syms, pc, ins.dst, true);
+    c.syms.min[id] = 0;
+    c.syms.max[id] = 2 ** (8 * spec.size) - 1;
+    setReg(c.t, ins.dst, Kind.Const, id, 0, 0);
+  } else setReg(c.t, ins.dst, loaded, 0, 0, 0);
   return Violation.None;
 }
 

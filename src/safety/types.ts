@@ -74,6 +74,14 @@ export function refineSymbol(syms: Symbols, slot: number, r: number, taken: bool
   return joins + 1 + (slot * 11 + r) * 2 + (taken ? 1 : 0);
 }
 
+/**
+ * Whether `sym` is a number of one slot (a comparison's bound, a narrow load, a mask, a shift: refineSymbol)
+ * rather than a join of known numbers. On each of the kernel's paths a join symbol is a constant, so packet
+ * ranges carry over between pointers through it; a slot's number is a range there (a pointer moved by it
+ * gets its own id and range), and joins do not keep it (mergeTypes).
+ */
+export const isSlotNumber = (syms: Symbols, sym: number): boolean => sym > (syms.min.length - 1) / 3;
+
 export function setReg(t: TypeState, r: number, kind: Kind, sym: number, off: number, aux: number): void {
   t[KIND + r] = kind;
   t[SYM + r] = sym;
@@ -146,7 +154,9 @@ export function mergeTypes(a: TypeState, b: TypeState, slot: number, st: SafetyS
     const ka = a[KIND + r]!, kb = b[KIND + r]!;
     const sa = a[SYM + r]!, sb = b[SYM + r]!, oa = a[OFF + r]!, ob = b[OFF + r]!, xa = a[AUX + r]!;
     if (ka === kb && sa === sb && oa === ob && xa === b[AUX + r]) continue;
-    if (ka === kb && xa === b[AUX + r] && (ka === Kind.Const || ka === Kind.Pkt || ka === Kind.MapValue)) {
+    if ((ka === Kind.Const || ka === Kind.Pkt) && (isSlotNumber(syms, sa) || isSlotNumber(syms, sb))) {
+      setReg(a, r, isScalarKind(ka) && isScalarKind(kb) ? Kind.Scalar : Kind.Mixed, 0, 0, 0);
+    } else if (ka === kb && xa === b[AUX + r] && (ka === Kind.Const || ka === Kind.Pkt || ka === Kind.MapValue)) {
       const j = symbolId(slot, r);
       let lo: number, hi: number;
       if (sa === j && oa === 0) {

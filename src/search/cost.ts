@@ -12,7 +12,7 @@ import type { RunInput } from '../interp/machine.js';
 import { Session, toRunnable, type Runnable } from '../interp/run.js';
 import { MAP_TYPES } from '../ebpf/program.js';
 import { SafetyViolation, Violation } from '../ebpf/violations.js';
-import type { EquivalenceChecker, Verdict } from './equivalence.js';
+import { windowQuery, type EquivalenceChecker, type Verdict } from './equivalence.js';
 import { generateInputs, K2_TEST_COUNT, mutateInput } from './inputs.js';
 import { isNop } from '../ebpf/k2-isa.js';
 import { captureOutput, outputError, type ExpectedOutput } from './output-error.js';
@@ -34,6 +34,8 @@ export interface SafetyCheckerLike {
   /** Candidates will be `start` rewritten in [s, e] only (the checker may keep `start`'s analysis). */
   focus?(start: readonly Insn[], s: number, e: number): void;
   unfocus?(): void;
+  /** After a check() that passed a program with loops: the loop copies it proved enough (window proofs need them). */
+  readonly loopCopies?: number | undefined;
 }
 
 export interface TestCase { input: RunInput; expected: ExpectedOutput }
@@ -180,7 +182,7 @@ export class Evaluator {
     let v = 0; // K2: 1 equal, 0 unequal, -1 unknown, -2 unsafe
     if (passed === n) {
       this.counters.testEquivalent++;
-      const r = w && this.checker.windows ? this.checker.check(insns, this.program.insns, { start: w.start, s: w.s, e: w.e }) : this.checker.check(insns, this.program.insns);
+      const r = w && this.checker.windows ? this.checker.check(insns, this.program.insns, windowQuery(w.start, w.s, w.e, this.safety.loopCopies)) : this.checker.check(insns, this.program.insns);
       if (r.cached) this.counters.cacheHits++; else if (this.checker.proves) { this.counters.z3Queries++; this.counters.z3Ms += r.ms; }
       verdict = r.verdict;
       // A stand-in checker cannot refute: its "unknown" keeps the chain moving as on a passed test set.
@@ -266,3 +268,4 @@ export class Evaluator {
     return true;
   }
 }
+

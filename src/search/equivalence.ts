@@ -16,7 +16,15 @@ export type Verdict = 'equal' | 'not-equal' | 'unknown' | 'unsafe';
  * state from every state the start program's static analysis allows at s — implies whole-program
  * equivalence. A refutation is then a machine state at slot s, not a program input.
  */
-export interface WindowQuery { start: readonly Insn[]; s: number; e: number }
+export interface WindowQuery {
+  start: readonly Insn[]; s: number; e: number;
+  /**
+   * With loops before the window: the copies of each loop the safety checker proved enough for the
+   * candidate (its `loopCopies`; the prefix is `start`'s, so the bound holds there). Without it such a
+   * window query is unknown: the prefix is encoded unrolled, and only a proven bound makes that exact.
+   */
+  loopCopies?: number;
+}
 
 /**
  * A window counterexample: the machine state at slot s that tells the windows apart, as a patch on
@@ -65,3 +73,8 @@ export const testsOnly: EquivalenceChecker = {
   proves: false,
   check: () => ({ verdict: 'unknown', ms: 0, cached: false }),
 };
+
+/** A window query, with the loop bound the safety check of the candidate proved (when it has loops). */
+export function windowQuery(start: readonly Insn[], s: number, e: number, loopCopies: number | undefined): WindowQuery {
+  return loopCopies === undefined ? { start, s, e } : { start, s, e, loopCopies };
+}

@@ -114,7 +114,7 @@ export function createZ3Checker(program: Program, opts: Z3CheckerOptions): Z3Che
       const t0 = performance.now();
       stats.queries++;
       const q = ask((session) => window
-        ? runWindowQuery(session, program, window.start, candidate, window.s, window.e, livenessOf(window.start), { rlimit })
+        ? runWindowQuery(session, program, window.start, candidate, window.s, window.e, livenessOf(window.start), { rlimit }, window.loopCopies)
         : runQuery(session, program, original, candidate, { rlimit, ...(opts.verdictOnly ? { verdictOnly: true } : {}) }));
       last = q;
       stats.solverChecks += q.checks;

@@ -10,7 +10,9 @@
  * candidate is rejected for a state the program never reaches. The suffix after the window is
  * shared and never encoded, which is what makes these queries cheap.
  */
-import type { Insn } from '../ebpf/insn.js';
+import { LDDW_OPCODE, type Insn } from '../ebpf/insn.js';
+import { specOf } from '../ebpf/opcodes.js';
+import { MAX_UNROLLED_SLOTS, unrollLoops } from '../safety/unroll.js';
 import type { Program } from '../ebpf/program.js';
 import { prandomCallSites } from '../ebpf/helper-calls.js';
 import { encodeSlots, initialState, mergeEdges, type Edge, type Incoming } from './encode.js';
@@ -76,12 +78,9 @@ const orOf = (env: SymEnv, edges: readonly Edge[] | undefined): Term => (edges &
  * Whether `candidate` (equal to `start` outside s…e) is equivalent to `start`. "equal" is a proof
  * for the whole program; "not-equal"/"unsafe" come with a canonical program input.
  */
-export function runWindowQuery(session: SmtSession, program: Program, start: readonly Insn[], candidate: readonly Insn[], s: number, e: number, live: Liveness, opts: QueryOptions): QueryResult {
-  const env = new SymEnv(program, Math.max(prandomCallSites(start), prandomCallSites(candidate)));
-  const tb = env.tb;
-  const n = start.length;
-  let f: Formulas;
+export function runWindowQuery(session: SmtSession, program: Program, start: readonly Insn[], candidate: readonly Insn[], s: number, e: number, live: Liveness, opts: QueryOptions, loopCopies?: number): QueryResult {
   try {
+    const n = start.length;
     if (candidate.length !== n) throw new Unsupported('window query on programs of different lengths');
     for (let i = 0; i < n; i++) {
       if (i >= s && i <= e) continue;
@@ -90,6 +89,53 @@ export function runWindowQuery(session: SmtSession, program: Program, start: rea
     }
     const reentry = windowReentry(start, s, e);
     if (reentry) throw new Unsupported(reentry);
+    const u = unrolledWindow(start, candidate, s, e, live, loopCopies);
+    if (u) return exactWindowQuery(session, program, u.start, u.candidate, u.s, u.e, u.live, opts);
+  } catch (err) {
+    if (err instanceof Unsupported) return { verdict: 'unknown', reason: err.message, checks: 0, depth: 0 };
+    throw err;
+  }
+  return exactWindowQuery(session, program, start, candidate, s, e, live, opts);
+}
+
+/**
+ * Loops before the window: both programs with every loop unrolled `loopCopies` times (src/safety/unroll.ts),
+ * the window at its one place in the copy, liveness read at the original slots. The safety checker proved
+ * that no execution takes a back edge that often, so paths to the unrolled copy's trap (dropped by the
+ * prefix encoding, as jumps past the window are) do not occur, and the unrolled prefix is exact.
+ * Undefined when nothing before the window loops.
+ */
+function unrolledWindow(start: readonly Insn[], candidate: readonly Insn[], s: number, e: number, live: Liveness, loopCopies: number | undefined):
+  { start: Insn[]; candidate: Insn[]; s: number; e: number; live: Liveness } | undefined {
+  if (!hasBackEdge(start, s)) return undefined;
+  if (loopCopies === undefined) throw new Unsupported('loops before the window, and no proven bound on their iterations');
+  const a = unrollLoops(start, start.length, loopCopies, MAX_UNROLLED_SLOTS), b = unrollLoops(candidate, candidate.length, loopCopies, MAX_UNROLLED_SLOTS);
+  if (typeof a === 'string') throw new Unsupported(a);
+  if (typeof b === 'string') throw new Unsupported(b);
+  const at = a.orig.indexOf(s);
+  if (at < 0 || a.orig.indexOf(s, at + 1) >= 0 || a.insns.length !== b.insns.length) throw new Unsupported('the window lies in a loop');
+  for (let k = 0; k <= e - s; k++) if (a.orig[at + k] !== s + k || b.orig[at + k] !== s + k) throw new Unsupported('the window lies in a loop');
+  const orig = a.orig;
+  return { start: a.insns, candidate: b.insns, s: at, e: at + e - s, live: (t) => live(t < orig.length && orig[t]! >= 0 ? orig[t]! : t) };
+}
+
+/** Whether a jump in [0, s) goes backward. */
+function hasBackEdge(insns: readonly Insn[], s: number): boolean {
+  for (let i = 0; i < s; i++) {
+    const x = insns[i]!;
+    if (x.op === LDDW_OPCODE) { i++; continue; }
+    const spec = specOf(x.op, x.src, x.off, x.imm);
+    const t = spec?.kind === 'ja32' ? i + 1 + x.imm : spec?.kind === 'ja' || spec?.kind === 'jcond' ? i + 1 + x.off : undefined;
+    if (t !== undefined && t <= i) return true;
+  }
+  return false;
+}
+
+function exactWindowQuery(session: SmtSession, program: Program, start: readonly Insn[], candidate: readonly Insn[], s: number, e: number, live: Liveness, opts: QueryOptions): QueryResult {
+  const env = new SymEnv(program, Math.max(prandomCallSites(start), prandomCallSites(candidate)));
+  const tb = env.tb;
+  let f: Formulas;
+  try {
     const prefix = encodePrefix(env, start, s, e);
     // First, cheaply: the windows from an abstract entry state (K2's approach). "equal" there holds
     // for every state the prefix can leave, so it is a proof; anything else falls back to the exact query.
