@@ -44,11 +44,17 @@ import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 const [rowsFile, base, T, commit] = process.argv.slice(2);
 const rows = readFileSync(rowsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
 const out = [];
+// Per section over the corpus (issue #18's done-when): instructions before/after, and for the smaller ones the proof and kernel verdict.
+const all = [];
 for (const [name, rc, secs, loadsIn, loadsOut, nops, json, err] of rows) {
   const r = existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : undefined;
   const secsOf = r?.sections ?? [];
   const reps = r?.reports ?? [];
   const smaller = secsOf.filter((s) => s.after < s.before);
+  for (const s of secsOf) {
+    const rep = reps.find((x) => x.section === s.section);
+    all.push({ before: s.before, after: s.after, verified: rep?.verified, kernel: rep?.kernelAccepted });
+  }
   const agreeIn = reps.reduce((n, x) => n + (x.kernelAgreement?.inputs ?? 0), 0);
   const agreeBad = reps.reduce((n, x) => n + (x.kernelAgreement?.mismatches ?? 0), 0);
   out.push({ object: name, exit: Number(rc), seconds: Number(secs), sections: secsOf.length, searched: reps.length,
@@ -65,6 +71,13 @@ const md = [`# optimize --time-limit ${T} on the real-world corpus`, '',
   `- objects: ${out.length}; exit 0: ${out.filter((o) => o.exit === 0).length}; within ${Number(T) + 2} s: ${out.filter((o) => o.seconds <= Number(T) + 2).length}`,
   `- bpftool loads as many programs from the output as from the input: ${out.filter((o) => o.loadsOut === o.loadsIn).length} (input loads at all: ${out.filter((o) => o.loadsIn > 0).length})`,
   `- objects with a smaller section: ${out.filter((o) => o.smaller > 0).length}; sections smaller: ${out.reduce((n, o) => n + o.smaller, 0)}; slots saved: ${out.reduce((n, o) => n + o.saved, 0)}`,
+  (() => {
+    const before = all.reduce((n, s) => n + s.before, 0), saved = all.reduce((n, s) => n + s.before - s.after, 0);
+    const shorter = all.filter((s) => s.after < s.before);
+    const mean = all.reduce((n, s) => n + (s.before > 0 ? (s.before - s.after) / s.before : 0), 0) / Math.max(1, all.length);
+    return `- against clang -O2 over all ${all.length} program sections: ${before} → ${before - saved} instructions, **${saved} saved (${(100 * saved / Math.max(1, before)).toFixed(2)}%)**; mean saved per section ${(100 * mean).toFixed(2)}%\n` +
+      `- the ${shorter.length} shortened sections: proved ${shorter.filter((s) => s.verified === 'whole-program' || s.verified === 'window-chain').length} (whole program ${shorter.filter((s) => s.verified === 'whole-program').length}, window chain ${shorter.filter((s) => s.verified === 'window-chain').length}); accepted by the Linux verifier ${shorter.filter((s) => s.kernel === true).length}`;
+  })(),
   `- kernel comparisons of optimized sections: ${out.reduce((n, o) => n + o.kernelInputs, 0)} inputs, ${out.reduce((n, o) => n + o.kernelMismatches, 0)} mismatches`,
   `- objects whose output holds a \`goto +0\` the input did not have: ${out.filter((o) => o.addedGotoZero !== '0' && o.addedGotoZero !== '-').length}`,
   `- every criterion met (exit 0, within ${Number(T) + 2} s, same programs loaded, no added goto +0, no kernel mismatch): ${ok.length} of ${out.length}`, '',
