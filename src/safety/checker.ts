@@ -21,7 +21,7 @@ import type { SafetyState, SafetyStateImpl } from './state.js';
 import { Trail, TrailStore, fitsFocus, type Focus } from './focus.js';
 import { liveRegisters } from './reg-liveness.js';
 import { MAX_UNROLLED_SLOTS, unrollLoops } from './unroll.js';
-import { SYMBOLS_PER_SLOT, initTypes, mergeTypes, newTypeState, symbolId, type Symbols, type TypeState } from './types.js';
+import { SYMBOLS_PER_SLOT, initTypes, mergeTypes, newTypeState, slotJoinSymbol, symbolId, type Symbols, type TypeState } from './types.js';
 
 export type { ProgramLike } from './context.js';
 
@@ -240,9 +240,10 @@ class Checker implements Core, SafetyChecker, SlotTables {
       this.arraysFocused = this.pooled;
     } else {
       // Flows from s write only symbols of slots ≥ s, and read only those they wrote — but the join
-      // symbols of the pending slots, written before s: those are put back (not all n · 33).
+      // symbols of the pending slots, written before s: those are put back (not all n · 44).
       for (const p of f.pending) {
         for (let id = symbolId(p.slot, 0), end = id + 11; id < end; id++) { syms.min[id] = f.symMin[id]!; syms.max[id] = f.symMax[id]!; }
+        for (let id = slotJoinSymbol(syms, p.slot, 0), end = id + 11; id < end; id++) { syms.min[id] = f.symMin[id]!; syms.max[id] = f.symMax[id]!; }
       }
     }
     // Outside the window every slot passed pass 1 in `start`, so the first failure is the window's.

@@ -66,12 +66,19 @@ export interface Symbols {
 }
 
 export const symbolId = (slot: number, r: number): number => slot * 11 + r + 1;
-/** Symbols per slot: 11 join symbols (symbolId), then 2 × 11 for the edges of a comparison (refineSymbol). */
-export const SYMBOLS_PER_SLOT = 33;
+/**
+ * Symbols per slot: 11 join symbols (symbolId), 2 × 11 for the edges of a comparison or a slot's own
+ * number (refineSymbol), and 11 for joins that take in a slot's number (slotJoinSymbol).
+ */
+export const SYMBOLS_PER_SLOT = 44;
 /** "r on the taken (or fall-through) edge of the comparison at slot": ids after every join symbol of the check. */
 export function refineSymbol(syms: Symbols, slot: number, r: number, taken: boolean): number {
-  const joins = (syms.min.length - 1) / 3;
+  const joins = (syms.min.length - 1) / 4;
   return joins + 1 + (slot * 11 + r) * 2 + (taken ? 1 : 0);
+}
+/** r at a join of `slot` where a side holds a slot's number: itself a slot's number (a range on each path, not a constant). */
+export function slotJoinSymbol(syms: Symbols, slot: number, r: number): number {
+  return 3 * ((syms.min.length - 1) / 4) + 1 + slot * 11 + r;
 }
 
 /**
@@ -80,7 +87,7 @@ export function refineSymbol(syms: Symbols, slot: number, r: number, taken: bool
  * ranges carry over between pointers through it; a slot's number is a range there (a pointer moved by it
  * gets its own id and range), and joins do not keep it (mergeTypes).
  */
-export const isSlotNumber = (syms: Symbols, sym: number): boolean => sym > (syms.min.length - 1) / 3;
+export const isSlotNumber = (syms: Symbols, sym: number): boolean => sym > (syms.min.length - 1) / 4;
 
 export function setReg(t: TypeState, r: number, kind: Kind, sym: number, off: number, aux: number): void {
   t[KIND + r] = kind;
@@ -155,7 +162,17 @@ export function mergeTypes(a: TypeState, b: TypeState, slot: number, st: SafetyS
     const sa = a[SYM + r]!, sb = b[SYM + r]!, oa = a[OFF + r]!, ob = b[OFF + r]!, xa = a[AUX + r]!;
     if (ka === kb && sa === sb && oa === ob && xa === b[AUX + r]) continue;
     if ((ka === Kind.Const || ka === Kind.Pkt) && (isSlotNumber(syms, sa) || isSlotNumber(syms, sb))) {
-      setReg(a, r, isScalarKind(ka) && isScalarKind(kb) ? Kind.Scalar : Kind.Mixed, 0, 0, 0);
+      // The union range as this join's own slot number: a packet pointer so joined is a pointer of its own
+      // (checked afresh before use), as each of the kernel's paths holds a ranged one there.
+      const k = slotJoinSymbol(syms, slot, r);
+      const lo = Math.min(sa === k && oa === 0 ? syms.min[k]! : lowOf(syms, sa, oa), sb === k && ob === 0 ? syms.min[k]! : lowOf(syms, sb, ob));
+      const hi = Math.max(sa === k && oa === 0 ? syms.max[k]! : highOf(syms, sa, oa), sb === k && ob === 0 ? syms.max[k]! : highOf(syms, sb, ob));
+      const ok = ka === kb && xa === b[AUX + r] && (ka === Kind.Pkt ? lo >= 0 && hi <= MAX_PACKET_OFF : lo >= -CONST_LIMIT && hi <= CONST_LIMIT);
+      if (ok) {
+        syms.min[k] = lo;
+        syms.max[k] = hi;
+        setReg(a, r, ka, k, 0, xa);
+      } else setReg(a, r, isScalarKind(ka) && isScalarKind(kb) ? Kind.Scalar : Kind.Mixed, 0, 0, 0);
     } else if (ka === kb && xa === b[AUX + r] && (ka === Kind.Const || ka === Kind.Pkt || ka === Kind.MapValue)) {
       const j = symbolId(slot, r);
       let lo: number, hi: number;
